@@ -1,0 +1,120 @@
+package password
+
+import (
+	"context"
+	"crypto/rand"
+	"sync"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Hasher is what the application uses: the current parameters, the pool that
+// bounds the work, and the rule that new hashes are made from the NFKC form
+// of a password while imported ones were made from its raw bytes.
+type Hasher struct {
+	params Params
+	pool   *Pool
+
+	dummyOnce sync.Once
+	dummy     *argon2Hash
+	dummyErr  error
+}
+
+// NewHasher returns a Hasher that makes new hashes with p and runs every
+// hash in pool (nil: unbounded). p is checked by Hash, not here: the
+// configuration has validated it already with Params.Validate.
+func NewHasher(p Params, pool *Pool) *Hasher {
+	return &Hasher{params: p, pool: pool}
+}
+
+// Params returns the parameters new hashes are made with.
+func (h *Hasher) Params() Params { return h.params }
+
+// Hash NFKC-normalises the password, so that the same password typed on
+// another keyboard or input method still matches, and hashes it in a pool
+// slot. It returns ErrBusy when the pool stays full.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	normalized := norm.NFKC.String(password)
+	var encoded string
+	var err error
+	if perr := h.pool.Do(ctx, func() { encoded, err = Hash(normalized, h.params) }); perr != nil {
+		return "", perr
+	}
+	return encoded, err
+}
+
+// Verify checks password against encoded in one pool slot. bcrypt hashes
+// come only from other stacks, which hashed raw bytes, so they are checked
+// against the raw password only. argon2 hashes may be Latchkey's (made from
+// the NFKC form) or imported (raw bytes): the NFKC form is tried first and,
+// only if it fails and differs from the raw password, the raw bytes.
+// rehash is true when ok and the hash should be replaced by Hash's: it was
+// not made with the current parameters, or it matched through the raw form.
+// A stored hash that cannot be checked is an error, returned without taking
+// a slot.
+func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, rehash bool, err error) {
+	s, err := decode(encoded)
+	if err != nil {
+		return false, false, err
+	}
+	normalized := norm.NFKC.String(password)
+	viaRaw := false
+	err = h.pool.Do(ctx, func() {
+		if _, rawOnly := s.(bcryptHash); rawOnly {
+			ok = s.matches(password)
+			return
+		}
+		ok = s.matches(normalized)
+		if !ok && normalized != password {
+			ok = s.matches(password)
+			viaRaw = ok
+		}
+	})
+	if err != nil || !ok {
+		return false, false, err
+	}
+	return true, viaRaw || needsRehash(s, h.params), nil
+}
+
+// VerifyDummy costs the same work as a failed Verify against a hash made
+// with the current parameters, including the second hash when the raw
+// password is not in NFKC form, so that answering for an unknown account
+// takes as long as answering a wrong password for a known one.
+func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
+	d, err := h.dummyHash()
+	if err != nil {
+		return err
+	}
+	normalized := norm.NFKC.String(password)
+	return h.pool.Do(ctx, func() {
+		if !d.matches(normalized) && normalized != password {
+			d.matches(password)
+		}
+	})
+}
+
+// dummyHash builds, once, a hash at the current parameters with a random
+// salt and a random key. Checking a password against it costs exactly what
+// checking against a real hash does, no password can match it in practice,
+// and building it costs no hashing.
+func (h *Hasher) dummyHash() (*argon2Hash, error) {
+	h.dummyOnce.Do(func() {
+		if h.dummyErr = h.params.Validate(); h.dummyErr != nil {
+			return
+		}
+		d := &argon2Hash{
+			id:      argon2idName,
+			version: argon2.Version,
+			memory:  h.params.MemoryKiB,
+			time:    h.params.Time,
+			threads: h.params.Threads,
+			salt:    make([]byte, SaltLen),
+			key:     make([]byte, KeyLen),
+		}
+		_, _ = rand.Read(d.salt)
+		_, _ = rand.Read(d.key)
+		h.dummy = d
+	})
+	return h.dummy, h.dummyErr
+}
