@@ -1,0 +1,90 @@
+// Package auth is Latchkey's application core: users, the identity rules,
+// registration and authentication, and the Store interface the databases
+// implement. It imports no HTTP and no SQL, so every rule here can be tested
+// with a plain function call and holds the same behind every transport.
+package auth
+
+import (
+	"context"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/password"
+)
+
+// Role says what a user may do beyond their own resources.
+type Role string
+
+// The roles. An admin may edit and delete anyone's posts and manage users.
+const (
+	RoleUser  Role = "user"
+	RoleAdmin Role = "admin"
+)
+
+// User is an account. PasswordHash is a PHC string; it never leaves the
+// server, so it has no JSON name and transports map User to their own types.
+type User struct {
+	ID           string
+	Username     string // as typed (after NFKC), for display
+	Email        string // lower-case
+	PasswordHash string
+	Role         Role
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	DisabledAt   *time.Time // nil while the account is active
+}
+
+// Disabled reports whether the account has been disabled by an operator.
+func (u *User) Disabled() bool { return u.DisabledAt != nil }
+
+// Client describes where an attempt comes from, for throttling and for the
+// session rows later flows create.
+type Client struct {
+	IP        string // the client address as the transport determined it
+	UserAgent string
+}
+
+// Hasher is the part of password.Hasher the flows use. It is an interface
+// only so that the flows can be written against the behaviour, not the pool.
+type Hasher interface {
+	Hash(ctx context.Context, password string) (string, error)
+	Verify(ctx context.Context, password, encoded string) (ok, rehash bool, err error)
+	VerifyDummy(ctx context.Context, password string) error
+}
+
+var _ Hasher = (*password.Hasher)(nil)
+
+// Options are the policy settings the flows need.
+type Options struct {
+	PasswordMinLength int // at least 8; see Rules
+}
+
+// Service runs the account flows over a Store. Its methods are safe for
+// concurrent use.
+type Service struct {
+	store   Store
+	hasher  Hasher
+	limiter Limiter
+	rules   Rules
+	now     func() time.Time
+}
+
+// NewService returns a Service. limiter may be nil to turn per-IP limiting
+// off; now is the clock (time.Now in production, a fixed clock in tests).
+func NewService(store Store, hasher Hasher, limiter Limiter, opts Options, now func() time.Time) *Service {
+	if limiter == nil {
+		limiter = noLimit{}
+	}
+	return &Service{
+		store:   store,
+		hasher:  hasher,
+		limiter: limiter,
+		rules:   Rules(opts),
+		now:     now,
+	}
+}
+
+// timestamp is the service clock in the precision both databases keep, so a
+// time read back compares equal to the time written.
+func (s *Service) timestamp() time.Time {
+	return s.now().UTC().Truncate(time.Microsecond)
+}

@@ -1,0 +1,209 @@
+package authtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+// TestStore runs the contract every auth.Store must satisfy. open returns a
+// fresh, migrated, empty store for each call.
+func TestStore(t *testing.T, open func(t *testing.T) auth.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s auth.Store)
+	}{
+		{"CreateAndGetUser", testCreateAndGetUser},
+		{"UsernameUniqueIgnoringCase", testUsernameUnique},
+		{"EmailUnique", testEmailUnique},
+		{"ConcurrentDuplicateRegistration", testConcurrentDuplicates},
+		{"NotFound", testNotFound},
+		{"SetPasswordHashAndDisabled", testUpdates},
+		{"LoginFailures", testLoginFailures},
+		{"Ping", func(t *testing.T, s auth.Store) { NoError(t, s.Ping(context.Background())) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+	}
+}
+
+// NewUser returns a valid user that is not stored yet.
+func NewUser(username, email string, at time.Time) *auth.User {
+	return &auth.User{
+		ID:           uuid.Must(uuid.NewV7()).String(),
+		Username:     username,
+		Email:        email,
+		PasswordHash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		Role:         auth.RoleUser,
+		CreatedAt:    at,
+		UpdatedAt:    at,
+	}
+}
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)
+
+func testCreateAndGetUser(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	u := NewUser("Alice", "alice@example.com", t0)
+	u.Role = auth.RoleAdmin
+	NoError(t, s.CreateUser(ctx, u))
+
+	for name, get := range map[string]func() (*auth.User, error){
+		"by id":                 func() (*auth.User, error) { return s.UserByID(ctx, u.ID) },
+		"by email":              func() (*auth.User, error) { return s.UserByEmail(ctx, "alice@example.com") },
+		"by username":           func() (*auth.User, error) { return s.UserByUsername(ctx, "Alice") },
+		"by username, any case": func() (*auth.User, error) { return s.UserByUsername(ctx, "aLICE") },
+	} {
+		got, err := get()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got.ID != u.ID || got.Username != "Alice" || got.Email != u.Email || got.PasswordHash != u.PasswordHash ||
+			got.Role != auth.RoleAdmin || !got.CreatedAt.Equal(t0) || !got.UpdatedAt.Equal(t0) || got.DisabledAt != nil {
+			t.Fatalf("%s: got %+v, want %+v", name, got, u)
+		}
+		if got.CreatedAt.Location() != time.UTC {
+			t.Fatalf("%s: created_at in %v, want UTC", name, got.CreatedAt.Location())
+		}
+	}
+}
+
+func testUsernameUnique(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	NoError(t, s.CreateUser(ctx, NewUser("Alice", "a1@example.com", t0)))
+	err := s.CreateUser(ctx, NewUser("aLiCe", "a2@example.com", t0))
+	Code(t, err, auth.CodeUsernameTaken)
+}
+
+func testEmailUnique(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	NoError(t, s.CreateUser(ctx, NewUser("alice", "same@example.com", t0)))
+	err := s.CreateUser(ctx, NewUser("bob", "same@example.com", t0))
+	Code(t, err, auth.CodeEmailTaken)
+}
+
+// testConcurrentDuplicates is the race a pre-check cannot win: 20
+// registrations of one email (and 20 of one username in varying case) at
+// once give exactly one account each.
+func testConcurrentDuplicates(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	const n = 20
+	race := func(mk func(i int) *auth.User, conflict auth.Code) {
+		var (
+			wg        sync.WaitGroup
+			mu        sync.Mutex
+			ok, taken int
+			other     []error
+		)
+		start := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				err := s.CreateUser(ctx, mk(i))
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					ok++
+				case auth.ErrorCode(err) == conflict:
+					taken++
+				default:
+					other = append(other, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if ok != 1 || taken != n-1 || len(other) > 0 {
+			t.Fatalf("%s: %d created, %d conflicts, other errors %v; want 1 and %d", conflict, ok, taken, other, n-1)
+		}
+	}
+	race(func(i int) *auth.User {
+		return NewUser(fmt.Sprintf("user%d", i), "race@example.com", t0)
+	}, auth.CodeEmailTaken)
+	race(func(i int) *auth.User {
+		name := "Racer"
+		if i%2 == 1 {
+			name = "rACER"
+		}
+		return NewUser(name, fmt.Sprintf("racer%d@example.com", i), t0)
+	}, auth.CodeUsernameTaken)
+}
+
+func testNotFound(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	for name, err := range map[string]error{
+		"id":          second(s.UserByID(ctx, uuid.Must(uuid.NewV7()).String())),
+		"malformed":   second(s.UserByID(ctx, "not-a-uuid")),
+		"email":       second(s.UserByEmail(ctx, "nobody@example.com")),
+		"username":    second(s.UserByUsername(ctx, "nobody")),
+		"set hash":    s.SetPasswordHash(ctx, "nobody", "x", t0),
+		"set disable": s.SetDisabled(ctx, "nobody", &t0),
+	} {
+		if !errors.Is(err, auth.ErrNotFound) {
+			t.Errorf("%s: got %v, want ErrNotFound", name, err)
+		}
+	}
+}
+
+func second[T any](_ T, err error) error { return err }
+
+func testUpdates(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	u := NewUser("carol", "carol@example.com", t0)
+	NoError(t, s.CreateUser(ctx, u))
+	t1 := t0.Add(time.Hour)
+	NoError(t, s.SetPasswordHash(ctx, u.ID, "$2b$04$new", t1))
+	NoError(t, s.SetDisabled(ctx, u.ID, &t1))
+	got, err := s.UserByID(ctx, u.ID)
+	NoError(t, err)
+	if got.PasswordHash != "$2b$04$new" || !got.UpdatedAt.Equal(t1) || got.DisabledAt == nil || !got.DisabledAt.Equal(t1) {
+		t.Fatalf("after updates got %+v", got)
+	}
+	NoError(t, s.SetDisabled(ctx, u.ID, nil))
+	got, err = s.UserByID(ctx, u.ID)
+	NoError(t, err)
+	if got.DisabledAt != nil {
+		t.Fatalf("enabled user still disabled at %v", got.DisabledAt)
+	}
+}
+
+func testLoginFailures(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	n, _, err := s.LoginFailures(ctx, "k", t0.Add(-time.Hour))
+	NoError(t, err)
+	Equal(t, n, 0)
+	for i := range 3 {
+		NoError(t, s.RecordLoginFailure(ctx, "k", t0.Add(time.Duration(i)*time.Minute)))
+	}
+	NoError(t, s.RecordLoginFailure(ctx, "other", t0))
+
+	n, oldest, err := s.LoginFailures(ctx, "k", t0.Add(-time.Hour))
+	NoError(t, err)
+	Equal(t, n, 3)
+	if !oldest.Equal(t0) {
+		t.Fatalf("oldest = %v, want %v", oldest, t0)
+	}
+	n, oldest, err = s.LoginFailures(ctx, "k", t0.Add(30*time.Second))
+	NoError(t, err)
+	Equal(t, n, 2)
+	if !oldest.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("oldest = %v, want %v", oldest, t0.Add(time.Minute))
+	}
+
+	NoError(t, s.ClearLoginFailures(ctx, "k"))
+	n, _, err = s.LoginFailures(ctx, "k", t0.Add(-time.Hour))
+	NoError(t, err)
+	Equal(t, n, 0)
+	n, _, err = s.LoginFailures(ctx, "other", t0.Add(-time.Hour))
+	NoError(t, err)
+	Equal(t, n, 1)
+}

@@ -1,0 +1,138 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/password"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Authenticate checks a password login. identifier is the email or the
+// username (an "@" means email).
+//
+// An unknown account and a wrong password give the same error, and an
+// unknown account still pays for one hash, so neither the answer nor its
+// timing tells whether an account exists. Throttling is keyed on the account
+// when it exists (so alternating email and username gains nothing) and on
+// the identifier otherwise (so throttling does not reveal existence either).
+func (s *Service) Authenticate(ctx context.Context, identifier, pw string, c Client) (*User, error) {
+	if err := s.allowIP(ctx, c); err != nil {
+		return nil, err
+	}
+	ident := normalizeIdentifier(identifier)
+	var errs []FieldError
+	if ident == "" {
+		errs = append(errs, FieldError{Field: "identifier", Code: "required", Message: "Enter your email or username."})
+	}
+	if pw == "" {
+		errs = append(errs, FieldError{Field: "password", Code: "required", Message: "Enter your password."})
+	}
+	if len(errs) > 0 {
+		return nil, &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
+	}
+	// No stored password can be this long, so the answer is known without
+	// hashing a megabyte.
+	if len(pw) > MaxPasswordLength*4 {
+		return nil, errInvalidCredentials
+	}
+
+	u, err := s.lookup(ctx, ident)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	key := "ident:" + ident
+	if u != nil {
+		key = "user:" + u.ID
+	}
+	failures, err := s.checkAccountThrottle(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+
+	if u == nil {
+		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
+			return nil, hashError(err)
+		}
+		return nil, s.fail(ctx, key)
+	}
+	ok, rehash, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
+	if err != nil {
+		return nil, hashError(err)
+	}
+	if !ok {
+		return nil, s.fail(ctx, key)
+	}
+	if u.Disabled() {
+		return nil, &Error{Code: CodeAccountDisabled, Message: "This account has been disabled."}
+	}
+	if failures > 0 {
+		if err := s.store.ClearLoginFailures(ctx, key); err != nil {
+			return nil, err
+		}
+	}
+	if rehash {
+		if err := s.rehash(ctx, u, pw); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+func normalizeIdentifier(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "@") {
+		return strings.ToLower(s)
+	}
+	return FoldUsername(norm.NFKC.String(s))
+}
+
+func (s *Service) lookup(ctx context.Context, ident string) (*User, error) {
+	if strings.Contains(ident, "@") {
+		return s.store.UserByEmail(ctx, ident)
+	}
+	return s.store.UserByUsername(ctx, ident)
+}
+
+// fail records a failed attempt and returns the one answer for both an
+// unknown account and a wrong password.
+func (s *Service) fail(ctx context.Context, key string) error {
+	if err := s.store.RecordLoginFailure(ctx, key, s.timestamp()); err != nil {
+		return err
+	}
+	return errInvalidCredentials
+}
+
+// rehash upgrades a hash made with older parameters or by another stack. A
+// full hashing pool only postpones the upgrade to the next login: failing a
+// correct login for it would be worse.
+func (s *Service) rehash(ctx context.Context, u *User, pw string) error {
+	hash, err := s.hasher.Hash(ctx, pw)
+	if errors.Is(err, password.ErrBusy) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("rehash: %w", err)
+	}
+	now := s.timestamp()
+	if err := s.store.SetPasswordHash(ctx, u.ID, hash, now); err != nil {
+		return fmt.Errorf("rehash: %w", err)
+	}
+	u.PasswordHash, u.UpdatedAt = hash, now
+	return nil
+}
+
+// BusyRetryAfter is what a busy answer asks clients to wait.
+const BusyRetryAfter = time.Second
+
+// hashError turns a full hashing pool into the busy answer transports show
+// as 503 with Retry-After.
+func hashError(err error) error {
+	if errors.Is(err, password.ErrBusy) {
+		return &Error{Code: CodeBusy, Message: "The server is busy; retry in a moment.", RetryAfter: BusyRetryAfter}
+	}
+	return err
+}

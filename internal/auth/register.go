@@ -1,0 +1,97 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+)
+
+// Registration is what a new account is made from. Role is empty for
+// sign-ups (a plain user); the command line sets RoleAdmin.
+type Registration struct {
+	Username string
+	Email    string
+	Password string
+	Role     Role
+}
+
+// Register creates an account after checking every identity rule, reporting
+// all violations together. The database's unique indexes have the last word
+// on conflicts, so concurrent registrations of one name give exactly one
+// account.
+func (s *Service) Register(ctx context.Context, r Registration, c Client) (*User, error) {
+	if err := s.allowIP(ctx, c); err != nil {
+		return nil, err
+	}
+	username, errs := CheckUsername(r.Username)
+	email, emailErrs := CheckEmail(r.Email)
+	errs = append(errs, emailErrs...)
+	errs = append(errs, s.rules.CheckPassword(r.Password, username, email)...)
+	if len(errs) > 0 {
+		return nil, &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
+	}
+	role := r.Role
+	if role == "" {
+		role = RoleUser
+	}
+	if role != RoleUser && role != RoleAdmin {
+		return nil, fmt.Errorf("register: unknown role %q", role)
+	}
+
+	// A cheap look-up first spares a hash for a name that is already taken;
+	// it is only a courtesy, CreateUser decides.
+	if err := s.checkTaken(ctx, username, email); err != nil {
+		return nil, err
+	}
+
+	hash, err := s.hasher.Hash(ctx, r.Password)
+	if err != nil {
+		return nil, hashError(err)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, fmt.Errorf("register: new id: %w", err)
+	}
+	now := s.timestamp()
+	u := &User{
+		ID:           id.String(),
+		Username:     username,
+		Email:        email,
+		PasswordHash: hash,
+		Role:         role,
+		CreatedAt:    now,
+		UpdatedAt:    now,
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// checkTaken reports a taken username and a taken email together.
+func (s *Service) checkTaken(ctx context.Context, username, email string) error {
+	var taken []*Error
+	if _, err := s.store.UserByUsername(ctx, username); err == nil {
+		taken = append(taken, ErrUsernameTaken)
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if _, err := s.store.UserByEmail(ctx, email); err == nil {
+		taken = append(taken, ErrEmailTaken)
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	switch len(taken) {
+	case 0:
+		return nil
+	case 1:
+		return taken[0]
+	}
+	return &Error{
+		Code:    CodeUsernameTaken,
+		Message: "That username and that email are taken.",
+		Fields:  append(append([]FieldError(nil), ErrUsernameTaken.Fields...), ErrEmailTaken.Fields...),
+	}
+}

@@ -1,0 +1,54 @@
+package auth
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists accounts. SQLite and PostgreSQL implement it in package
+// store; authtest holds the contract suite both must pass.
+//
+// Uniqueness of usernames (case-insensitively) and emails is the store's job
+// and must be enforced by the database itself, so that concurrent
+// registrations cannot both succeed: CreateUser returns ErrUsernameTaken or
+// ErrEmailTaken on a conflict. Lookups return ErrNotFound for a missing row.
+// A store that cannot reach its database returns an error wrapping
+// ErrUnavailable.
+type Store interface {
+	// CreateUser inserts u; u.ID and the timestamps are set by the caller.
+	CreateUser(ctx context.Context, u *User) error
+	UserByID(ctx context.Context, id string) (*User, error)
+	// UserByEmail looks up an email already lower-cased.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	// UserByUsername compares case-insensitively.
+	UserByUsername(ctx context.Context, username string) (*User, error)
+	SetPasswordHash(ctx context.Context, userID, hash string, at time.Time) error
+	// SetDisabled disables the user at the given time, or enables them when
+	// at is nil.
+	SetDisabled(ctx context.Context, userID string, at *time.Time) error
+
+	// RecordLoginFailure notes a failed login for key (an account) at a
+	// time; LoginFailures counts the failures since a time and returns the
+	// oldest of them; ClearLoginFailures forgets them after a success. They
+	// live in the database so that every instance sees the same counts.
+	RecordLoginFailure(ctx context.Context, key string, at time.Time) error
+	LoginFailures(ctx context.Context, key string, since time.Time) (count int, oldest time.Time, err error)
+	ClearLoginFailures(ctx context.Context, key string) error
+
+	// Ping reports whether the database is reachable.
+	Ping(ctx context.Context) error
+}
+
+// ErrUsernameTaken and ErrEmailTaken are the conflicts CreateUser reports.
+var (
+	ErrUsernameTaken = &Error{
+		Code:    CodeUsernameTaken,
+		Message: "That username is taken.",
+		Fields:  []FieldError{{Field: "username", Code: string(CodeUsernameTaken), Message: "This username is already taken; choose another."}},
+	}
+	ErrEmailTaken = &Error{
+		Code:    CodeEmailTaken,
+		Message: "An account with that email already exists.",
+		Fields:  []FieldError{{Field: "email", Code: string(CodeEmailTaken), Message: "An account with this email already exists; log in instead."}},
+	}
+)

@@ -1,0 +1,41 @@
+package store_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/auth/authtest"
+	"github.com/latchkey/latchkey/internal/store"
+)
+
+// openSQLite returns a migrated store on a fresh database file.
+func openSQLite(t *testing.T) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "sub", "latchkey.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestSQLiteContract(t *testing.T) {
+	authtest.TestStore(t, func(t *testing.T) auth.Store { return openSQLite(t) })
+}
+
+func TestMigrateTwice(t *testing.T) {
+	s := openSQLite(t)
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("second migration: %v", err)
+	}
+}
+
+func TestOpenRejectsOtherURLs(t *testing.T) {
+	for _, u := range []string{"sqlite:", "sqlite::memory:", "mysql://x", "./x.db"} {
+		if _, err := store.Open(context.Background(), u); err == nil {
+			t.Errorf("Open(%q) succeeded; want an error", u)
+		}
+	}
+}

@@ -1,0 +1,146 @@
+// Package store implements auth.Store on SQL databases: SQLite (embedded,
+// the default) now, PostgreSQL next. The queries are written once with $N
+// placeholders, which both accept; dialect.go holds the little that differs.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Store is an auth.Store over database/sql. Writes go through w and reads
+// through r: on SQLite w is a single connection (SQLite has one writer; a
+// pool of writers would only queue on its lock with busy errors), r a pool.
+type Store struct {
+	w, r    *sql.DB
+	dialect dialect
+}
+
+var _ auth.Store = (*Store)(nil)
+
+// Open opens the database a LATCHKEY_DATABASE_URL names and brings its
+// schema up to date.
+func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	path, ok := strings.CutPrefix(databaseURL, "sqlite:")
+	if !ok {
+		return nil, fmt.Errorf("open database: unsupported database URL scheme (want sqlite:PATH)")
+	}
+	s, err := OpenSQLite(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// OpenSQLite opens (creating it and its directory if needed) the SQLite
+// database at path, without migrating it.
+//
+// The pragmas: WAL lets readers run beside the writer; synchronous=FULL makes
+// an acknowledged write survive a power loss, not only a crash of the
+// process; foreign keys are off by default in SQLite; the busy timeout makes
+// a second process wait for the lock rather than fail at once.
+func OpenSQLite(path string) (*Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("open sqlite: %q: want a file path", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(5000)", "synchronous(FULL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_time_format", "sqlite")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?"
+
+	wq := cloneValues(q)
+	wq.Set("_txlock", "immediate") // take the write lock at BEGIN: no upgrade deadlocks
+	w, err := sql.Open("sqlite", dsn+wq.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+
+	rq := cloneValues(q)
+	rq.Add("_pragma", "query_only(1)")
+	r, err := sql.Open("sqlite", dsn+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	n := max(4, runtime.NumCPU())
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxIdleTime(0)
+
+	// Open is lazy; fail here, with the path in the message, rather than on
+	// the first request.
+	if err := w.Ping(); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return &Store{w: w, r: r, dialect: sqliteDialect}, nil
+}
+
+func cloneValues(v url.Values) url.Values {
+	c := make(url.Values, len(v))
+	for k, vs := range v {
+		c[k] = append([]string(nil), vs...)
+	}
+	return c
+}
+
+// Migrate applies every migration not yet applied. It is safe to run on
+// every start-up.
+func (s *Store) Migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations/"+s.dialect.name)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	p, err := goose.NewProvider(s.dialect.goose, s.w, sub)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// Ping implements auth.Store: it reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return s.dialect.classify("ping", err)
+	}
+	return nil
+}

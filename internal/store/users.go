@@ -1,0 +1,92 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+const userColumns = `id, username, email, password_hash, role, created_at, updated_at, disabled_at`
+
+// CreateUser implements auth.Store.
+func (s *Store) CreateUser(ctx context.Context, u *auth.User) error {
+	_, err := s.w.ExecContext(ctx, `
+		INSERT INTO users (`+userColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		u.ID, u.Username, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt, u.UpdatedAt, nullTime(u.DisabledAt))
+	return s.dialect.classify("create user", err)
+}
+
+// UserByID implements auth.Store.
+func (s *Store) UserByID(ctx context.Context, id string) (*auth.User, error) {
+	return s.userWhere(ctx, "id = $1", id)
+}
+
+// UserByEmail implements auth.Store.
+func (s *Store) UserByEmail(ctx context.Context, email string) (*auth.User, error) {
+	return s.userWhere(ctx, "email = $1", email)
+}
+
+// UserByUsername implements auth.Store. The expression matches the unique
+// index's, so the look-up uses it.
+func (s *Store) UserByUsername(ctx context.Context, username string) (*auth.User, error) {
+	return s.userWhere(ctx, "lower(username) = lower($1)", username)
+}
+
+func (s *Store) userWhere(ctx context.Context, where string, arg any) (*auth.User, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg)
+	var (
+		u        auth.User
+		role     string
+		disabled sql.NullTime
+	)
+	err := row.Scan(&u.ID, &u.Username, &u.Email, &u.PasswordHash, &role, &u.CreatedAt, &u.UpdatedAt, &disabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, auth.ErrNotFound
+	}
+	if err != nil {
+		return nil, s.dialect.classify("get user", err)
+	}
+	u.Role = auth.Role(role)
+	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+	if disabled.Valid {
+		t := disabled.Time.UTC()
+		u.DisabledAt = &t
+	}
+	return &u, nil
+}
+
+// SetPasswordHash implements auth.Store.
+func (s *Store) SetPasswordHash(ctx context.Context, userID, hash string, at time.Time) error {
+	return s.updateUser(ctx, "set password hash",
+		`UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1`, userID, hash, at)
+}
+
+// SetDisabled implements auth.Store.
+func (s *Store) SetDisabled(ctx context.Context, userID string, at *time.Time) error {
+	return s.updateUser(ctx, "set disabled",
+		`UPDATE users SET disabled_at = $2 WHERE id = $1`, userID, nullTime(at))
+}
+
+func (s *Store) updateUser(ctx context.Context, op, query string, args ...any) error {
+	res, err := s.w.ExecContext(ctx, query, args...)
+	if err != nil {
+		return s.dialect.classify(op, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return s.dialect.classify(op, err)
+	} else if n == 0 {
+		return auth.ErrNotFound
+	}
+	return nil
+}
+
+func nullTime(t *time.Time) sql.NullTime {
+	if t == nil {
+		return sql.NullTime{}
+	}
+	return sql.NullTime{Time: *t, Valid: true}
+}
