@@ -1,0 +1,61 @@
+// Package server composes Latchkey's HTTP surface: the JSON API (and later
+// the pages) behind the middleware every request passes through.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/api"
+)
+
+// Pinger reports whether the database is reachable.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps are what the server needs.
+type Deps struct {
+	Log *slog.Logger
+	DB  Pinger
+	API api.Deps
+}
+
+// New returns the root handler.
+func New(d Deps) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeStatus(w, http.StatusOK, "ok")
+	})
+	mux.Handle("GET /readyz", handleReady(d.DB))
+	api.Routes(mux, d.API)
+
+	var h http.Handler = mux
+	h = headers(h)
+	h = recoverPanics(d.Log, h)
+	h = logRequests(d.Log, h)
+	return h
+}
+
+// handleReady answers 200 when the database answers within two seconds, so
+// a load balancer stops sending traffic to an instance that cannot serve it.
+func handleReady(db Pinger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := db.Ping(ctx); err != nil {
+			writeStatus(w, http.StatusServiceUnavailable, "database unreachable")
+			return
+		}
+		writeStatus(w, http.StatusOK, "ok")
+	})
+}
+
+func writeStatus(w http.ResponseWriter, code int, status string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	w.Write([]byte(`{"status":"` + status + `"}` + "\n"))
+}

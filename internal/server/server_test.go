@@ -1,0 +1,62 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+type pinger struct{ err error }
+
+func (p pinger) Ping(context.Context) error { return p.err }
+
+func TestHealthAndReadiness(t *testing.T) {
+	tests := []struct {
+		name   string
+		db     error
+		path   string
+		status int
+	}{
+		{"healthz", nil, "/healthz", 200},
+		{"healthz with the database down", errors.New("down"), "/healthz", 200},
+		{"readyz", nil, "/readyz", 200},
+		{"readyz with the database down", errors.New("down"), "/readyz", 503},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := New(Deps{Log: slog.New(slog.DiscardHandler), DB: pinger{tt.db}})
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", tt.path, nil))
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d", rec.Code, tt.status)
+			}
+			if rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+				t.Error("nosniff header missing")
+			}
+		})
+	}
+}
+
+func TestPanicIsA500AndLogged(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	h := logRequests(log, recoverPanics(log, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		panic("boom")
+	})))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/x?token=secret", nil))
+	if rec.Code != 500 || !strings.Contains(rec.Body.String(), `"code":"internal"`) {
+		t.Fatalf("got %d %s", rec.Code, rec.Body.String())
+	}
+	if !strings.Contains(logs.String(), "panic=boom") || !strings.Contains(logs.String(), "status=500") {
+		t.Fatalf("logs: %s", logs.String())
+	}
+	if strings.Contains(logs.String(), "secret") {
+		t.Fatal("the query string was logged")
+	}
+}
