@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine to write while
+// the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// testEnv is a getenv over a map, with a fresh database and cheap hashing.
+func testEnv(t *testing.T, extra ...string) func(string) string {
+	dir := t.TempDir()
+	env := map[string]string{
+		"LATCHKEY_DATABASE_URL":      "sqlite:" + filepath.Join(dir, "data", "latchkey.db"),
+		"LATCHKEY_ADDR":              "127.0.0.1:0",
+		"LATCHKEY_ARGON2_MEMORY_KIB": "1024",
+		"LATCHKEY_ARGON2_TIME":       "1",
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		env[extra[i]] = extra[i+1]
+	}
+	return func(k string) string { return env[k] }
+}
+
+var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
+
+// startServer runs the real program and returns its base URL once it
+// listens, and a function that stops it and returns run's error.
+func startServer(t *testing.T, getenv func(string) string) (string, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"latchkey"}, getenv, strings.NewReader(""), io.Discard, &stderr)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m := listening.FindStringSubmatch(stderr.String()); m != nil {
+			url := "http://" + m[1]
+			stop := sync.OnceValue(func() error { cancel(); return <-done })
+			t.Cleanup(func() { stop() })
+			waitHealthy(t, url)
+			return url, stop
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run returned before listening: %v\n%s", err, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not start:\n%s", stderr.String())
+		}
+	}
+}
+
+func waitHealthy(t *testing.T, url string) {
+	t.Helper()
+	for range 100 {
+		res, err := http.Get(url + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("server never became healthy")
+}
+
+func TestServeRegistersAUser(t *testing.T) {
+	url, stop := startServer(t, testEnv(t))
+
+	res, err := http.Get(url + "/readyz")
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("readyz: %v %v", res, err)
+	}
+	res.Body.Close()
+
+	body := `{"username":"alice","email":"alice@example.com","password":"correct horse battery"}`
+	res, err = http.Post(url+"/api/users", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var u struct{ ID, Username, Email, Role string }
+	if err := json.NewDecoder(res.Body).Decode(&u); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated || u.Username != "alice" || u.Role != "user" || u.ID == "" {
+		t.Fatalf("register: %d %+v", res.StatusCode, u)
+	}
+	if res.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Error("missing nosniff header")
+	}
+
+	res, err = http.Post(url+"/api/users", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusConflict {
+		t.Fatalf("second registration: %d, want 409", res.StatusCode)
+	}
+
+	if err := stop(); err != nil {
+		t.Fatalf("graceful shutdown: %v", err)
+	}
+}
+
+// TestDefaultsNeedNoConfiguration: with an empty environment, run creates
+// ./data/latchkey.db in the working directory.
+func TestDefaultsNeedNoConfiguration(t *testing.T) {
+	t.Chdir(t.TempDir())
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"latchkey", "migrate"}, func(string) string { return "" }, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"latchkey", "config"}, func(string) string { return "" }, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"LATCHKEY_ADDR=localhost:8080", "LATCHKEY_DATABASE_URL=sqlite:./data/latchkey.db", "LATCHKEY_BASE_URL=http://localhost:8080"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("config output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if _, err := filepathGlob("data/latchkey.db"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func filepathGlob(p string) (string, error) {
+	m, err := filepath.Glob(p)
+	if err != nil || len(m) == 0 {
+		return "", errors.New(p + " was not created")
+	}
+	return m[0], nil
+}
+
+func runCmd(t *testing.T, getenv func(string) string, stdin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var o, e bytes.Buffer
+	err = run(context.Background(), append([]string{"latchkey"}, args...), getenv, strings.NewReader(stdin), &o, &e)
+	return o.String(), e.String(), err
+}
+
+func TestCommandLine(t *testing.T) {
+	getenv := testEnv(t, "LATCHKEY_MASTER_KEY", strings.Repeat("ab", 32), "LATCHKEY_JWT_SECRET", strings.Repeat("s", 40))
+	tests := []struct {
+		name    string
+		args    []string
+		stdin   string
+		usage   bool   // a usage error: exit status 2
+		fail    string // other error containing this
+		out     string // stdout contains this
+		notOut  string // stdout must not contain this
+		noErrIO bool
+	}{
+		{name: "version", args: []string{"version"}, out: "latchkey dev"},
+		{name: "help", args: []string{"help"}, out: "user create"},
+		{name: "unknown command", args: []string{"frobnicate"}, usage: true},
+		{name: "unknown flag", args: []string{"serve", "--nope"}, usage: true},
+		{name: "unknown user subcommand", args: []string{"user", "delete"}, usage: true},
+		{name: "create without email", args: []string{"user", "create", "--username", "x"}, usage: true},
+		{name: "password as argument refused", args: []string{"user", "create", "--email", "a@example.com", "--username", "admin", "hunter22hunter22"}, usage: true},
+		{name: "config masks secrets", args: []string{"config"}, out: "LATCHKEY_MASTER_KEY=****", notOut: strings.Repeat("ab", 32)},
+		{name: "config masks the JWT secret", args: []string{"config"}, out: "LATCHKEY_JWT_SECRET=****", notOut: strings.Repeat("s", 40)},
+		{name: "create admin from stdin", args: []string{"user", "create", "--email", "Root@Example.com", "--username", "root", "--admin"},
+			stdin: "correct horse battery\ncorrect horse battery\n", out: "created admin"},
+		{name: "create from one line without newline", args: []string{"user", "create", "--email", "b@example.com", "--username", "bob"},
+			stdin: "correct horse battery", out: "created user"},
+		{name: "mismatched confirmation", args: []string{"user", "create", "--email", "c@example.com", "--username", "carol"},
+			stdin: "correct horse battery\ncorrect horse batterx\n", fail: "differs"},
+		{name: "empty stdin", args: []string{"user", "create", "--email", "c@example.com", "--username", "carol"}, fail: "no password"},
+		{name: "invalid password", args: []string{"user", "create", "--email", "c@example.com", "--username", "carol"},
+			stdin: "password\n", fail: "password: This password is one of the most common"},
+		{name: "duplicate", args: []string{"user", "create", "--email", "root@example.com", "--username", "other"},
+			stdin: "correct horse battery\n", fail: "already exists"},
+		{name: "disable by email", args: []string{"user", "disable", "root@example.com"}, out: "disabled"},
+		{name: "enable by email", args: []string{"user", "enable", "ROOT@example.com"}, out: "enabled"},
+		{name: "disable unknown", args: []string{"user", "disable", "nobody@example.com"}, fail: "no user"},
+		{name: "disable without target", args: []string{"user", "disable"}, usage: true},
+		{name: "invalid settings", args: []string{"config", "--argon2-time", "abc", "--jwt-alg", "RS256"}, fail: "LATCHKEY_JWT_ALG"},
+		{name: "migrate", args: []string{"migrate"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, err := runCmd(t, getenv, tt.stdin, tt.args...)
+			var u usageError
+			switch {
+			case tt.usage:
+				if !errors.As(err, &u) {
+					t.Fatalf("got %v, want a usage error", err)
+				}
+			case tt.fail != "":
+				if err == nil || errors.As(err, &u) || !strings.Contains(err.Error(), tt.fail) {
+					t.Fatalf("got %v, want an error containing %q", err, tt.fail)
+				}
+			case err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			}
+			if !strings.Contains(out, tt.out) || (tt.notOut != "" && strings.Contains(out, tt.notOut)) {
+				t.Fatalf("stdout %q: want %q, not %q", out, tt.out, tt.notOut)
+			}
+			if errOut != "" {
+				t.Errorf("subcommand wrote to stderr: %q", errOut)
+			}
+			if err != nil && strings.Contains(err.Error(), "correct horse") {
+				t.Errorf("error repeats the password: %v", err)
+			}
+		})
+	}
+}
+
+// TestCreatedUserCanRegisterNoOneElse: a user made on the command line is
+// in the same database the server uses.
+func TestCLIUserVisibleToServer(t *testing.T) {
+	getenv := testEnv(t)
+	if _, _, err := runCmd(t, getenv, "correct horse battery\n", "user", "create", "--email", "a@example.com", "--username", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	url, _ := startServer(t, getenv)
+	res, err := http.Post(url+"/api/users", "application/json",
+		strings.NewReader(`{"username":"ALICE","email":"x@example.com","password":"correct horse battery"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusConflict {
+		t.Fatalf("got %d, want 409 for a username created on the command line", res.StatusCode)
+	}
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/api"
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/clientip"
+	"github.com/latchkey/latchkey/internal/config"
+	"github.com/latchkey/latchkey/internal/password"
+	"github.com/latchkey/latchkey/internal/server"
+	"github.com/latchkey/latchkey/internal/store"
+)
+
+// shutdownTimeout bounds how long in-flight requests may run after a
+// SIGINT or SIGTERM.
+const shutdownTimeout = 15 * time.Second
+
+func (env *environment) serve(ctx context.Context, args []string) error {
+	fs, cf := env.flags("serve")
+	cfg, err := env.parse(fs, cf, args)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("serve takes no arguments, got %q", fs.Arg(0))
+	}
+	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	// Listen before building the handlers, so that they see the real
+	// address when any free port (":0") was asked for.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if cfg.BaseURL.Port() == "0" {
+		// Asked for any free port: the base URL names the one we got.
+		cfg.BaseURL.Host = ln.Addr().String()
+	}
+
+	handler := server.New(server.Deps{
+		Log: log,
+		DB:  db,
+		API: api.Deps{
+			Auth:     newService(cfg, db),
+			Log:      log,
+			ClientIP: clientip.Resolver{Trusted: cfg.TrustedProxies},
+		},
+	})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "database", redactedDB(cfg))
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// newService builds the account flows from the settings.
+func newService(cfg *config.Config, db auth.Store) *auth.Service {
+	params := password.Params{MemoryKiB: cfg.Argon2MemoryKiB, Time: cfg.Argon2Time, Threads: cfg.Argon2Threads}
+	hasher := password.NewHasher(params, password.NewPool(cfg.HashConcurrency, cfg.HashQueueTimeout))
+	var limiter auth.Limiter
+	if cfg.RateLimitPerIP > 0 {
+		limiter = auth.NewMemoryLimiter(cfg.RateLimitPerIP)
+	}
+	return auth.NewService(db, hasher, limiter, auth.Options{PasswordMinLength: cfg.PasswordMinLength}, time.Now)
+}
+
+func redactedDB(cfg *config.Config) string {
+	if p, ok := cfg.SQLitePath(); ok {
+		return "sqlite:" + p
+	}
+	return "postgres"
+}
+
+func (env *environment) migrate(ctx context.Context, args []string) error {
+	fs, cf := env.flags("migrate")
+	cfg, err := env.parse(fs, cf, args)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("migrate takes no arguments")
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL) // Open migrates
+	if err != nil {
+		return err
+	}
+	return db.Close()
+}
