@@ -21,6 +21,10 @@ const (
 	CodeTooManyAttempts    Code = "too_many_attempts"
 	CodeBusy               Code = "busy"
 	CodeNotFound           Code = "not_found"
+	CodeInvalidToken       Code = "invalid_token"
+	CodeInvalidGrant       Code = "invalid_grant"
+	CodeUnauthenticated    Code = "unauthenticated"
+	CodeForbidden          Code = "forbidden"
 	CodeUnavailable        Code = "unavailable"
 	CodeInternal           Code = "internal"
 )

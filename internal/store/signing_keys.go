@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/token"
+)
+
+var _ token.KeyStore = (*Store)(nil)
+
+// SigningKeys implements token.KeyStore. It returns every row, retired ones
+// included: the manager decides which are still published, so that the rule
+// lives in one place and not in two dialects' SQL. The table holds one row
+// per rotation, so reading all of it every few seconds stays cheap.
+func (s *Store) SigningKeys(ctx context.Context) ([]token.StoredKey, error) {
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT kid, alg, private_key, public_key, encrypted, created_at, retired_at
+		FROM signing_keys ORDER BY created_at, kid`)
+	if err != nil {
+		return nil, s.dialect.classify("list signing keys", err)
+	}
+	defer rows.Close()
+	var keys []token.StoredKey
+	for rows.Next() {
+		var (
+			k       token.StoredKey
+			retired sql.NullTime
+		)
+		if err := rows.Scan(&k.KID, &k.Alg, &k.Private, &k.Public, &k.Encrypted, &k.CreatedAt, &retired); err != nil {
+			return nil, s.dialect.classify("list signing keys", err)
+		}
+		k.CreatedAt = k.CreatedAt.UTC()
+		if retired.Valid {
+			t := retired.Time.UTC()
+			k.RetiredAt = &t
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.dialect.classify("list signing keys", err)
+	}
+	return keys, nil
+}
+
+// InsertSigningKey implements token.KeyStore.
+func (s *Store) InsertSigningKey(ctx context.Context, k token.StoredKey) error {
+	_, err := s.w.ExecContext(ctx, `
+		INSERT INTO signing_keys (kid, alg, private_key, public_key, encrypted, created_at, retired_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		k.KID, k.Alg, k.Private, k.Public, k.Encrypted, keyTime(k.CreatedAt), nullKeyTime(k.RetiredAt))
+	return s.dialect.classify("insert signing key", err)
+}
+
+// RetireSigningKeys implements token.KeyStore. Keys retired earlier keep
+// their retired_at, so a second rotation does not extend how long an old
+// key stays published. Only keys older than exceptKID are retired (the
+// row comparison orders as the manager does, by created_at then kid), so
+// that two rotations at once cannot retire each other's key; an unknown
+// exceptKID retires nothing.
+func (s *Store) RetireSigningKeys(ctx context.Context, exceptKID string, at time.Time) error {
+	_, err := s.w.ExecContext(ctx, `
+		UPDATE signing_keys SET retired_at = $2
+		WHERE retired_at IS NULL
+		  AND (created_at, kid) < (SELECT created_at, kid FROM signing_keys WHERE kid = $1)`,
+		exceptKID, keyTime(at))
+	return s.dialect.classify("retire signing keys", err)
+}
+
+// keyTime is t as the flows write times: UTC, to the microsecond
+// (what PostgreSQL keeps), so a value reads back equal to what was written.
+func keyTime(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+func nullKeyTime(t *time.Time) sql.NullTime {
+	if t == nil {
+		return sql.NullTime{}
+	}
+	return sql.NullTime{Time: keyTime(*t), Valid: true}
+}
