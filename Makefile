@@ -18,7 +18,15 @@ node_modules/.installed: package.json package-lock.json
 $(COMMON_PASSWORDS): node_modules/.installed internal/auth/gencommon/main.go
 	$(GO) run ./internal/auth/gencommon node_modules/@zxcvbn-ts/language-common/src/passwords.json $@
 
-assets: $(COMMON_PASSWORDS)
+# Swagger UI for /docs, copied from the npm package into the embedded folder.
+SWAGGER_DIST := internal/apidocs/dist
+$(SWAGGER_DIST)/.copied: node_modules/.installed
+	mkdir -p $(SWAGGER_DIST)
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+		node_modules/swagger-ui-dist/LICENSE node_modules/swagger-ui-dist/NOTICE $(SWAGGER_DIST)/
+	touch $@
+
+assets: $(COMMON_PASSWORDS) $(SWAGGER_DIST)/.copied
 
 build: assets
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/latchkey ./cmd/latchkey
@@ -40,4 +48,4 @@ bench: assets
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
 
 clean:
-	rm -rf bin node_modules $(COMMON_PASSWORDS)
+	rm -rf bin node_modules $(COMMON_PASSWORDS) $(SWAGGER_DIST)

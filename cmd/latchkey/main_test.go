@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -131,6 +132,37 @@ func TestServeRegistersAUser(t *testing.T) {
 		t.Fatalf("second registration: %d, want 409", res.StatusCode)
 	}
 
+	// Log in through the token endpoint and call /me with the token.
+	res, err = http.PostForm(url+"/api/token", neturl.Values{"username": {"alice"}, "password": {"correct horse battery"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.NewDecoder(res.Body).Decode(&tok)
+	res.Body.Close()
+	req, _ := http.NewRequest("GET", url+"/api/users/me", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/users/me with a fresh token: %d", res.StatusCode)
+	}
+	for _, path := range []string{"/openapi.json", "/.well-known/jwks.json", "/docs"} {
+		res, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d", path, res.StatusCode)
+		}
+	}
+
 	if err := stop(); err != nil {
 		t.Fatalf("graceful shutdown: %v", err)
 	}
@@ -210,6 +242,8 @@ func TestCommandLine(t *testing.T) {
 		{name: "disable without target", args: []string{"user", "disable"}, usage: true},
 		{name: "invalid settings", args: []string{"config", "--argon2-time", "abc", "--jwt-alg", "RS256"}, fail: "LATCHKEY_JWT_ALG"},
 		{name: "migrate", args: []string{"migrate"}},
+		{name: "keys rotate", args: []string{"keys", "rotate"}, out: "rotated: new signing key"},
+		{name: "keys without subcommand", args: []string{"keys"}, usage: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

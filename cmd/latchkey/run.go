@@ -38,6 +38,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return env.migrate(ctx, rest)
 	case "user":
 		return env.user(ctx, rest)
+	case "keys":
+		return env.keys(ctx, rest)
 	case "config":
 		return env.config(rest)
 	case "version":
@@ -62,7 +64,8 @@ Usage:
                                                   create a user; the password is read
                                                   from a prompt, or from stdin when it
                                                   is not a terminal
-  latchkey user disable|enable ID-or-email        disable or re-enable a user
+  latchkey user disable|enable ID-or-email        disable or re-enable a user (their sessions end)
+  latchkey keys rotate [flags]                    new signing key; running servers use it within 60 s
   latchkey config [flags]                         print the effective settings
   latchkey version                                print the version
 

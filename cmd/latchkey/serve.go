@@ -16,6 +16,7 @@ import (
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/server"
 	"github.com/latchkey/latchkey/internal/store"
+	"github.com/latchkey/latchkey/internal/token"
 )
 
 // shutdownTimeout bounds how long in-flight requests may run after a
@@ -50,13 +51,21 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 		cfg.BaseURL.Host = ln.Addr().String()
 	}
 
+	tokens, err := newTokens(ctx, cfg, db)
+	if err != nil {
+		return err
+	}
+	go tokens.Run(ctx) // picks up key rotations made by `latchkey keys rotate` or other instances
+
 	handler := server.New(server.Deps{
 		Log: log,
 		DB:  db,
 		API: api.Deps{
-			Auth:     newService(cfg, db),
+			Auth:     newService(cfg, db, tokens),
 			Log:      log,
 			ClientIP: clientip.Resolver{Trusted: cfg.TrustedProxies},
+			JWKS:     tokens.JWKS,
+			BaseURL:  cfg.BaseURL.String(),
 		},
 	})
 	srv := &http.Server{
@@ -90,15 +99,38 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	return nil
 }
 
-// newService builds the account flows from the settings.
-func newService(cfg *config.Config, db auth.Store) *auth.Service {
+// newTokens loads (or, on first start, creates) the signing keys.
+func newTokens(ctx context.Context, cfg *config.Config, db *store.Store) (*token.Manager, error) {
+	m, err := token.New(ctx, db, token.Options{
+		Alg:       cfg.JWTAlg,
+		Secret:    []byte(cfg.JWTSecret.Reveal()),
+		MasterKey: cfg.MasterKeyBytes(),
+		Issuer:    cfg.BaseURL.String(),
+		Audience:  cfg.BaseURL.String(),
+		TTL:       cfg.AccessTokenTTL,
+		Now:       time.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	return m, nil
+}
+
+// newService builds the account flows from the settings. tokens may be nil
+// for commands that issue none.
+func newService(cfg *config.Config, db auth.Store, tokens auth.AccessTokens) *auth.Service {
 	params := password.Params{MemoryKiB: cfg.Argon2MemoryKiB, Time: cfg.Argon2Time, Threads: cfg.Argon2Threads}
 	hasher := password.NewHasher(params, password.NewPool(cfg.HashConcurrency, cfg.HashQueueTimeout))
 	var limiter auth.Limiter
 	if cfg.RateLimitPerIP > 0 {
 		limiter = auth.NewMemoryLimiter(cfg.RateLimitPerIP)
 	}
-	return auth.NewService(db, hasher, limiter, auth.Options{PasswordMinLength: cfg.PasswordMinLength}, time.Now)
+	return auth.NewService(auth.Deps{Store: db, Hasher: hasher, Limiter: limiter, Tokens: tokens, Now: time.Now}, auth.Options{
+		PasswordMinLength:  cfg.PasswordMinLength,
+		RefreshTokenTTL:    cfg.RefreshTokenTTL,
+		SessionAbsoluteTTL: cfg.SessionAbsoluteTTL,
+		SessionIdleTTL:     cfg.SessionIdleTTL,
+	})
 }
 
 func redactedDB(cfg *config.Config) string {

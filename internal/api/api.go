@@ -1,31 +1,102 @@
-// Package api is Latchkey's JSON API over HTTP: routes.go lists every
-// operation, errors.go maps error codes to statuses in one table, and each
-// handler decodes, calls one flow of package auth, and encodes.
+// Package api is Latchkey's JSON API over HTTP. routes.go lists every
+// operation; problem.go maps error codes to statuses in one table; each
+// handler decodes, calls one flow of package auth, and encodes. The
+// operations are declared with huma, so the OpenAPI document at
+// /openapi.json is generated from the same Go types the handlers use.
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/clientip"
 )
+
+// MaxBodyBytes bounds every request body (DESIGN.md: 1 MiB).
+const MaxBodyBytes = 1 << 20
 
 // Deps are what the API's handlers need.
 type Deps struct {
 	Auth     *auth.Service
 	Log      *slog.Logger
 	ClientIP clientip.Resolver
+	// JWKS returns the current JSON Web Key Set document.
+	JWKS func() []byte
+	// BaseURL is the public URL, for the OpenAPI document's server entry.
+	BaseURL string
+}
+
+func config(baseURL string) huma.Config {
+	c := huma.DefaultConfig("Latchkey", "1.0.0")
+	c.Info.Description = "User accounts and authentication: registration, OAuth 2.0 tokens with rotating refresh tokens, profiles and sessions."
+	c.CreateHooks = nil // no $schema field in bodies and no Link header
+	c.OpenAPIPath, c.DocsPath, c.SchemasPath = "", "", ""
+	if baseURL != "" {
+		c.Servers = []*huma.Server{{URL: baseURL}}
+	}
+	c.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"oauth2": {
+			Type:        "oauth2",
+			Description: "Log in with a username (or email) and password at the token endpoint.",
+			Flows: &huma.OAuthFlows{Password: &huma.OAuthFlow{
+				TokenURL:   "/api/token",
+				RefreshURL: "/api/token",
+				Scopes:     map[string]string{},
+			}},
+		},
+		"bearer": {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
+	}
+	return c
+}
+
+// userSecurity says an operation takes either security scheme.
+var userSecurity = []map[string][]string{{"oauth2": {}}, {"bearer": {}}}
+
+// New registers the API on mux and returns the huma API (whose OpenAPI
+// document describes it).
+func New(mux *http.ServeMux, d Deps) huma.API {
+	a := humago.New(mux, config(d.BaseURL))
+	a.UseMiddleware(func(ctx huma.Context, next func(huma.Context)) {
+		r, _ := humago.Unwrap(ctx)
+		ctx = huma.WithValue(ctx, loggerKey, d.Log)
+		ctx = huma.WithValue(ctx, requestKey, r)
+		next(ctx)
+	})
+	routes(a, mux, d)
+	return a
+}
+
+// request returns the HTTP request behind a handler's context.
+func request(ctx context.Context) *http.Request {
+	r, _ := ctx.Value(requestKey).(*http.Request)
+	return r
+}
+
+func client(ctx context.Context, d Deps) auth.Client {
+	r := request(ctx)
+	if r == nil {
+		return auth.Client{}
+	}
+	return auth.Client{IP: d.ClientIP.IP(r), UserAgent: r.UserAgent()}
+}
+
+// fail turns a flow's error into the problem huma writes.
+func fail(ctx context.Context, err error) error {
+	return problemOf(ctx, err)
 }
 
 // PrivateUser is a user as the user themself sees it. The password hash has
 // no field here, so no handler can leak it by accident.
 type PrivateUser struct {
-	ID        string    `json:"id"`
+	ID        string    `json:"id" format:"uuid"`
 	Username  string    `json:"username"`
-	Email     string    `json:"email"`
-	Role      auth.Role `json:"role"`
+	Email     string    `json:"email" format:"email"`
+	Role      auth.Role `json:"role" enum:"user,admin"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -33,6 +104,13 @@ func privateUser(u *auth.User) PrivateUser {
 	return PrivateUser{ID: u.ID, Username: u.Username, Email: u.Email, Role: u.Role, CreatedAt: u.CreatedAt.UTC()}
 }
 
-func client(d Deps, r *http.Request) auth.Client {
-	return auth.Client{IP: d.ClientIP.IP(r), UserAgent: r.UserAgent()}
+// PublicUser is a user as anyone may see them: never the email.
+type PublicUser struct {
+	ID        string    `json:"id" format:"uuid"`
+	Username  string    `json:"username"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func publicUser(u *auth.User) PublicUser {
+	return PublicUser{ID: u.ID, Username: u.Username, CreatedAt: u.CreatedAt.UTC()}
 }

@@ -1,8 +1,87 @@
 package api
 
-import "net/http"
+import (
+	"encoding/json"
+	"net/http"
+	"sync"
 
-// Routes registers every API operation on mux.
-func Routes(mux *http.ServeMux, d Deps) {
-	mux.Handle("POST /api/users", handleRegister(d))
+	"github.com/danielgtaylor/huma/v2"
+)
+
+// Errors every operation with a body may answer besides its own.
+var bodyErrors = []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType}
+
+// routes registers every operation: the API surface at a glance.
+func routes(a huma.API, mux *http.ServeMux, d Deps) {
+	user := huma.Middlewares{requireUser(a, d)}
+
+	huma.Register(a, op("register", "POST", "/api/users", "Register an account", "users", nil,
+		http.StatusCreated, append(bodyErrors, http.StatusConflict, http.StatusTooManyRequests, http.StatusServiceUnavailable)), handleRegister(d))
+	huma.Register(a, op("getMe", "GET", "/api/users/me", "Get the caller's profile", "users", user, 0,
+		[]int{http.StatusUnauthorized}), handleGetMe(d))
+	huma.Register(a, op("updateMe", "PATCH", "/api/users/me", "Change the caller's username or email", "users", user, 0,
+		append(bodyErrors, http.StatusUnauthorized, http.StatusConflict)), handleUpdateMe(d))
+	huma.Register(a, op("deleteMe", "DELETE", "/api/users/me", "Delete the caller's account", "users", user, http.StatusNoContent,
+		append(bodyErrors, http.StatusUnauthorized)), handleDeleteMe(d))
+	huma.Register(a, op("changePassword", "POST", "/api/users/me/password", "Change the caller's password; other sessions end", "users", user, http.StatusNoContent,
+		append(bodyErrors, http.StatusUnauthorized, http.StatusTooManyRequests)), handleChangePassword(d))
+	huma.Register(a, op("getUser", "GET", "/api/users/{id}", "Get a user's public profile", "users", nil, 0,
+		[]int{http.StatusNotFound}), handleGetUser(d))
+	huma.Register(a, op("listSessions", "GET", "/api/sessions", "List the caller's active sessions", "sessions", user, 0,
+		[]int{http.StatusUnauthorized}), handleListSessions(d))
+	huma.Register(a, op("revokeSession", "DELETE", "/api/sessions/{id}", "Log one of the caller's sessions out", "sessions", user, http.StatusNoContent,
+		[]int{http.StatusUnauthorized, http.StatusNotFound}), handleRevokeSession(d))
+
+	// The OAuth 2.0 endpoints speak RFC 6749, not problem details, and read
+	// forms: plain handlers, documented from their Go types in token.go.
+	mux.Handle("POST /api/token", handleToken(d))
+	mux.Handle("POST /api/token/revoke", handleRevoke(d))
+	documentTokenEndpoints(a)
+
+	mux.Handle("GET /.well-known/jwks.json", handleJWKS(d))
+	mux.Handle("GET /openapi.json", handleOpenAPI(a))
+}
+
+// op declares an operation. Operations with user middleware require a
+// token; every body is limited to MaxBodyBytes (huma refuses a body of
+// exactly its limit, hence the +1).
+func op(id, method, path, summary, tag string, mw huma.Middlewares, status int, errs []int) huma.Operation {
+	o := huma.Operation{
+		OperationID:   id,
+		Method:        method,
+		Path:          path,
+		Summary:       summary,
+		Tags:          []string{tag},
+		DefaultStatus: status,
+		Errors:        errs,
+		MaxBodyBytes:  MaxBodyBytes + 1,
+		Middlewares:   mw,
+	}
+	if mw != nil {
+		o.Security = userSecurity
+	}
+	return o
+}
+
+func handleJWKS(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		// Verifiers cache the keys; a rotation is published within 60 s,
+		// so caching them a few minutes is safe enough and saves requests.
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Write(d.JWKS())
+	})
+}
+
+func handleOpenAPI(a huma.API) http.Handler {
+	doc := sync.OnceValues(func() ([]byte, error) { return json.Marshal(a.OpenAPI()) })
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := doc()
+		if err != nil {
+			http.Error(w, "openapi: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/openapi+json")
+		w.Write(b)
+	})
 }

@@ -55,7 +55,29 @@ var _ Hasher = (*password.Hasher)(nil)
 
 // Options are the policy settings the flows need.
 type Options struct {
-	PasswordMinLength int // at least 8; see Rules
+	PasswordMinLength  int           // at least 8; see Rules
+	RefreshTokenTTL    time.Duration // a refresh token's lifetime
+	SessionAbsoluteTTL time.Duration // a session ends this long after login
+	SessionIdleTTL     time.Duration // a browser session unused this long ends
+}
+
+// DefaultOptions are the defaults of DESIGN.md.
+func DefaultOptions() Options {
+	return Options{
+		PasswordMinLength:  MinPasswordFloor,
+		RefreshTokenTTL:    7 * 24 * time.Hour,
+		SessionAbsoluteTTL: 30 * 24 * time.Hour,
+		SessionIdleTTL:     7 * 24 * time.Hour,
+	}
+}
+
+// Deps are the collaborators of a Service.
+type Deps struct {
+	Store   Store
+	Hasher  Hasher
+	Limiter Limiter      // nil: no per-IP limit
+	Tokens  AccessTokens // nil: the token flows are unavailable
+	Now     func() time.Time
 }
 
 // Service runs the account flows over a Store. Its methods are safe for
@@ -64,22 +86,28 @@ type Service struct {
 	store   Store
 	hasher  Hasher
 	limiter Limiter
+	tokens  AccessTokens
+	opts    Options
 	rules   Rules
 	now     func() time.Time
 }
 
-// NewService returns a Service. limiter may be nil to turn per-IP limiting
-// off; now is the clock (time.Now in production, a fixed clock in tests).
-func NewService(store Store, hasher Hasher, limiter Limiter, opts Options, now func() time.Time) *Service {
-	if limiter == nil {
-		limiter = noLimit{}
+// NewService returns a Service.
+func NewService(d Deps, opts Options) *Service {
+	if d.Limiter == nil {
+		d.Limiter = noLimit{}
+	}
+	if d.Now == nil {
+		d.Now = time.Now
 	}
 	return &Service{
-		store:   store,
-		hasher:  hasher,
-		limiter: limiter,
-		rules:   Rules(opts),
-		now:     now,
+		store:   d.Store,
+		hasher:  d.Hasher,
+		limiter: d.Limiter,
+		tokens:  d.Tokens,
+		opts:    opts,
+		rules:   Rules{PasswordMinLength: opts.PasswordMinLength},
+		now:     d.Now,
 	}
 }
 

@@ -33,7 +33,7 @@ func benchService(b *testing.B) *auth.Service {
 	h := password.NewHasher(password.DefaultParams(), password.NewPool(runtime.NumCPU(), time.Minute))
 	clock := authtest.NewClock()
 	now := func() time.Time { clock.Advance(2 * time.Minute); return clock.Now() }
-	return auth.NewService(s, h, nil, auth.Options{PasswordMinLength: 8}, now)
+	return auth.NewService(auth.Deps{Store: s, Hasher: h, Now: now}, auth.DefaultOptions())
 }
 
 func BenchmarkArgon2idRaw(b *testing.B) {

@@ -18,8 +18,8 @@ func (s *Service) FindUser(ctx context.Context, who string) (*User, error) {
 }
 
 // SetDisabled disables (or re-enables) the user named by id or email. A
-// disabled user cannot log in; sessions issued before are refused too once
-// sessions exist.
+// disabled user cannot log in, and their sessions are revoked, so tokens
+// and cookies issued before stop working on Latchkey's endpoints at once.
 func (s *Service) SetDisabled(ctx context.Context, who string, disabled bool) (*User, error) {
 	u, err := s.FindUser(ctx, who)
 	if err != nil {
@@ -32,6 +32,11 @@ func (s *Service) SetDisabled(ctx context.Context, who string, disabled bool) (*
 	}
 	if err := s.store.SetDisabled(ctx, u.ID, at); err != nil {
 		return nil, err
+	}
+	if at != nil {
+		if err := s.store.RevokeUserSessions(ctx, u.ID, "", *at); err != nil {
+			return nil, err
+		}
 	}
 	u.DisabledAt = at
 	return u, nil

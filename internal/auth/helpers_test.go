@@ -5,10 +5,12 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/auth/authtest"
 	"github.com/latchkey/latchkey/internal/store"
+	"github.com/latchkey/latchkey/internal/token"
 )
 
 // countingHasher is the real hasher with a record of how many hashes it
@@ -38,6 +40,7 @@ type env struct {
 	store  *store.Store
 	hasher *countingHasher
 	clock  *authtest.Clock
+	tokens *token.Manager
 }
 
 type option func(*config)
@@ -45,16 +48,18 @@ type option func(*config)
 type config struct {
 	hasher  auth.Hasher
 	limiter auth.Limiter
+	opts    auth.Options
 }
 
 func withHasher(h auth.Hasher) option   { return func(c *config) { c.hasher = h } }
 func withLimiter(l auth.Limiter) option { return func(c *config) { c.limiter = l } }
+func withOptions(o auth.Options) option { return func(c *config) { c.opts = o } }
 
 // newEnv returns a Service on a fresh SQLite file with cheap hashing and a
 // fixed clock.
 func newEnv(t *testing.T, opts ...option) *env {
 	t.Helper()
-	c := config{hasher: authtest.NewHasher()}
+	c := config{hasher: authtest.NewHasher(), opts: auth.DefaultOptions()}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -65,8 +70,15 @@ func newEnv(t *testing.T, opts ...option) *env {
 	t.Cleanup(func() { s.Close() })
 	h := &countingHasher{Hasher: c.hasher}
 	clock := authtest.NewClock()
-	svc := auth.NewService(s, h, c.limiter, auth.Options{PasswordMinLength: 8}, clock.Now)
-	return &env{svc: svc, store: s, hasher: h, clock: clock}
+	tokens, err := token.New(context.Background(), s, token.Options{
+		Alg: "ES256", Issuer: "http://latchkey.test", Audience: "http://latchkey.test",
+		TTL: 15 * time.Minute, Now: clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := auth.NewService(auth.Deps{Store: s, Hasher: h, Limiter: c.limiter, Tokens: tokens, Now: clock.Now}, c.opts)
+	return &env{svc: svc, store: s, hasher: h, clock: clock, tokens: tokens}
 }
 
 const goodPassword = "correct horse battery"

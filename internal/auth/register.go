@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/google/uuid"
 )
 
 // Registration is what a new account is made from. Role is empty for
@@ -50,13 +48,9 @@ func (s *Service) Register(ctx context.Context, r Registration, c Client) (*User
 	if err != nil {
 		return nil, hashError(err)
 	}
-	id, err := uuid.NewV7()
-	if err != nil {
-		return nil, fmt.Errorf("register: new id: %w", err)
-	}
 	now := s.timestamp()
 	u := &User{
-		ID:           id.String(),
+		ID:           newID(),
 		Username:     username,
 		Email:        email,
 		PasswordHash: hash,

@@ -27,6 +27,34 @@ type Store interface {
 	// at is nil.
 	SetDisabled(ctx context.Context, userID string, at *time.Time) error
 
+	// UpdateUser writes u's username, email and updated_at; conflicts as
+	// for CreateUser.
+	UpdateUser(ctx context.Context, u *User) error
+	// DeleteUser deletes the user and, by cascade, everything they own.
+	DeleteUser(ctx context.Context, userID string) error
+
+	// CreateSession inserts a session and, for API sessions, its first
+	// refresh token (rt may be nil), atomically.
+	CreateSession(ctx context.Context, s *Session, rt *RefreshToken) error
+	// SessionWithUser returns a session and its user in one look-up: the
+	// check behind every authenticated request.
+	SessionWithUser(ctx context.Context, sessionID string) (*Session, *User, error)
+	// RefreshTokenByHash returns a refresh token with its session and user.
+	RefreshTokenByHash(ctx context.Context, hash string) (*RefreshToken, *Session, *User, error)
+	// RotateRefreshToken marks the token oldID used at `at` only if it is
+	// still unused (a compare-and-set), inserts next and notes the session
+	// as seen, all in one transaction. It returns false, changing nothing,
+	// when another use won the race.
+	RotateRefreshToken(ctx context.Context, oldID string, at time.Time, next *RefreshToken) (bool, error)
+	// ListSessions returns the user's sessions that are neither revoked nor
+	// expired at now, newest first.
+	ListSessions(ctx context.Context, userID string, now time.Time) ([]*Session, error)
+	// RevokeSession revokes one session (of that user) if not yet revoked;
+	// ErrNotFound when the user has no such session.
+	RevokeSession(ctx context.Context, userID, sessionID string, at time.Time) error
+	// RevokeUserSessions revokes every session of the user but exceptID.
+	RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time) error
+
 	// RecordLoginFailure notes a failed login for key (an account) at a
 	// time; LoginFailures counts the failures since a time and returns the
 	// oldest of them; ClearLoginFailures forgets them after a success. They

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/api"
+	"github.com/latchkey/latchkey/internal/apidocs"
 )
 
 // Pinger reports whether the database is reachable.
@@ -30,7 +31,10 @@ func New(d Deps) http.Handler {
 		writeStatus(w, http.StatusOK, "ok")
 	})
 	mux.Handle("GET /readyz", handleReady(d.DB))
-	api.Routes(mux, d.API)
+	api.New(mux, d.API)
+	docs := apidocs.Handler()
+	mux.Handle("GET /docs", docs)
+	mux.Handle("GET /docs/", docs)
 
 	var h http.Handler = mux
 	h = headers(h)

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/auth"
@@ -39,24 +38,42 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*auth.User
 func (s *Store) userWhere(ctx context.Context, where string, arg any) (*auth.User, error) {
 	row := s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg)
 	var (
-		u        auth.User
-		role     string
-		disabled sql.NullTime
+		u  auth.User
+		ud userDest
 	)
-	err := row.Scan(&u.ID, &u.Username, &u.Email, &u.PasswordHash, &role, &u.CreatedAt, &u.UpdatedAt, &disabled)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, auth.ErrNotFound
+	if err := row.Scan(ud.dest(&u)...); err != nil {
+		return nil, s.notFoundOr("get user", err)
 	}
-	if err != nil {
-		return nil, s.dialect.classify("get user", err)
-	}
-	u.Role = auth.Role(role)
-	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
-	if disabled.Valid {
-		t := disabled.Time.UTC()
-		u.DisabledAt = &t
-	}
+	ud.finish(&u)
 	return &u, nil
+}
+
+// userDest holds what a users row scans into besides the User itself.
+type userDest struct {
+	role     string
+	disabled sql.NullTime
+}
+
+func (d *userDest) dest(u *auth.User) []any {
+	return []any{&u.ID, &u.Username, &u.Email, &u.PasswordHash, &d.role, &u.CreatedAt, &u.UpdatedAt, &d.disabled}
+}
+
+func (d *userDest) finish(u *auth.User) {
+	u.Role = auth.Role(d.role)
+	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+	u.DisabledAt = timePtr(d.disabled)
+}
+
+// UpdateUser implements auth.Store.
+func (s *Store) UpdateUser(ctx context.Context, u *auth.User) error {
+	return s.updateUser(ctx, "update user",
+		`UPDATE users SET username = $2, email = $3, updated_at = $4 WHERE id = $1`, u.ID, u.Username, u.Email, u.UpdatedAt)
+}
+
+// DeleteUser implements auth.Store. Sessions, refresh tokens and posts go
+// with the user through ON DELETE CASCADE.
+func (s *Store) DeleteUser(ctx context.Context, userID string) error {
+	return s.updateUser(ctx, "delete user", `DELETE FROM users WHERE id = $1`, userID)
 }
 
 // SetPasswordHash implements auth.Store.

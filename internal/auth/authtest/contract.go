@@ -15,10 +15,7 @@ import (
 // TestStore runs the contract every auth.Store must satisfy. open returns a
 // fresh, migrated, empty store for each call.
 func TestStore(t *testing.T, open func(t *testing.T) auth.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s auth.Store)
-	}{
+	tests := []storeTest{
 		{"CreateAndGetUser", testCreateAndGetUser},
 		{"UsernameUniqueIgnoringCase", testUsernameUnique},
 		{"EmailUnique", testEmailUnique},
@@ -28,9 +25,15 @@ func TestStore(t *testing.T, open func(t *testing.T) auth.Store) {
 		{"LoginFailures", testLoginFailures},
 		{"Ping", func(t *testing.T, s auth.Store) { NoError(t, s.Ping(context.Background())) }},
 	}
+	tests = append(tests, sessionTests()...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}
+}
+
+type storeTest struct {
+	name string
+	fn   func(t *testing.T, s auth.Store)
 }
 
 // NewUser returns a valid user that is not stored yet.

@@ -1,0 +1,143 @@
+package auth
+
+import (
+	"context"
+	"errors"
+)
+
+// PublicUser returns a user as anyone may see it. A malformed id is simply
+// not found.
+func (s *Service) PublicUser(ctx context.Context, id string) (*User, error) {
+	return s.store.UserByID(ctx, id)
+}
+
+// ProfileChange is a PATCH of the caller's profile; nil leaves a field as
+// it is. Changing the email needs the current password, because the email
+// is how an account is recovered.
+type ProfileChange struct {
+	Username        *string
+	Email           *string
+	CurrentPassword string
+}
+
+// UpdateProfile changes the caller's username and/or email. Changing only
+// the casing of one's own username is not a conflict.
+func (s *Service) UpdateProfile(ctx context.Context, p *Principal, ch ProfileChange) (*User, error) {
+	u := *p.User
+	var errs []FieldError
+	if ch.Username != nil {
+		name, ferrs := CheckUsername(*ch.Username)
+		errs = append(errs, ferrs...)
+		u.Username = name
+	}
+	emailChanged := false
+	if ch.Email != nil {
+		email, ferrs := CheckEmail(*ch.Email)
+		errs = append(errs, ferrs...)
+		emailChanged = len(ferrs) == 0 && email != p.User.Email
+		u.Email = email
+	}
+	if emailChanged && ch.CurrentPassword == "" {
+		errs = append(errs, FieldError{Field: "current_password", Code: "required",
+			Message: "Enter your current password to change your email."})
+	}
+	if len(errs) > 0 {
+		return nil, &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
+	}
+	if emailChanged {
+		if err := s.confirmPassword(ctx, p.User, ch.CurrentPassword); err != nil {
+			return nil, err
+		}
+	}
+	if u.Username == p.User.Username && u.Email == p.User.Email {
+		return p.User, nil
+	}
+	u.UpdatedAt = s.timestamp()
+	if err := s.store.UpdateUser(ctx, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// ChangePassword sets a new password and revokes every other session of
+// the user; the current one stays.
+func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, next string) error {
+	var errs []FieldError
+	if current == "" {
+		errs = append(errs, FieldError{Field: "current_password", Code: "required", Message: "Enter your current password."})
+	}
+	for _, e := range s.rules.CheckPassword(next, p.User.Username, p.User.Email) {
+		e.Field = "new_password"
+		errs = append(errs, e)
+	}
+	if len(errs) > 0 {
+		return &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
+	}
+	if err := s.confirmPassword(ctx, p.User, current); err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, next)
+	if err != nil {
+		return hashError(err)
+	}
+	now := s.timestamp()
+	if err := s.store.SetPasswordHash(ctx, p.User.ID, hash, now); err != nil {
+		return err
+	}
+	return s.store.RevokeUserSessions(ctx, p.User.ID, p.Session.ID, now)
+}
+
+// DeleteAccount deletes the caller, their sessions and posts, after
+// confirming the password.
+func (s *Service) DeleteAccount(ctx context.Context, p *Principal, current string) error {
+	if current == "" {
+		return &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: []FieldError{
+			{Field: "current_password", Code: "required", Message: "Enter your current password to delete your account."}}}
+	}
+	if err := s.confirmPassword(ctx, p.User, current); err != nil {
+		return err
+	}
+	return s.store.DeleteUser(ctx, p.User.ID)
+}
+
+// confirmPassword checks the caller's current password. Failures count
+// toward the account's throttle, so a stolen token cannot be used to
+// guess the password at leisure.
+func (s *Service) confirmPassword(ctx context.Context, u *User, pw string) error {
+	key := "user:" + u.ID
+	if _, err := s.checkAccountThrottle(ctx, key); err != nil {
+		return err
+	}
+	if len(pw) > MaxPasswordLength*4 {
+		return errWrongCurrentPassword
+	}
+	ok, _, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
+	if err != nil {
+		return hashError(err)
+	}
+	if !ok {
+		if err := s.store.RecordLoginFailure(ctx, key, s.timestamp()); err != nil {
+			return err
+		}
+		return errWrongCurrentPassword
+	}
+	return nil
+}
+
+var errWrongCurrentPassword = &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: []FieldError{
+	{Field: "current_password", Code: "password_incorrect", Message: "The current password is not correct."}}}
+
+// Sessions lists the caller's active sessions, newest first.
+func (s *Service) Sessions(ctx context.Context, p *Principal) ([]*Session, error) {
+	return s.store.ListSessions(ctx, p.User.ID, s.timestamp())
+}
+
+// RevokeSession ends one of the caller's sessions; another user's session
+// is not found.
+func (s *Service) RevokeSession(ctx context.Context, p *Principal, sessionID string) error {
+	err := s.store.RevokeSession(ctx, p.User.ID, sessionID, s.timestamp())
+	if errors.Is(err, ErrNotFound) {
+		return &Error{Code: CodeNotFound, Message: "You have no session with that id."}
+	}
+	return err
+}

@@ -1,0 +1,177 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// RefreshReuseGrace is how long after a refresh token's rotation a second
+// use of it only fails, instead of revoking the session: a client that
+// retried a request whose answer it lost is not an attacker.
+const RefreshReuseGrace = 10 * time.Second
+
+// Grant is what the token endpoint hands out.
+type Grant struct {
+	AccessToken  string
+	ExpiresIn    time.Duration
+	RefreshToken string
+	User         *User
+	Session      *Session
+}
+
+// ErrInvalidGrant is the token endpoint's answer to a refresh token that is
+// unknown, used, expired, or of a revoked session or disabled user, and
+// (as RFC 6749 §5.2 wants) to wrong credentials.
+var ErrInvalidGrant = &Error{Code: CodeInvalidGrant, Message: "The refresh token is invalid, expired or revoked."}
+
+// PasswordGrant logs in with a password and opens an API session.
+func (s *Service) PasswordGrant(ctx context.Context, identifier, pw string, c Client) (*Grant, error) {
+	u, err := s.Authenticate(ctx, identifier, pw, c)
+	if err != nil {
+		return nil, err
+	}
+	now := s.timestamp()
+	ss := &Session{
+		ID:         newID(),
+		UserID:     u.ID,
+		Kind:       SessionAPI,
+		CreatedAt:  now,
+		LastSeenAt: now,
+		ExpiresAt:  now.Add(s.opts.SessionAbsoluteTTL),
+		UserAgent:  truncate(c.UserAgent, 512),
+		IP:         c.IP,
+	}
+	raw, rt := s.newRefreshToken(ss, now)
+	if err := s.store.CreateSession(ctx, ss, rt); err != nil {
+		return nil, err
+	}
+	return s.grant(u, ss, raw, now)
+}
+
+// RefreshGrant exchanges a refresh token for a new pair. The old token is
+// used up by a compare-and-set in the database, so of concurrent uses
+// exactly one wins. A token presented again after RefreshReuseGrace is
+// taken as stolen: the whole session is revoked.
+func (s *Service) RefreshGrant(ctx context.Context, raw string, c Client) (*Grant, error) {
+	if raw == "" {
+		return nil, &Error{Code: CodeInvalid, Message: "The refresh_token parameter is missing.",
+			Fields: []FieldError{{Field: "refresh_token", Code: "required", Message: "Send the refresh token."}}}
+	}
+	rt, ss, u, err := s.store.RefreshTokenByHash(ctx, HashToken(raw))
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrInvalidGrant
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.timestamp()
+	if rt.UsedAt != nil {
+		if now.Sub(*rt.UsedAt) > RefreshReuseGrace {
+			if err := s.store.RevokeSession(ctx, ss.UserID, ss.ID, now); err != nil && !errors.Is(err, ErrNotFound) {
+				return nil, err
+			}
+		}
+		return nil, ErrInvalidGrant
+	}
+	if !ss.Active(now) || u.Disabled() || !now.Before(rt.ExpiresAt) {
+		return nil, ErrInvalidGrant
+	}
+	next, nextRT := s.newRefreshToken(ss, now)
+	won, err := s.store.RotateRefreshToken(ctx, rt.ID, now, nextRT)
+	if err != nil {
+		return nil, err
+	}
+	if !won {
+		return nil, ErrInvalidGrant // a concurrent use won, a moment ago
+	}
+	return s.grant(u, ss, next, now)
+}
+
+// Revoke ends the session behind a refresh or an access token (RFC 7009).
+// An unknown, invalid or already revoked token is not an error: the
+// endpoint answers the same either way, so it reveals nothing.
+func (s *Service) Revoke(ctx context.Context, token string) error {
+	if token == "" {
+		return &Error{Code: CodeInvalid, Message: "The token parameter is missing.",
+			Fields: []FieldError{{Field: "token", Code: "required", Message: "Send the token to revoke."}}}
+	}
+	now := s.timestamp()
+	if strings.Count(token, ".") == 2 && s.tokens != nil {
+		claims, err := s.tokens.Verify(token)
+		if err != nil {
+			return nil
+		}
+		return ignoreNotFound(s.store.RevokeSession(ctx, claims.UserID, claims.SessionID, now))
+	}
+	_, ss, _, err := s.store.RefreshTokenByHash(ctx, HashToken(token))
+	if err != nil {
+		return ignoreNotFound(err)
+	}
+	return ignoreNotFound(s.store.RevokeSession(ctx, ss.UserID, ss.ID, now))
+}
+
+func ignoreNotFound(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+func (s *Service) grant(u *User, ss *Session, refresh string, now time.Time) (*Grant, error) {
+	if s.tokens == nil {
+		return nil, errors.New("grant: no access token issuer configured")
+	}
+	at, exp, err := s.tokens.Issue(u, ss.ID, ss.ExpiresAt)
+	if err != nil {
+		return nil, fmt.Errorf("issue access token: %w", err)
+	}
+	// exp has whole seconds (JWT NumericDate); round the lifetime up so a
+	// 15-minute token reads as 900 s, not 899.
+	expiresIn := (exp.Sub(now) + time.Second - 1).Truncate(time.Second)
+	return &Grant{AccessToken: at, ExpiresIn: expiresIn, RefreshToken: refresh, User: u, Session: ss}, nil
+}
+
+// newRefreshToken returns a fresh opaque token and the row that stores its
+// hash. It never outlives the session.
+func (s *Service) newRefreshToken(ss *Session, now time.Time) (string, *RefreshToken) {
+	raw := NewOpaqueToken()
+	exp := now.Add(s.opts.RefreshTokenTTL)
+	if exp.After(ss.ExpiresAt) {
+		exp = ss.ExpiresAt
+	}
+	return raw, &RefreshToken{ID: newID(), SessionID: ss.ID, TokenHash: HashToken(raw), CreatedAt: now, ExpiresAt: exp}
+}
+
+// NewOpaqueToken returns 32 random bytes, base64url-encoded: a refresh
+// token or a session cookie.
+func NewOpaqueToken() string {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails (crypto/rand panics rather than return short)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// HashToken is the form an opaque token is stored and looked up in. A
+// plain SHA-256 suffices: the token has 256 bits of entropy, nothing to
+// brute-force.
+func HashToken(raw string) string {
+	sum := sha256.Sum256([]byte(raw))
+	return hex.EncodeToString(sum[:])
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}

@@ -1,0 +1,197 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/auth/authtest"
+)
+
+func (e *env) login(t *testing.T, ident string) *auth.Grant {
+	t.Helper()
+	g, err := e.svc.PasswordGrant(context.Background(), ident, goodPassword, auth.Client{IP: "192.0.2.9", UserAgent: "cli/1"})
+	if err != nil {
+		t.Fatalf("password grant: %v", err)
+	}
+	return g
+}
+
+func (e *env) authorized(t *testing.T, accessToken string) error {
+	t.Helper()
+	_, err := e.svc.AuthorizeAccessToken(context.Background(), accessToken)
+	return err
+}
+
+func TestPasswordGrant(t *testing.T) {
+	e := newEnv(t)
+	u := e.register(t, "alice", "alice@example.com")
+	g := e.login(t, "alice")
+	if g.AccessToken == "" || g.RefreshToken == "" || g.ExpiresIn != 15*time.Minute {
+		t.Fatalf("grant %+v", g)
+	}
+	if g.Session.Kind != auth.SessionAPI || g.Session.IP != "192.0.2.9" || g.Session.UserAgent != "cli/1" {
+		t.Fatalf("session %+v", g.Session)
+	}
+	p, err := e.svc.AuthorizeAccessToken(context.Background(), g.AccessToken)
+	authtest.NoError(t, err)
+	if p.User.ID != u.ID || p.Session.ID != g.Session.ID {
+		t.Fatalf("principal %+v", p)
+	}
+	// Only the refresh token's hash is stored.
+	if _, _, _, err := e.store.RefreshTokenByHash(context.Background(), g.RefreshToken); !errors.Is(err, auth.ErrNotFound) {
+		t.Fatal("the raw refresh token is findable in the database")
+	}
+	_, err = e.svc.PasswordGrant(context.Background(), "alice", "wrong password", auth.Client{})
+	authtest.Code(t, err, auth.CodeInvalidCredentials)
+}
+
+func TestRefreshRotates(t *testing.T) {
+	e := newEnv(t)
+	e.register(t, "alice", "alice@example.com")
+	g := e.login(t, "alice")
+	ctx := context.Background()
+
+	e.clock.Advance(time.Minute)
+	g2, err := e.svc.RefreshGrant(ctx, g.RefreshToken, auth.Client{})
+	authtest.NoError(t, err)
+	if g2.RefreshToken == g.RefreshToken || g2.AccessToken == g.AccessToken || g2.Session.ID != g.Session.ID {
+		t.Fatalf("refresh did not rotate: %+v", g2)
+	}
+	authtest.NoError(t, e.authorized(t, g2.AccessToken))
+
+	// Within the grace window a replay only fails; the session lives on.
+	e.clock.Advance(5 * time.Second)
+	_, err = e.svc.RefreshGrant(ctx, g.RefreshToken, auth.Client{})
+	authtest.Code(t, err, auth.CodeInvalidGrant)
+	authtest.NoError(t, e.authorized(t, g2.AccessToken))
+
+	g3, err := e.svc.RefreshGrant(ctx, g2.RefreshToken, auth.Client{})
+	authtest.NoError(t, err)
+
+	// After it, a replay is taken as theft: the whole session ends,
+	// including the newest tokens.
+	e.clock.Advance(auth.RefreshReuseGrace + time.Second)
+	_, err = e.svc.RefreshGrant(ctx, g.RefreshToken, auth.Client{})
+	authtest.Code(t, err, auth.CodeInvalidGrant)
+	_, err = e.svc.RefreshGrant(ctx, g3.RefreshToken, auth.Client{})
+	authtest.Code(t, err, auth.CodeInvalidGrant)
+	if err := e.authorized(t, g3.AccessToken); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Fatalf("access token of a family-revoked session: %v", err)
+	}
+}
+
+func TestRefreshUnknownAndMissing(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.svc.RefreshGrant(context.Background(), "not-a-token", auth.Client{})
+	authtest.Code(t, err, auth.CodeInvalidGrant)
+	_, err = e.svc.RefreshGrant(context.Background(), "", auth.Client{})
+	authtest.Code(t, err, auth.CodeInvalid)
+}
+
+// TestConcurrentRefresh: of 10 simultaneous uses of one refresh token,
+// exactly one gets new tokens, and the session survives (they are all
+// within the grace window).
+func TestConcurrentRefresh(t *testing.T) {
+	e := newEnv(t)
+	e.register(t, "alice", "alice@example.com")
+	g := e.login(t, "alice")
+	var (
+		wg      sync.WaitGroup
+		wins    atomic.Int32
+		winner  atomic.Pointer[auth.Grant]
+		invalid atomic.Int32
+	)
+	start := make(chan struct{})
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			g2, err := e.svc.RefreshGrant(context.Background(), g.RefreshToken, auth.Client{})
+			switch {
+			case err == nil:
+				wins.Add(1)
+				winner.Store(g2)
+			case auth.ErrorCode(err) == auth.CodeInvalidGrant:
+				invalid.Add(1)
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if wins.Load() != 1 || invalid.Load() != 9 {
+		t.Fatalf("%d wins, %d invalid_grant; want 1 and 9", wins.Load(), invalid.Load())
+	}
+	_, err := e.svc.RefreshGrant(context.Background(), winner.Load().RefreshToken, auth.Client{})
+	authtest.NoError(t, err)
+}
+
+// TestRefreshNeverOutlivesTheSession: refresh tokens and access tokens
+// stop at the session's absolute end, however often they are refreshed.
+func TestRefreshNeverOutlivesTheSession(t *testing.T) {
+	opts := auth.DefaultOptions()
+	opts.SessionAbsoluteTTL = time.Hour
+	e := newEnv(t, withOptions(opts))
+	e.register(t, "alice", "alice@example.com")
+	g := e.login(t, "alice")
+	ctx := context.Background()
+	for range 5 {
+		e.clock.Advance(11 * time.Minute)
+		next, err := e.svc.RefreshGrant(ctx, g.RefreshToken, auth.Client{})
+		authtest.NoError(t, err)
+		g = next
+	}
+	// 55 minutes in: the access token is cut to the session's last 5.
+	authtest.Equal(t, g.ExpiresIn, 5*time.Minute)
+	e.clock.Advance(6 * time.Minute)
+	_, err := e.svc.RefreshGrant(ctx, g.RefreshToken, auth.Client{})
+	authtest.Code(t, err, auth.CodeInvalidGrant)
+}
+
+func TestDisabledUserLosesTokens(t *testing.T) {
+	e := newEnv(t)
+	e.register(t, "alice", "alice@example.com")
+	g := e.login(t, "alice")
+	_, err := e.svc.SetDisabled(context.Background(), "alice@example.com", true)
+	authtest.NoError(t, err)
+	if err := e.authorized(t, g.AccessToken); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Fatalf("disabled user's access token: %v", err)
+	}
+	_, err = e.svc.RefreshGrant(context.Background(), g.RefreshToken, auth.Client{})
+	authtest.Code(t, err, auth.CodeInvalidGrant)
+	// Re-enabling does not bring old sessions back.
+	_, err = e.svc.SetDisabled(context.Background(), "alice@example.com", false)
+	authtest.NoError(t, err)
+	if err := e.authorized(t, g.AccessToken); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Fatalf("re-enabled user's old access token: %v", err)
+	}
+}
+
+func TestRevoke(t *testing.T) {
+	e := newEnv(t)
+	e.register(t, "alice", "alice@example.com")
+	ctx := context.Background()
+
+	byRefresh := e.login(t, "alice")
+	authtest.NoError(t, e.svc.Revoke(ctx, byRefresh.RefreshToken))
+	if err := e.authorized(t, byRefresh.AccessToken); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Fatalf("after revoking the refresh token: %v", err)
+	}
+
+	byAccess := e.login(t, "alice")
+	authtest.NoError(t, e.svc.Revoke(ctx, byAccess.AccessToken))
+	_, err := e.svc.RefreshGrant(ctx, byAccess.RefreshToken, auth.Client{})
+	authtest.Code(t, err, auth.CodeInvalidGrant)
+
+	for _, tok := range []string{"unknown", "a.b.c", byRefresh.RefreshToken} {
+		authtest.NoError(t, e.svc.Revoke(ctx, tok))
+	}
+	authtest.Code(t, e.svc.Revoke(ctx, ""), auth.CodeInvalid)
+}

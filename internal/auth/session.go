@@ -1,0 +1,43 @@
+package auth
+
+import "time"
+
+// SessionKind says how a session's holder proves it: a cookie or tokens.
+type SessionKind string
+
+// The session kinds.
+const (
+	SessionBrowser SessionKind = "browser"
+	SessionAPI     SessionKind = "api"
+)
+
+// Session is one login on one device. The raw cookie token of a browser
+// session is never stored, only its SHA-256 in TokenHash.
+type Session struct {
+	ID         string
+	UserID     string
+	TokenHash  string // browser sessions only
+	Kind       SessionKind
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time // the absolute end
+	UserAgent  string
+	IP         string
+	RevokedAt  *time.Time
+}
+
+// Active reports whether the session can still be used at now.
+func (s *Session) Active(now time.Time) bool {
+	return s.RevokedAt == nil && now.Before(s.ExpiresAt)
+}
+
+// RefreshToken is one link of a session's rotation chain; only the SHA-256
+// of the opaque token is stored.
+type RefreshToken struct {
+	ID        string
+	SessionID string
+	TokenHash string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}

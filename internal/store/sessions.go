@@ -1,0 +1,219 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+const sessionColumns = `s.id, s.user_id, s.token_hash, s.kind, s.created_at, s.last_seen_at, s.expires_at, s.user_agent, s.ip, s.revoked_at`
+
+const userColumnsU = `u.id, u.username, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.disabled_at`
+
+// CreateSession implements auth.Store.
+func (s *Store) CreateSession(ctx context.Context, ss *auth.Session, rt *auth.RefreshToken) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return s.dialect.classify("create session", err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO sessions (id, user_id, token_hash, kind, created_at, last_seen_at, expires_at, user_agent, ip)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		ss.ID, ss.UserID, nullString(ss.TokenHash), string(ss.Kind), ss.CreatedAt, ss.LastSeenAt, ss.ExpiresAt, ss.UserAgent, ss.IP)
+	if err != nil {
+		return s.dialect.classify("create session", err)
+	}
+	if rt != nil {
+		if err := insertRefreshToken(ctx, tx, rt); err != nil {
+			return s.dialect.classify("create session", err)
+		}
+	}
+	return s.dialect.classify("create session", tx.Commit())
+}
+
+func insertRefreshToken(ctx context.Context, tx *sql.Tx, rt *auth.RefreshToken) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO refresh_tokens (id, session_id, token_hash, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5)`,
+		rt.ID, rt.SessionID, rt.TokenHash, rt.CreatedAt, rt.ExpiresAt)
+	return err
+}
+
+// SessionWithUser implements auth.Store.
+func (s *Store) SessionWithUser(ctx context.Context, sessionID string) (*auth.Session, *auth.User, error) {
+	row := s.r.QueryRowContext(ctx, `
+		SELECT `+sessionColumns+`, `+userColumnsU+`
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.id = $1`, sessionID)
+	ss, u, err := scanSessionUser(row, nil)
+	if err != nil {
+		return nil, nil, s.notFoundOr("get session", err)
+	}
+	return ss, u, nil
+}
+
+// RefreshTokenByHash implements auth.Store.
+func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*auth.RefreshToken, *auth.Session, *auth.User, error) {
+	row := s.r.QueryRowContext(ctx, `
+		SELECT `+sessionColumns+`, `+userColumnsU+`,
+			r.id, r.session_id, r.token_hash, r.created_at, r.expires_at, r.used_at
+		FROM refresh_tokens r
+		JOIN sessions s ON s.id = r.session_id
+		JOIN users u ON u.id = s.user_id
+		WHERE r.token_hash = $1`, hash)
+	var (
+		rt   auth.RefreshToken
+		used sql.NullTime
+	)
+	ss, u, err := scanSessionUser(row, []any{&rt.ID, &rt.SessionID, &rt.TokenHash, &rt.CreatedAt, &rt.ExpiresAt, &used})
+	if err != nil {
+		return nil, nil, nil, s.notFoundOr("get refresh token", err)
+	}
+	rt.CreatedAt, rt.ExpiresAt, rt.UsedAt = rt.CreatedAt.UTC(), rt.ExpiresAt.UTC(), timePtr(used)
+	return &rt, ss, u, nil
+}
+
+// RotateRefreshToken implements auth.Store. The UPDATE's "used_at IS NULL"
+// is the compare-and-set: of concurrent uses, one changes a row and the
+// others find it already used, on SQLite (one writer) and on PostgreSQL
+// (the second UPDATE re-checks the row after the first commits).
+func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, at time.Time, next *auth.RefreshToken) (bool, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, s.dialect.classify("rotate refresh token", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL`, oldID, at)
+	if err != nil {
+		return false, s.dialect.classify("rotate refresh token", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return false, s.dialect.classify("rotate refresh token", err)
+	} else if n == 0 {
+		return false, nil
+	}
+	if err := insertRefreshToken(ctx, tx, next); err != nil {
+		return false, s.dialect.classify("rotate refresh token", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, next.SessionID, at); err != nil {
+		return false, s.dialect.classify("rotate refresh token", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, s.dialect.classify("rotate refresh token", err)
+	}
+	return true, nil
+}
+
+// ListSessions implements auth.Store.
+func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]*auth.Session, error) {
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT `+sessionColumns+` FROM sessions s
+		WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
+		ORDER BY s.created_at DESC, s.id DESC`, userID, now)
+	if err != nil {
+		return nil, s.dialect.classify("list sessions", err)
+	}
+	defer rows.Close()
+	var list []*auth.Session
+	for rows.Next() {
+		ss, err := scanSession(rows)
+		if err != nil {
+			return nil, s.dialect.classify("list sessions", err)
+		}
+		list = append(list, ss)
+	}
+	return list, s.dialect.classify("list sessions", rows.Err())
+}
+
+// RevokeSession implements auth.Store.
+func (s *Store) RevokeSession(ctx context.Context, userID, sessionID string, at time.Time) error {
+	res, err := s.w.ExecContext(ctx, `
+		UPDATE sessions SET revoked_at = COALESCE(revoked_at, $3)
+		WHERE id = $1 AND user_id = $2`, sessionID, userID, at)
+	if err != nil {
+		return s.dialect.classify("revoke session", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return s.dialect.classify("revoke session", err)
+	} else if n == 0 {
+		return auth.ErrNotFound
+	}
+	return nil
+}
+
+// RevokeUserSessions implements auth.Store.
+func (s *Store) RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time) error {
+	_, err := s.w.ExecContext(ctx, `
+		UPDATE sessions SET revoked_at = $3
+		WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL`, userID, exceptID, at)
+	return s.dialect.classify("revoke sessions", err)
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func sessionDest(ss *auth.Session, kind *string, tokenHash *sql.NullString, revoked *sql.NullTime) []any {
+	return []any{&ss.ID, &ss.UserID, tokenHash, kind, &ss.CreatedAt, &ss.LastSeenAt, &ss.ExpiresAt, &ss.UserAgent, &ss.IP, revoked}
+}
+
+func finishSession(ss *auth.Session, kind string, tokenHash sql.NullString, revoked sql.NullTime) {
+	ss.Kind, ss.TokenHash = auth.SessionKind(kind), tokenHash.String
+	ss.CreatedAt, ss.LastSeenAt, ss.ExpiresAt = ss.CreatedAt.UTC(), ss.LastSeenAt.UTC(), ss.ExpiresAt.UTC()
+	ss.RevokedAt = timePtr(revoked)
+}
+
+func scanSession(row scanner) (*auth.Session, error) {
+	var (
+		ss        auth.Session
+		kind      string
+		tokenHash sql.NullString
+		revoked   sql.NullTime
+	)
+	if err := row.Scan(sessionDest(&ss, &kind, &tokenHash, &revoked)...); err != nil {
+		return nil, err
+	}
+	finishSession(&ss, kind, tokenHash, revoked)
+	return &ss, nil
+}
+
+// scanSessionUser scans sessionColumns, then userColumnsU, then extra.
+func scanSessionUser(row scanner, extra []any) (*auth.Session, *auth.User, error) {
+	var (
+		ss        auth.Session
+		kind      string
+		tokenHash sql.NullString
+		revoked   sql.NullTime
+		u         auth.User
+		ud        userDest
+	)
+	dest := append(sessionDest(&ss, &kind, &tokenHash, &revoked), ud.dest(&u)...)
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return nil, nil, err
+	}
+	finishSession(&ss, kind, tokenHash, revoked)
+	ud.finish(&u)
+	return &ss, &u, nil
+}
+
+// notFoundOr maps "no rows" to auth.ErrNotFound and classifies the rest.
+func (s *Store) notFoundOr(op string, err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.ErrNotFound
+	}
+	return s.dialect.classify(op, err)
+}
+
+func timePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
+}
+
+func nullString(s string) sql.NullString {
+	return sql.NullString{String: s, Valid: s != ""}
+}
