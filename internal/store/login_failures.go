@@ -37,7 +37,7 @@ func (s *Store) LoginFailures(ctx context.Context, key string, since time.Time) 
 	)
 	// MIN over a TIMESTAMP column comes back from SQLite as text, so the
 	// oldest failure is read as a row of its own.
-	err := s.r.QueryRowContext(ctx, `
+	err := s.queryRow(ctx, `
 		SELECT count(*) FROM login_failures WHERE key = $1 AND failed_at >= $2`,
 		key, since).Scan(&n)
 	if err != nil {
@@ -46,7 +46,7 @@ func (s *Store) LoginFailures(ctx context.Context, key string, since time.Time) 
 	if n == 0 {
 		return 0, time.Time{}, nil
 	}
-	err = s.r.QueryRowContext(ctx, `
+	err = s.queryRow(ctx, `
 		SELECT failed_at FROM login_failures WHERE key = $1 AND failed_at >= $2
 		ORDER BY failed_at LIMIT 1`, key, since).Scan(&oldest)
 	if err != nil {

@@ -45,7 +45,7 @@ func insertRefreshToken(ctx context.Context, tx *sql.Tx, rt *auth.RefreshToken) 
 
 // SessionWithUser implements auth.Store.
 func (s *Store) SessionWithUser(ctx context.Context, sessionID string) (*auth.Session, *auth.User, error) {
-	row := s.r.QueryRowContext(ctx, `
+	row := s.queryRow(ctx, `
 		SELECT `+sessionColumns+`, `+userColumnsU+`
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id = $1`, sessionID)
@@ -58,7 +58,7 @@ func (s *Store) SessionWithUser(ctx context.Context, sessionID string) (*auth.Se
 
 // RefreshTokenByHash implements auth.Store.
 func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*auth.RefreshToken, *auth.Session, *auth.User, error) {
-	row := s.r.QueryRowContext(ctx, `
+	row := s.queryRow(ctx, `
 		SELECT `+sessionColumns+`, `+userColumnsU+`,
 			r.id, r.session_id, r.token_hash, r.created_at, r.expires_at, r.used_at
 		FROM refresh_tokens r
@@ -110,7 +110,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, at time.Ti
 
 // ListSessions implements auth.Store.
 func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]*auth.Session, error) {
-	rows, err := s.r.QueryContext(ctx, `
+	rows, err := s.query(ctx, `
 		SELECT `+sessionColumns+` FROM sessions s
 		WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
 		ORDER BY s.created_at DESC, s.id DESC`, userID, now)

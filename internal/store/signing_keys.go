@@ -15,7 +15,7 @@ var _ token.KeyStore = (*Store)(nil)
 // lives in one place and not in two dialects' SQL. The table holds one row
 // per rotation, so reading all of it every few seconds stays cheap.
 func (s *Store) SigningKeys(ctx context.Context) ([]token.StoredKey, error) {
-	rows, err := s.r.QueryContext(ctx, `
+	rows, err := s.query(ctx, `
 		SELECT kid, alg, private_key, public_key, encrypted, created_at, retired_at
 		FROM signing_keys ORDER BY created_at, kid`)
 	if err != nil {

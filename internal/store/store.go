@@ -29,6 +29,7 @@ var migrations embed.FS
 // pool of writers would only queue on its lock with busy errors), r a pool.
 type Store struct {
 	w, r    *sql.DB
+	reads   *readStmts
 	dialect dialect
 }
 
@@ -103,7 +104,7 @@ func OpenSQLite(path string) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &Store{w: w, r: r, dialect: sqliteDialect}, nil
+	return &Store{w: w, r: r, reads: &readStmts{db: r}, dialect: sqliteDialect}, nil
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -133,6 +134,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.reads.close()
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 

@@ -36,7 +36,7 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*auth.User
 }
 
 func (s *Store) userWhere(ctx context.Context, where string, arg any) (*auth.User, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg)
+	row := s.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg)
 	var (
 		u  auth.User
 		ud userDest
