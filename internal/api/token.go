@@ -215,7 +215,7 @@ func documentTokenEndpoints(a huma.API) {
 	oauthErr := &huma.Response{Description: "An RFC 6749 §5.2 error", Content: map[string]*huma.MediaType{
 		"application/json": {Schema: reg.Schema(reflect.TypeFor[OAuthError](), true, "OAuthError")},
 	}}
-	errs := map[string]*huma.Response{"400": oauthErr, "413": oauthErr, "429": oauthErr, "503": oauthErr}
+	errs := map[string]*huma.Response{"400": oauthErr, "413": oauthErr, "429": oauthErr, "500": oauthErr, "503": oauthErr}
 	token := &huma.Operation{
 		OperationID: "token", Method: http.MethodPost, Path: "/api/token", Tags: []string{"tokens"},
 		Summary:     "OAuth 2.0 token endpoint: log in with a password or refresh tokens",
@@ -233,7 +233,7 @@ func documentTokenEndpoints(a huma.API) {
 	}
 	for code, resp := range errs {
 		token.Responses[code] = resp
-		if code == "400" || code == "413" || code == "503" {
+		if code != "429" {
 			revoke.Responses[code] = resp
 		}
 	}
