@@ -15,6 +15,7 @@ import (
 	"github.com/latchkey/latchkey/internal/config"
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/server"
+	"github.com/latchkey/latchkey/internal/sessioncookie"
 	"github.com/latchkey/latchkey/internal/store"
 	"github.com/latchkey/latchkey/internal/token"
 )
@@ -57,17 +58,22 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	}
 	go tokens.Run(ctx) // picks up key rotations made by `latchkey keys rotate` or other instances
 
-	handler := server.New(server.Deps{
-		Log: log,
-		DB:  db,
+	handler, err := server.New(server.Deps{
+		Log:         log,
+		DB:          db,
+		CORSOrigins: cfg.CORSOrigins,
 		API: api.Deps{
 			Auth:     newService(cfg, db, tokens),
 			Log:      log,
 			ClientIP: clientip.Resolver{Trusted: cfg.TrustedProxies},
 			JWKS:     tokens.JWKS,
 			BaseURL:  cfg.BaseURL.String(),
+			Cookies:  sessioncookie.New(cfg.BaseURL),
 		},
 	})
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -15,6 +15,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/clientip"
+	"github.com/latchkey/latchkey/internal/sessioncookie"
 )
 
 // MaxBodyBytes bounds every request body (DESIGN.md: 1 MiB).
@@ -29,6 +30,9 @@ type Deps struct {
 	JWKS func() []byte
 	// BaseURL is the public URL, for the OpenAPI document's server entry.
 	BaseURL string
+	// Cookies reads the browser session cookie, which the API accepts too
+	// so that the site's own scripts can call it.
+	Cookies sessioncookie.Jar
 }
 
 func config(baseURL string) huma.Config {

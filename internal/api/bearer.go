@@ -11,15 +11,27 @@ import (
 var errNoCredentials = &auth.Error{Code: auth.CodeUnauthenticated, Message: "Log in first: send an access token as Authorization: Bearer <token>."}
 
 // requireUser authenticates an operation's caller from the bearer token
-// and the session behind it (RFC 6750 answers on failure).
+// and the session behind it (RFC 6750 answers on failure), or, when there
+// is no Authorization header, from the browser session cookie.
 func requireUser(a huma.API, d Deps) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
-		scheme, token, _ := strings.Cut(ctx.Header("Authorization"), " ")
-		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		var (
+			p   *auth.Principal
+			err error
+		)
+		if h := ctx.Header("Authorization"); h != "" {
+			scheme, token, _ := strings.Cut(h, " ")
+			if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+				writeProblem(a, ctx, problemOf(ctx.Context(), errNoCredentials))
+				return
+			}
+			p, err = d.Auth.AuthorizeAccessToken(ctx.Context(), strings.TrimSpace(token))
+		} else if r := request(ctx.Context()); r != nil && d.Cookies.Has(r) {
+			p, err = d.Auth.AuthorizeCookie(ctx.Context(), d.Cookies.Read(r))
+		} else {
 			writeProblem(a, ctx, problemOf(ctx.Context(), errNoCredentials))
 			return
 		}
-		p, err := d.Auth.AuthorizeAccessToken(ctx.Context(), strings.TrimSpace(token))
 		if err != nil {
 			if auth.ErrorCode(err) == auth.CodeInvalidToken {
 				d.Log.DebugContext(ctx.Context(), "token refused", "err", err)

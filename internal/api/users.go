@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"net/http"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/auth"
 )
@@ -83,13 +85,22 @@ type changePasswordInput struct {
 	}
 }
 
-func handleChangePassword(d Deps) func(context.Context, *changePasswordInput) (*struct{}, error) {
-	return func(ctx context.Context, in *changePasswordInput) (*struct{}, error) {
-		err := d.Auth.ChangePassword(ctx, principal(ctx), in.Body.CurrentPassword, in.Body.NewPassword)
+type changePasswordOutput struct {
+	SetCookie *http.Cookie `header:"Set-Cookie" doc:"A browser session's new cookie: the old value stops working"`
+}
+
+func handleChangePassword(d Deps) func(context.Context, *changePasswordInput) (*changePasswordOutput, error) {
+	return func(ctx context.Context, in *changePasswordInput) (*changePasswordOutput, error) {
+		p := principal(ctx)
+		cookie, err := d.Auth.ChangePassword(ctx, p, in.Body.CurrentPassword, in.Body.NewPassword)
 		if err != nil {
 			return nil, fail(ctx, err)
 		}
-		return nil, nil
+		out := &changePasswordOutput{}
+		if cookie != "" {
+			out.SetCookie = d.Cookies.Cookie(cookie, p.Session, time.Now())
+		}
+		return out, nil
 	}
 }
 

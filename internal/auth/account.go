@@ -60,8 +60,10 @@ func (s *Service) UpdateProfile(ctx context.Context, p *Principal, ch ProfileCha
 }
 
 // ChangePassword sets a new password and revokes every other session of
-// the user; the current one stays.
-func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, next string) error {
+// the user; the current one stays. A browser session gets a new cookie
+// token, returned as newCookie (empty for API sessions, which keep their
+// refresh token).
+func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, next string) (newCookie string, err error) {
 	var errs []FieldError
 	if current == "" {
 		errs = append(errs, FieldError{Field: "current_password", Code: "required", Message: "Enter your current password."})
@@ -71,20 +73,26 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 		errs = append(errs, e)
 	}
 	if len(errs) > 0 {
-		return &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
+		return "", &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
 	}
 	if err := s.confirmPassword(ctx, p.User, current); err != nil {
-		return err
+		return "", err
 	}
 	hash, err := s.hasher.Hash(ctx, next)
 	if err != nil {
-		return hashError(err)
+		return "", hashError(err)
 	}
 	now := s.timestamp()
 	if err := s.store.SetPasswordHash(ctx, p.User.ID, hash, now); err != nil {
-		return err
+		return "", err
 	}
-	return s.store.RevokeUserSessions(ctx, p.User.ID, p.Session.ID, now)
+	if err := s.store.RevokeUserSessions(ctx, p.User.ID, p.Session.ID, now); err != nil {
+		return "", err
+	}
+	if p.Session.Kind == SessionBrowser {
+		return s.renewBrowserToken(ctx, p.Session)
+	}
+	return "", nil
 }
 
 // DeleteAccount deletes the caller, their sessions and posts, after

@@ -25,14 +25,16 @@ func TestChangePasswordRevokesOtherSessions(t *testing.T) {
 	ctx := context.Background()
 	p := e.principal(t, current)
 
-	err := e.svc.ChangePassword(ctx, p, "wrong password", "a brand new passphrase")
+	_, err := e.svc.ChangePassword(ctx, p, "wrong password", "a brand new passphrase")
 	ae := authtest.Code(t, err, auth.CodeInvalid)
 	authtest.Equal(t, fieldCodes(ae.Fields), "current_password:password_incorrect")
-	err = e.svc.ChangePassword(ctx, p, goodPassword, "password1")
+	_, err = e.svc.ChangePassword(ctx, p, goodPassword, "password1")
 	ae = authtest.Code(t, err, auth.CodeInvalid)
 	authtest.Equal(t, fieldCodes(ae.Fields), "new_password:password_common")
 
-	authtest.NoError(t, e.svc.ChangePassword(ctx, p, goodPassword, "a brand new passphrase"))
+	cookie, err := e.svc.ChangePassword(ctx, p, goodPassword, "a brand new passphrase")
+	authtest.NoError(t, err)
+	authtest.Equal(t, cookie, "") // an API session keeps its refresh token, needs no cookie
 	if err := e.authorized(t, other.AccessToken); !errors.Is(err, auth.ErrInvalidToken) {
 		t.Fatalf("other session survived a password change: %v", err)
 	}

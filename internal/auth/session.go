@@ -21,13 +21,19 @@ type Session struct {
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time // the absolute end
-	UserAgent  string
-	IP         string
-	RevokedAt  *time.Time
+	// IdleTimeout ends a browser session unused for that long (0: never,
+	// for API sessions, whose refresh tokens expire instead).
+	IdleTimeout time.Duration
+	UserAgent   string
+	IP          string
+	RevokedAt   *time.Time
 }
 
 // Active reports whether the session can still be used at now.
 func (s *Session) Active(now time.Time) bool {
+	if s.IdleTimeout > 0 && now.Sub(s.LastSeenAt) >= s.IdleTimeout {
+		return false
+	}
 	return s.RevokedAt == nil && now.Before(s.ExpiresAt)
 }
 

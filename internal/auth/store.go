@@ -39,6 +39,13 @@ type Store interface {
 	// SessionWithUser returns a session and its user in one look-up: the
 	// check behind every authenticated request.
 	SessionWithUser(ctx context.Context, sessionID string) (*Session, *User, error)
+	// SessionByTokenHash returns a browser session, by the hash of its
+	// cookie token, and its user.
+	SessionByTokenHash(ctx context.Context, hash string) (*Session, *User, error)
+	// TouchSession sets a session's last_seen_at.
+	TouchSession(ctx context.Context, sessionID string, at time.Time) error
+	// SetSessionTokenHash gives a browser session a new cookie token.
+	SetSessionTokenHash(ctx context.Context, sessionID, hash string) error
 	// RefreshTokenByHash returns a refresh token with its session and user.
 	RefreshTokenByHash(ctx context.Context, hash string) (*RefreshToken, *Session, *User, error)
 	// RotateRefreshToken marks the token oldID used at `at` only if it is

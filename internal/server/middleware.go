@@ -6,16 +6,6 @@ import (
 	"time"
 )
 
-// headers sets the headers every answer carries.
-func headers(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		next.ServeHTTP(w, r)
-	})
-}
-
 // recoverPanics turns a panic in a handler into a logged 500, so one bad
 // request cannot take the process down.
 func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {

@@ -22,10 +22,12 @@ type Deps struct {
 	Log *slog.Logger
 	DB  Pinger
 	API api.Deps
+	// CORSOrigins are the SPA origins allowed to call the API.
+	CORSOrigins []string
 }
 
 // New returns the root handler.
-func New(d Deps) http.Handler {
+func New(d Deps) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
@@ -36,11 +38,15 @@ func New(d Deps) http.Handler {
 	mux.Handle("GET /docs", docs)
 	mux.Handle("GET /docs/", docs)
 
-	var h http.Handler = mux
+	h, err := crossOrigin(d.API.Cookies, d.CORSOrigins, mux)
+	if err != nil {
+		return nil, err
+	}
+	h = cors(d.CORSOrigins, h)
 	h = headers(h)
 	h = recoverPanics(d.Log, h)
 	h = logRequests(d.Log, h)
-	return h
+	return h, nil
 }
 
 // handleReady answers 200 when the database answers within two seconds, so

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/latchkey/latchkey/internal/api"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -29,7 +30,10 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := New(Deps{Log: slog.New(slog.DiscardHandler), DB: pinger{tt.db}})
+			h, err := New(Deps{Log: slog.New(slog.DiscardHandler), DB: pinger{tt.db}, API: api.Deps{JWKS: func() []byte { return nil }}})
+			if err != nil {
+				t.Fatal(err)
+			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest("GET", tt.path, nil))
 			if rec.Code != tt.status {

@@ -9,7 +9,7 @@ import (
 	"github.com/latchkey/latchkey/internal/auth"
 )
 
-const sessionColumns = `s.id, s.user_id, s.token_hash, s.kind, s.created_at, s.last_seen_at, s.expires_at, s.user_agent, s.ip, s.revoked_at`
+const sessionColumns = `s.id, s.user_id, s.token_hash, s.kind, s.created_at, s.last_seen_at, s.expires_at, s.idle_timeout_seconds, s.user_agent, s.ip, s.revoked_at`
 
 const userColumnsU = `u.id, u.username, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.disabled_at`
 
@@ -21,9 +21,10 @@ func (s *Store) CreateSession(ctx context.Context, ss *auth.Session, rt *auth.Re
 	}
 	defer tx.Rollback()
 	_, err = tx.ExecContext(ctx, `
-		INSERT INTO sessions (id, user_id, token_hash, kind, created_at, last_seen_at, expires_at, user_agent, ip)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		ss.ID, ss.UserID, nullString(ss.TokenHash), string(ss.Kind), ss.CreatedAt, ss.LastSeenAt, ss.ExpiresAt, ss.UserAgent, ss.IP)
+		INSERT INTO sessions (id, user_id, token_hash, kind, created_at, last_seen_at, expires_at, idle_timeout_seconds, user_agent, ip)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		ss.ID, ss.UserID, nullString(ss.TokenHash), string(ss.Kind), ss.CreatedAt, ss.LastSeenAt, ss.ExpiresAt,
+		int64(ss.IdleTimeout/time.Second), ss.UserAgent, ss.IP)
 	if err != nil {
 		return s.dialect.classify("create session", err)
 	}
@@ -54,6 +55,29 @@ func (s *Store) SessionWithUser(ctx context.Context, sessionID string) (*auth.Se
 		return nil, nil, s.notFoundOr("get session", err)
 	}
 	return ss, u, nil
+}
+
+// SessionByTokenHash implements auth.Store.
+func (s *Store) SessionByTokenHash(ctx context.Context, hash string) (*auth.Session, *auth.User, error) {
+	row := s.queryRow(ctx, `
+		SELECT `+sessionColumns+`, `+userColumnsU+`
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.token_hash = $1`, hash)
+	ss, u, err := scanSessionUser(row, nil)
+	if err != nil {
+		return nil, nil, s.notFoundOr("get session", err)
+	}
+	return ss, u, nil
+}
+
+// TouchSession implements auth.Store.
+func (s *Store) TouchSession(ctx context.Context, sessionID string, at time.Time) error {
+	return s.updateRow(ctx, "touch session", `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, sessionID, at)
+}
+
+// SetSessionTokenHash implements auth.Store.
+func (s *Store) SetSessionTokenHash(ctx context.Context, sessionID, hash string) error {
+	return s.updateRow(ctx, "set session token", `UPDATE sessions SET token_hash = $2 WHERE id = $1`, sessionID, hash)
 }
 
 // RefreshTokenByHash implements auth.Store.
@@ -155,45 +179,50 @@ func (s *Store) RevokeUserSessions(ctx context.Context, userID, exceptID string,
 
 type scanner interface{ Scan(dest ...any) error }
 
-func sessionDest(ss *auth.Session, kind *string, tokenHash *sql.NullString, revoked *sql.NullTime) []any {
-	return []any{&ss.ID, &ss.UserID, tokenHash, kind, &ss.CreatedAt, &ss.LastSeenAt, &ss.ExpiresAt, &ss.UserAgent, &ss.IP, revoked}
+// sessionDest holds what a sessions row scans into besides the Session.
+type sessionDest struct {
+	kind      string
+	tokenHash sql.NullString
+	idle      int64
+	revoked   sql.NullTime
 }
 
-func finishSession(ss *auth.Session, kind string, tokenHash sql.NullString, revoked sql.NullTime) {
-	ss.Kind, ss.TokenHash = auth.SessionKind(kind), tokenHash.String
+func (d *sessionDest) dest(ss *auth.Session) []any {
+	return []any{&ss.ID, &ss.UserID, &d.tokenHash, &d.kind, &ss.CreatedAt, &ss.LastSeenAt, &ss.ExpiresAt, &d.idle, &ss.UserAgent, &ss.IP, &d.revoked}
+}
+
+func (d *sessionDest) finish(ss *auth.Session) {
+	ss.Kind, ss.TokenHash = auth.SessionKind(d.kind), d.tokenHash.String
+	ss.IdleTimeout = time.Duration(d.idle) * time.Second
 	ss.CreatedAt, ss.LastSeenAt, ss.ExpiresAt = ss.CreatedAt.UTC(), ss.LastSeenAt.UTC(), ss.ExpiresAt.UTC()
-	ss.RevokedAt = timePtr(revoked)
+	ss.RevokedAt = timePtr(d.revoked)
 }
 
 func scanSession(row scanner) (*auth.Session, error) {
 	var (
-		ss        auth.Session
-		kind      string
-		tokenHash sql.NullString
-		revoked   sql.NullTime
+		ss auth.Session
+		sd sessionDest
 	)
-	if err := row.Scan(sessionDest(&ss, &kind, &tokenHash, &revoked)...); err != nil {
+	if err := row.Scan(sd.dest(&ss)...); err != nil {
 		return nil, err
 	}
-	finishSession(&ss, kind, tokenHash, revoked)
+	sd.finish(&ss)
 	return &ss, nil
 }
 
 // scanSessionUser scans sessionColumns, then userColumnsU, then extra.
 func scanSessionUser(row scanner, extra []any) (*auth.Session, *auth.User, error) {
 	var (
-		ss        auth.Session
-		kind      string
-		tokenHash sql.NullString
-		revoked   sql.NullTime
-		u         auth.User
-		ud        userDest
+		ss auth.Session
+		sd sessionDest
+		u  auth.User
+		ud userDest
 	)
-	dest := append(sessionDest(&ss, &kind, &tokenHash, &revoked), ud.dest(&u)...)
+	dest := append(sd.dest(&ss), ud.dest(&u)...)
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, nil, err
 	}
-	finishSession(&ss, kind, tokenHash, revoked)
+	sd.finish(&ss)
 	ud.finish(&u)
 	return &ss, &u, nil
 }

@@ -66,29 +66,30 @@ func (d *userDest) finish(u *auth.User) {
 
 // UpdateUser implements auth.Store.
 func (s *Store) UpdateUser(ctx context.Context, u *auth.User) error {
-	return s.updateUser(ctx, "update user",
+	return s.updateRow(ctx, "update user",
 		`UPDATE users SET username = $2, email = $3, updated_at = $4 WHERE id = $1`, u.ID, u.Username, u.Email, u.UpdatedAt)
 }
 
 // DeleteUser implements auth.Store. Sessions, refresh tokens and posts go
 // with the user through ON DELETE CASCADE.
 func (s *Store) DeleteUser(ctx context.Context, userID string) error {
-	return s.updateUser(ctx, "delete user", `DELETE FROM users WHERE id = $1`, userID)
+	return s.updateRow(ctx, "delete user", `DELETE FROM users WHERE id = $1`, userID)
 }
 
 // SetPasswordHash implements auth.Store.
 func (s *Store) SetPasswordHash(ctx context.Context, userID, hash string, at time.Time) error {
-	return s.updateUser(ctx, "set password hash",
+	return s.updateRow(ctx, "set password hash",
 		`UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1`, userID, hash, at)
 }
 
 // SetDisabled implements auth.Store.
 func (s *Store) SetDisabled(ctx context.Context, userID string, at *time.Time) error {
-	return s.updateUser(ctx, "set disabled",
+	return s.updateRow(ctx, "set disabled",
 		`UPDATE users SET disabled_at = $2 WHERE id = $1`, userID, nullTime(at))
 }
 
-func (s *Store) updateUser(ctx context.Context, op, query string, args ...any) error {
+// updateRow runs a write that must change one row; none is ErrNotFound.
+func (s *Store) updateRow(ctx context.Context, op, query string, args ...any) error {
 	res, err := s.w.ExecContext(ctx, query, args...)
 	if err != nil {
 		return s.dialect.classify(op, err)

@@ -19,6 +19,7 @@ func sessionTests() []storeTest {
 		{"ConcurrentRotation", testConcurrentRotation},
 		{"ListAndRevokeSessions", testListAndRevoke},
 		{"UpdateAndDeleteUser", testUpdateAndDeleteUser},
+		{"BrowserSessionByToken", testBrowserSessionByToken},
 	}
 }
 
@@ -223,5 +224,37 @@ func testUpdateAndDeleteUser(t *testing.T, s auth.Store) {
 	}
 	if err := s.DeleteUser(ctx, u.ID); !errors.Is(err, auth.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
+	}
+}
+
+func testBrowserSessionByToken(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	u := mustUser(t, s, "heidi")
+	ss, _ := NewSession(u, auth.SessionBrowser, t0, "cookie-hash-1")
+	ss.IdleTimeout = 12 * time.Hour
+	NoError(t, s.CreateSession(ctx, ss, nil))
+
+	got, gu, err := s.SessionByTokenHash(ctx, "cookie-hash-1")
+	NoError(t, err)
+	if got.ID != ss.ID || got.IdleTimeout != 12*time.Hour || gu.ID != u.ID {
+		t.Fatalf("got %+v %+v", got, gu)
+	}
+	if _, _, err := s.SessionByTokenHash(ctx, "nope"); !errors.Is(err, auth.ErrNotFound) {
+		t.Fatalf("unknown hash: %v", err)
+	}
+
+	t1 := t0.Add(time.Minute)
+	NoError(t, s.TouchSession(ctx, ss.ID, t1))
+	NoError(t, s.SetSessionTokenHash(ctx, ss.ID, "cookie-hash-2"))
+	if _, _, err := s.SessionByTokenHash(ctx, "cookie-hash-1"); !errors.Is(err, auth.ErrNotFound) {
+		t.Fatalf("old token hash still finds the session: %v", err)
+	}
+	got, _, err = s.SessionByTokenHash(ctx, "cookie-hash-2")
+	NoError(t, err)
+	if !got.LastSeenAt.Equal(t1) {
+		t.Fatalf("last_seen_at %v, want %v", got.LastSeenAt, t1)
+	}
+	if err := s.TouchSession(ctx, newID(), t1); !errors.Is(err, auth.ErrNotFound) {
+		t.Fatalf("touching an unknown session: %v", err)
 	}
 }

@@ -1,0 +1,117 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Browser session lifetimes besides Options: without "remember me" the
+// cookie lasts as long as the browser and the session idles out in 12 hours.
+const (
+	ShortIdleTimeout = 12 * time.Hour
+	// TouchInterval bounds how often a session's last_seen_at is written: a
+	// page view is a read, not a write per request.
+	TouchInterval = time.Minute
+)
+
+// BrowserSession is a logged-in browser: the session and the raw cookie
+// token, which exists only here and in the cookie (the database keeps its
+// SHA-256).
+type BrowserSession struct {
+	Session  *Session
+	User     *User
+	Token    string
+	Remember bool // a persistent cookie (Max-Age) rather than a browser-session one
+}
+
+// LoginBrowser checks a password login and opens a new browser session:
+// every login gets a new token, so a token planted before login (session
+// fixation) is worth nothing.
+func (s *Service) LoginBrowser(ctx context.Context, identifier, pw string, remember bool, c Client) (*BrowserSession, error) {
+	u, err := s.Authenticate(ctx, identifier, pw, c)
+	if err != nil {
+		return nil, err
+	}
+	return s.StartBrowserSession(ctx, u, remember, c)
+}
+
+// StartBrowserSession opens a browser session for u, e.g. right after
+// registration through the pages.
+func (s *Service) StartBrowserSession(ctx context.Context, u *User, remember bool, c Client) (*BrowserSession, error) {
+	now := s.timestamp()
+	idle := ShortIdleTimeout
+	if remember {
+		idle = s.opts.SessionIdleTTL
+	}
+	raw := NewOpaqueToken()
+	ss := &Session{
+		ID:          newID(),
+		UserID:      u.ID,
+		TokenHash:   HashToken(raw),
+		Kind:        SessionBrowser,
+		CreatedAt:   now,
+		LastSeenAt:  now,
+		ExpiresAt:   now.Add(s.opts.SessionAbsoluteTTL),
+		IdleTimeout: idle,
+		UserAgent:   truncate(c.UserAgent, 512),
+		IP:          c.IP,
+	}
+	if err := s.store.CreateSession(ctx, ss, nil); err != nil {
+		return nil, err
+	}
+	return &BrowserSession{Session: ss, User: u, Token: raw, Remember: remember}, nil
+}
+
+// AuthorizeCookie checks a session cookie's token. It notes the session as
+// seen at most once per TouchInterval.
+func (s *Service) AuthorizeCookie(ctx context.Context, raw string) (*Principal, error) {
+	if raw == "" {
+		return nil, ErrInvalidToken
+	}
+	ss, u, err := s.store.SessionByTokenHash(ctx, HashToken(raw))
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%w: unknown session cookie", ErrInvalidToken)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if ss.Kind != SessionBrowser {
+		return nil, fmt.Errorf("%w: not a browser session", ErrInvalidToken)
+	}
+	if err := s.checkSession(ss, u, ss.UserID); err != nil {
+		return nil, err
+	}
+	if now := s.timestamp(); now.Sub(ss.LastSeenAt) >= TouchInterval {
+		if err := s.store.TouchSession(ctx, ss.ID, now); err != nil {
+			return nil, err
+		}
+		ss.LastSeenAt = now
+	}
+	return &Principal{User: u, Session: ss}, nil
+}
+
+// Logout ends the session a cookie belongs to. An unknown or already ended
+// session is not an error: the cookie is cleared either way.
+func (s *Service) Logout(ctx context.Context, raw string) error {
+	if raw == "" {
+		return nil
+	}
+	ss, _, err := s.store.SessionByTokenHash(ctx, HashToken(raw))
+	if err != nil {
+		return ignoreNotFound(err)
+	}
+	return ignoreNotFound(s.store.RevokeSession(ctx, ss.UserID, ss.ID, s.timestamp()))
+}
+
+// renewBrowserToken gives a browser session a new cookie token, so that a
+// copy of the old one (taken before a password change) stops working.
+func (s *Service) renewBrowserToken(ctx context.Context, ss *Session) (string, error) {
+	raw := NewOpaqueToken()
+	if err := s.store.SetSessionTokenHash(ctx, ss.ID, HashToken(raw)); err != nil {
+		return "", err
+	}
+	ss.TokenHash = HashToken(raw)
+	return raw, nil
+}

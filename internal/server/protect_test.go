@@ -1,0 +1,107 @@
+package server
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/latchkey/latchkey/internal/sessioncookie"
+)
+
+func TestCrossOriginProtection(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	h, err := crossOrigin(sessioncookie.New(nil), []string{"https://app.example.com"}, ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := &http.Cookie{Name: "latchkey_session", Value: "tok"}
+	tests := []struct {
+		name, method, path string
+		headers            map[string]string
+		cookie             bool
+		want               int
+	}{
+		{"same-origin POST with cookie", "POST", "/api/users/me/password",
+			map[string]string{"Sec-Fetch-Site": "same-origin"}, true, 204},
+		{"cross-site POST with cookie", "POST", "/api/users/me/password",
+			map[string]string{"Sec-Fetch-Site": "cross-site"}, true, 403},
+		{"cross-site form POST, old browser (Origin only)", "POST", "/logout",
+			map[string]string{"Origin": "https://evil.example"}, true, 403},
+		{"cross-site DELETE", "DELETE", "/api/sessions/x",
+			map[string]string{"Sec-Fetch-Site": "cross-site"}, true, 403},
+		{"cross-site GET is safe", "GET", "/api/users/me",
+			map[string]string{"Sec-Fetch-Site": "cross-site"}, true, 204},
+		{"bearer without cookie is exempt", "POST", "/api/users/me/password",
+			map[string]string{"Sec-Fetch-Site": "cross-site", "Authorization": "Bearer x"}, false, 204},
+		{"bearer with cookie is not exempt", "POST", "/api/users/me/password",
+			map[string]string{"Sec-Fetch-Site": "cross-site", "Authorization": "Bearer x"}, true, 403},
+		{"token endpoint is exempt", "POST", "/api/token",
+			map[string]string{"Sec-Fetch-Site": "cross-site"}, false, 204},
+		{"trusted SPA origin", "POST", "/api/users",
+			map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://app.example.com"}, true, 204},
+		{"non-browser client (no headers)", "POST", "/api/users", nil, true, 204},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(tt.method, "http://latchkey.test"+tt.path, nil)
+			for k, v := range tt.headers {
+				r.Header.Set(k, v)
+			}
+			if tt.cookie {
+				r.AddCookie(cookie)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			if rec.Code != tt.want {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.want, rec.Body.String())
+			}
+			if rec.Code == 403 && !strings.Contains(rec.Body.String(), "cross_origin_request") {
+				t.Fatalf("refusal is not our problem document: %s", rec.Body.String())
+			}
+		})
+	}
+}
+
+func TestCORS(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
+	h := cors([]string{"https://app.example.com"}, ok)
+
+	r := httptest.NewRequest("OPTIONS", "/api/users/me", nil)
+	r.Header.Set("Origin", "https://app.example.com")
+	r.Header.Set("Access-Control-Request-Method", "GET")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if rec.Code != 204 || rec.Header().Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
+		!strings.Contains(rec.Header().Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Fatalf("preflight: %d %v", rec.Code, rec.Header())
+	}
+	if rec.Header().Get("Access-Control-Allow-Credentials") != "" {
+		t.Fatal("credentials allowed cross-origin")
+	}
+
+	r = httptest.NewRequest("GET", "/api/users/me", nil)
+	r.Header.Set("Origin", "https://evil.example")
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if rec.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Fatal("an unconfigured origin got CORS headers")
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	rec := httptest.NewRecorder()
+	headers(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	csp := rec.Header().Get("Content-Security-Policy")
+	for _, want := range []string{"script-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP allows inline code: %q", csp)
+	}
+	if rec.Header().Get("X-Content-Type-Options") != "nosniff" || rec.Header().Get("Referrer-Policy") != "same-origin" {
+		t.Errorf("headers %v", rec.Header())
+	}
+}

@@ -1,0 +1,44 @@
+package sessioncookie
+
+import (
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+func TestCookieFlags(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	remembered := &auth.Session{IdleTimeout: 7 * 24 * time.Hour, ExpiresAt: now.Add(30 * 24 * time.Hour)}
+	short := &auth.Session{IdleTimeout: auth.ShortIdleTimeout, ExpiresAt: now.Add(30 * 24 * time.Hour)}
+	tests := []struct {
+		name, base string
+		ss         *auth.Session
+		want       string
+	}{
+		{"http, remembered", "http://localhost:8080", remembered,
+			"latchkey_session=tok; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax"},
+		{"http, browser session", "http://localhost:8080", short,
+			"latchkey_session=tok; Path=/; HttpOnly; SameSite=Lax"},
+		{"https", "https://auth.example.com", short,
+			"__Host-latchkey_session=tok; Path=/; HttpOnly; Secure; SameSite=Lax"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u, _ := url.Parse(tt.base)
+			rec := httptest.NewRecorder()
+			New(u).Set(rec, "tok", tt.ss, now)
+			if got := rec.Header().Get("Set-Cookie"); got != tt.want {
+				t.Fatalf("Set-Cookie %q\nwant       %q", got, tt.want)
+			}
+		})
+	}
+	rec := httptest.NewRecorder()
+	New(nil).Clear(rec)
+	if got := rec.Header().Get("Set-Cookie"); !strings.Contains(got, "Max-Age=0") || !strings.HasPrefix(got, "latchkey_session=;") {
+		t.Fatalf("clearing cookie %q", got)
+	}
+}
