@@ -26,7 +26,13 @@ $(SWAGGER_DIST)/.copied: node_modules/.installed
 		node_modules/swagger-ui-dist/LICENSE node_modules/swagger-ui-dist/NOTICE $(SWAGGER_DIST)/
 	touch $@
 
-assets: $(COMMON_PASSWORDS) $(SWAGGER_DIST)/.copied
+# htmx for the pages, copied from the npm package into the embedded folder.
+HTMX := internal/web/static/vendor/htmx.min.js
+$(HTMX): node_modules/.installed
+	mkdir -p $(dir $(HTMX))
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+assets: $(COMMON_PASSWORDS) $(SWAGGER_DIST)/.copied $(HTMX)
 
 build: assets
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/latchkey ./cmd/latchkey
@@ -48,4 +54,4 @@ bench: assets
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
 
 clean:
-	rm -rf bin node_modules $(COMMON_PASSWORDS) $(SWAGGER_DIST)
+	rm -rf bin node_modules $(COMMON_PASSWORDS) $(SWAGGER_DIST) $(dir $(HTMX))

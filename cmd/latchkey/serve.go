@@ -18,6 +18,7 @@ import (
 	"github.com/latchkey/latchkey/internal/sessioncookie"
 	"github.com/latchkey/latchkey/internal/store"
 	"github.com/latchkey/latchkey/internal/token"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // shutdownTimeout bounds how long in-flight requests may run after a
@@ -58,18 +59,22 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	}
 	go tokens.Run(ctx) // picks up key rotations made by `latchkey keys rotate` or other instances
 
+	svc := newService(cfg, db, tokens)
+	cookies := sessioncookie.New(cfg.BaseURL)
+	ips := clientip.Resolver{Trusted: cfg.TrustedProxies}
 	handler, err := server.New(server.Deps{
 		Log:         log,
 		DB:          db,
 		CORSOrigins: cfg.CORSOrigins,
 		API: api.Deps{
-			Auth:     newService(cfg, db, tokens),
+			Auth:     svc,
 			Log:      log,
-			ClientIP: clientip.Resolver{Trusted: cfg.TrustedProxies},
+			ClientIP: ips,
 			JWKS:     tokens.JWKS,
 			BaseURL:  cfg.BaseURL.String(),
-			Cookies:  sessioncookie.New(cfg.BaseURL),
+			Cookies:  cookies,
 		},
+		Web: web.Deps{Auth: svc, Log: log, ClientIP: ips, Cookies: cookies},
 	})
 	if err != nil {
 		return err

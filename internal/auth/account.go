@@ -140,6 +140,12 @@ func (s *Service) Sessions(ctx context.Context, p *Principal) ([]*Session, error
 	return s.store.ListSessions(ctx, p.User.ID, s.timestamp())
 }
 
+// RevokeOtherSessions ends every session of the caller but the current one
+// ("log out everywhere else").
+func (s *Service) RevokeOtherSessions(ctx context.Context, p *Principal) error {
+	return s.store.RevokeUserSessions(ctx, p.User.ID, p.Session.ID, s.timestamp())
+}
+
 // RevokeSession ends one of the caller's sessions; another user's session
 // is not found.
 func (s *Service) RevokeSession(ctx context.Context, p *Principal, sessionID string) error {

@@ -23,10 +23,7 @@ func (s *Service) Register(ctx context.Context, r Registration, c Client) (*User
 	if err := s.allowIP(ctx, c); err != nil {
 		return nil, err
 	}
-	username, errs := CheckUsername(r.Username)
-	email, emailErrs := CheckEmail(r.Email)
-	errs = append(errs, emailErrs...)
-	errs = append(errs, s.rules.CheckPassword(r.Password, username, email)...)
+	username, email, errs := s.checkRegistration(r)
 	if len(errs) > 0 {
 		return nil, &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
 	}
@@ -62,6 +59,21 @@ func (s *Service) Register(ctx context.Context, r Registration, c Client) (*User
 		return nil, err
 	}
 	return u, nil
+}
+
+// CheckRegistration reports every identity rule r breaks, without hashing
+// or touching the database: forms use it to show all problems at once.
+func (s *Service) CheckRegistration(r Registration) []FieldError {
+	_, _, errs := s.checkRegistration(r)
+	return errs
+}
+
+func (s *Service) checkRegistration(r Registration) (username, email string, errs []FieldError) {
+	username, errs = CheckUsername(r.Username)
+	email, emailErrs := CheckEmail(r.Email)
+	errs = append(errs, emailErrs...)
+	errs = append(errs, s.rules.CheckPassword(r.Password, username, email)...)
+	return username, email, errs
 }
 
 // checkTaken reports a taken username and a taken email together.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/api"
 	"github.com/latchkey/latchkey/internal/apidocs"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // Pinger reports whether the database is reachable.
@@ -22,6 +23,7 @@ type Deps struct {
 	Log *slog.Logger
 	DB  Pinger
 	API api.Deps
+	Web web.Deps
 	// CORSOrigins are the SPA origins allowed to call the API.
 	CORSOrigins []string
 }
@@ -34,6 +36,9 @@ func New(d Deps) (http.Handler, error) {
 	})
 	mux.Handle("GET /readyz", handleReady(d.DB))
 	api.New(mux, d.API)
+	if err := web.New(mux, d.Web); err != nil {
+		return nil, err
+	}
 	docs := apidocs.Handler()
 	mux.Handle("GET /docs", docs)
 	mux.Handle("GET /docs/", docs)

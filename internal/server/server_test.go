@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"github.com/latchkey/latchkey/internal/api"
+	"github.com/latchkey/latchkey/internal/web"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -30,7 +31,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, err := New(Deps{Log: slog.New(slog.DiscardHandler), DB: pinger{tt.db}, API: api.Deps{JWKS: func() []byte { return nil }}})
+			h, err := New(Deps{Log: slog.New(slog.DiscardHandler), DB: pinger{tt.db}, API: api.Deps{JWKS: func() []byte { return nil }}, Web: web.Deps{Log: slog.New(slog.DiscardHandler)}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,0 +1,127 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+type accountData struct {
+	Profile  *form
+	Password *form
+	Sessions []*auth.Session
+	Current  string // the id of this browser's session
+	Notice   string
+}
+
+func profileForm(u *auth.User) *form {
+	f := newForm("profile-form", "/account/profile").fieldOrder("username", "email", "current_password")
+	f.Values["username"], f.Values["email"] = u.Username, u.Email
+	return f
+}
+
+func passwordForm() *form {
+	return newForm("password-form", "/account/password").fieldOrder("current_password", "new_password", "confirm_password")
+}
+
+func (s *site) accountPage(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	s.renderAccount(w, r, http.StatusOK, accountData{Profile: profileForm(p.User), Password: passwordForm(), Notice: r.URL.Query().Get("done")})
+}
+
+// renderAccount shows the account page with the forms given and the
+// current list of sessions.
+func (s *site) renderAccount(w http.ResponseWriter, r *http.Request, status int, d accountData) {
+	p := principal(r)
+	list, err := s.Auth.Sessions(r.Context(), p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d.Sessions, d.Current = list, p.Session.ID
+	switch d.Notice {
+	case "profile":
+		d.Notice = "Your profile was saved."
+	case "password":
+		d.Notice = "Your password was changed. Every other session has been logged out."
+	case "sessions":
+		d.Notice = "Logged out."
+	default:
+		d.Notice = ""
+	}
+	s.render(w, r, status, "account", "Your account", d)
+}
+
+func (s *site) updateProfile(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	f := profileForm(p.User)
+	if err := readForm(w, r, f, "username", "email", "current_password"); err != nil {
+		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+		return
+	}
+	username, email := f.Values["username"], f.Values["email"]
+	_, err := s.Auth.UpdateProfile(r.Context(), p, auth.ProfileChange{Username: &username, Email: &email, CurrentPassword: f.Values["current_password"]})
+	if err != nil {
+		status, ok := f.apply(w, err)
+		if !ok {
+			s.fail(w, r, err)
+			return
+		}
+		s.renderAccount(w, r, status, accountData{Profile: f, Password: passwordForm()})
+		return
+	}
+	redirect(w, r, "/account?done=profile")
+}
+
+func (s *site) changePassword(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	f := passwordForm()
+	if err := readForm(w, r, f, "current_password", "new_password", "confirm_password"); err != nil {
+		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+		return
+	}
+	if f.Values["confirm_password"] != f.Values["new_password"] {
+		f.set("confirm_password", "The two passwords do not match.")
+		s.renderAccount(w, r, http.StatusUnprocessableEntity, accountData{Profile: profileForm(p.User), Password: f})
+		return
+	}
+	cookie, err := s.Auth.ChangePassword(r.Context(), p, f.Values["current_password"], f.Values["new_password"])
+	if err != nil {
+		status, ok := f.apply(w, err)
+		if !ok {
+			s.fail(w, r, err)
+			return
+		}
+		s.renderAccount(w, r, status, accountData{Profile: profileForm(p.User), Password: f})
+		return
+	}
+	s.Cookies.Set(w, cookie, p.Session, s.Now()) // the old cookie value no longer works
+	redirect(w, r, "/account?done=password")
+}
+
+func (s *site) revokeSession(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	id := r.PathValue("id")
+	if err := s.Auth.RevokeSession(r.Context(), p, id); err != nil {
+		if auth.ErrorCode(err) == auth.CodeNotFound {
+			http.Error(w, "You have no session with that id.", http.StatusNotFound)
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	if id == p.Session.ID { // logged this browser out
+		s.Cookies.Clear(w)
+		redirect(w, r, "/")
+		return
+	}
+	redirect(w, r, "/account?done=sessions")
+}
+
+func (s *site) revokeOtherSessions(w http.ResponseWriter, r *http.Request) {
+	if err := s.Auth.RevokeOtherSessions(r.Context(), principal(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, "/account?done=sessions")
+}

@@ -1,0 +1,122 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+// form is a submitted (or empty) form: the values to show again and the
+// error per field. Password values are never shown again.
+type form struct {
+	ID     string // the form element's id, for htmx to select
+	Action string
+	Values map[string]string
+	Errors map[string]string
+	Notice string // a message about the whole form (throttled, busy, wrong login)
+	order  []string
+}
+
+func newForm(id, action string) *form {
+	return &form{ID: id, Action: action, Values: map[string]string{}, Errors: map[string]string{}}
+}
+
+// fieldOrder lists the form's fields in display order, so the first error
+// gets the focus.
+func (f *form) fieldOrder(names ...string) *form {
+	f.order = names
+	return f
+}
+
+// set records a field's error (the first one wins).
+func (f *form) set(field, msg string) {
+	if _, ok := f.Errors[field]; !ok {
+		f.Errors[field] = msg
+	}
+}
+
+// field is what the "field" template needs for one input.
+type field struct {
+	Name, Label, Type, Autocomplete, Value, Error, Hint string
+	Focus                                               bool
+}
+
+// Field describes one input for the template.
+func (f *form) Field(name, label, typ, autocomplete string) field {
+	fl := field{Name: name, Label: label, Type: typ, Autocomplete: autocomplete, Error: f.Errors[name]}
+	if typ != "password" {
+		fl.Value = f.Values[name]
+	}
+	fl.Focus = fl.Error != "" && f.firstError() == name
+	return fl
+}
+
+func (f *form) firstError() string {
+	for _, n := range f.order {
+		if _, ok := f.Errors[n]; ok {
+			return n
+		}
+	}
+	return ""
+}
+
+// HasErrors reports whether anything needs attention.
+func (f *form) HasErrors() bool { return len(f.Errors) > 0 || f.Notice != "" }
+
+// readForm fills a form from a POST body of at most 1 MiB.
+func readForm(w http.ResponseWriter, r *http.Request, f *form, names ...string) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	if err := r.ParseForm(); err != nil {
+		return err
+	}
+	for _, n := range names {
+		f.Values[n] = r.PostForm.Get(n)
+	}
+	return nil
+}
+
+// apply turns a flow's error into what the form shows, and the status to
+// answer with. It reports false for an error the form cannot explain.
+func (f *form) apply(w http.ResponseWriter, err error) (int, bool) {
+	var e *auth.Error
+	if !errors.As(err, &e) {
+		return 0, false
+	}
+	for _, fe := range e.Fields {
+		f.set(fe.Field, fe.Message)
+	}
+	switch e.Code {
+	case auth.CodeTooManyAttempts:
+		f.Notice = "Too many attempts. Please wait " + humanWait(e.RetryAfter.Seconds()) + " and try again."
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds())))
+		return http.StatusTooManyRequests, true
+	case auth.CodeBusy, auth.CodeUnavailable:
+		f.Notice = "The server is very busy right now. Please try again in a moment."
+		w.Header().Set("Retry-After", "1")
+		return http.StatusServiceUnavailable, true
+	case auth.CodeInvalid, auth.CodeUsernameTaken, auth.CodeEmailTaken:
+		if len(e.Fields) == 0 {
+			f.Notice = e.Message
+		}
+		return http.StatusUnprocessableEntity, true
+	case auth.CodeInvalidCredentials, auth.CodeAccountDisabled:
+		f.Notice = e.Message
+		return http.StatusUnprocessableEntity, true
+	case auth.CodeForbidden:
+		f.Notice = e.Message
+		return http.StatusForbidden, true
+	}
+	return 0, false
+}
+
+func humanWait(secs float64) string {
+	n := int(secs + 0.999)
+	if n < 90 {
+		return strconv.Itoa(n) + " seconds"
+	}
+	m := (n + 59) / 60
+	return strings.TrimSpace(strconv.Itoa(m) + " minutes")
+}

@@ -1,0 +1,62 @@
+package web
+
+import (
+	"net/http"
+)
+
+type loginData struct {
+	Form *form
+	Next string
+}
+
+func loginForm() *form {
+	return newForm("login-form", "/login").fieldOrder("identifier", "password")
+}
+
+func (s *site) loginPage(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
+	if principal(r) != nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, "login", "Log in", loginData{Form: loginForm(), Next: next})
+}
+
+// login opens a new browser session; any earlier session cookie is
+// replaced, never reused.
+func (s *site) login(w http.ResponseWriter, r *http.Request) {
+	f := loginForm()
+	if err := readForm(w, r, f, "identifier", "password", "remember_me", "next"); err != nil {
+		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+		return
+	}
+	next := safeNext(f.Values["next"])
+	bs, err := s.Auth.LoginBrowser(r.Context(), f.Values["identifier"], f.Values["password"], f.Values["remember_me"] != "", s.client(r))
+	if err != nil {
+		status, ok := f.apply(w, err)
+		if !ok {
+			s.fail(w, r, err)
+			return
+		}
+		if f.Notice != "" && len(f.Errors) == 0 {
+			f.set("password", "Check your email or username and password.")
+		}
+		s.render(w, r, status, "login", "Log in", loginData{Form: f, Next: next})
+		return
+	}
+	if old := s.Cookies.Read(r); old != "" {
+		s.Auth.Logout(r.Context(), old) // the earlier session on this browser ends
+	}
+	s.Cookies.Set(w, bs.Token, bs.Session, s.Now())
+	redirect(w, r, next)
+}
+
+// logout ends the session server-side and clears the cookie.
+func (s *site) logout(w http.ResponseWriter, r *http.Request) {
+	if err := s.Auth.Logout(r.Context(), s.Cookies.Read(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.Cookies.Clear(w)
+	redirect(w, r, "/")
+}

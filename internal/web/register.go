@@ -1,0 +1,57 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+type registerData struct {
+	Form *form
+	Next string
+}
+
+func registerForm() *form {
+	return newForm("register-form", "/register").fieldOrder("username", "email", "password", "confirm_password")
+}
+
+func (s *site) registerPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "register", "Create an account", registerData{Form: registerForm(), Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+// register creates the account and logs the new user in.
+func (s *site) register(w http.ResponseWriter, r *http.Request) {
+	f := registerForm()
+	if err := readForm(w, r, f, "username", "email", "password", "confirm_password", "next"); err != nil {
+		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+		return
+	}
+	next := safeNext(f.Values["next"])
+	reg := auth.Registration{Username: f.Values["username"], Email: f.Values["email"], Password: f.Values["password"]}
+	for _, fe := range s.Auth.CheckRegistration(reg) {
+		f.set(fe.Field, fe.Message)
+	}
+	if f.Values["confirm_password"] != f.Values["password"] {
+		f.set("confirm_password", "The two passwords do not match.")
+	}
+	if f.HasErrors() {
+		s.render(w, r, http.StatusUnprocessableEntity, "register", "Create an account", registerData{Form: f, Next: next})
+		return
+	}
+	u, err := s.Auth.Register(r.Context(), reg, s.client(r))
+	var bs *auth.BrowserSession
+	if err == nil {
+		bs, err = s.Auth.StartBrowserSession(r.Context(), u, false, s.client(r))
+	}
+	if err != nil {
+		status, ok := f.apply(w, err)
+		if !ok {
+			s.fail(w, r, err)
+			return
+		}
+		s.render(w, r, status, "register", "Create an account", registerData{Form: f, Next: next})
+		return
+	}
+	s.Cookies.Set(w, bs.Token, bs.Session, s.Now())
+	redirect(w, r, next)
+}

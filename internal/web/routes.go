@@ -1,0 +1,21 @@
+package web
+
+import "net/http"
+
+// routes registers every page: the site at a glance.
+func (s *site) routes(mux *http.ServeMux) {
+	page := func(pattern string, h http.Handler) { mux.Handle(pattern, s.withUser(h)) }
+
+	mux.Handle("GET /static/", s.assets.handler())
+	page("GET /{$}", http.HandlerFunc(s.home))
+	page("GET /register", http.HandlerFunc(s.registerPage))
+	page("POST /register", http.HandlerFunc(s.register))
+	page("GET /login", http.HandlerFunc(s.loginPage))
+	page("POST /login", http.HandlerFunc(s.login))
+	page("POST /logout", http.HandlerFunc(s.logout))
+	page("GET /account", s.requireLogin(s.accountPage))
+	page("POST /account/profile", s.requireLogin(s.updateProfile))
+	page("POST /account/password", s.requireLogin(s.changePassword))
+	page("POST /account/sessions/{id}/revoke", s.requireLogin(s.revokeSession))
+	page("POST /account/sessions/revoke-others", s.requireLogin(s.revokeOtherSessions))
+}

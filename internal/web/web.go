@@ -1,0 +1,133 @@
+// Package web is Latchkey's server-rendered site: register, log in, account
+// and the blog, with html/template and htmx. Every form works as a plain
+// HTML form (the server re-renders it with errors, 422); with htmx the
+// errors appear in place without a reload. Templates and static files are
+// embedded and parsed once at start.
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/clientip"
+	"github.com/latchkey/latchkey/internal/sessioncookie"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// Deps are what the pages need.
+type Deps struct {
+	Auth     *auth.Service
+	Log      *slog.Logger
+	ClientIP clientip.Resolver
+	Cookies  sessioncookie.Jar
+	Now      func() time.Time
+}
+
+// site holds the parsed templates and the asset table.
+type site struct {
+	Deps
+	pages  map[string]*template.Template
+	assets *assets
+}
+
+// New registers every page on mux.
+func New(mux *http.ServeMux, d Deps) error {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	a, err := loadAssets()
+	if err != nil {
+		return err
+	}
+	s := &site{Deps: d, assets: a}
+	if err := s.parse(); err != nil {
+		return err
+	}
+	s.routes(mux)
+	return nil
+}
+
+// parse builds one template per page: the layout plus the page's file.
+func (s *site) parse() error {
+	funcs := template.FuncMap{
+		"asset": s.assets.url,
+		"date":  func(t time.Time) string { return t.UTC().Format("2 January 2006") },
+		"time":  func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
+	}
+	names, err := fs.Glob(templateFS, "templates/page_*.html")
+	if err != nil {
+		return err
+	}
+	s.pages = make(map[string]*template.Template, len(names))
+	for _, n := range names {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/form.html", n)
+		if err != nil {
+			return fmt.Errorf("web: parse %s: %w", n, err)
+		}
+		s.pages[n[len("templates/page_"):len(n)-len(".html")]] = t
+	}
+	return nil
+}
+
+// view is what every page template receives.
+type view struct {
+	Title string
+	User  *auth.User // the logged-in user, or nil
+	Data  any
+}
+
+// render writes a page with a status. It renders into a buffer first, so a
+// template error becomes a clean 500 rather than half a page.
+func (s *site) render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any) {
+	t, ok := s.pages[page]
+	if !ok {
+		s.fail(w, r, fmt.Errorf("web: no page %q", page))
+		return
+	}
+	var buf bytes.Buffer
+	v := view{Title: title, Data: data}
+	if p := principal(r); p != nil {
+		v.User = p.User
+	}
+	if err := t.Execute(&buf, v); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store") // pages show personal data
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// fail answers an unexpected error: logged in full, shown in general.
+func (s *site) fail(w http.ResponseWriter, r *http.Request, err error) {
+	s.Log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
+	http.Error(w, "Something went wrong on our side; it has been logged.", http.StatusInternalServerError)
+}
+
+// client is the request's origin for throttling and session rows.
+func (s *site) client(r *http.Request) auth.Client {
+	return auth.Client{IP: s.ClientIP.IP(r), UserAgent: r.UserAgent()}
+}
+
+// redirect sends the browser to a local path: 303 for a plain request,
+// HX-Redirect for htmx (which would otherwise swap the target page into
+// the form).
+func redirect(w http.ResponseWriter, r *http.Request, path string) {
+	if r.Header.Get("HX-Request") == "true" {
+		w.Header().Set("HX-Redirect", path)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}

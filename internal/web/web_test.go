@@ -1,0 +1,331 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/auth/authtest"
+	"github.com/latchkey/latchkey/internal/password"
+	"github.com/latchkey/latchkey/internal/sessioncookie"
+	"github.com/latchkey/latchkey/internal/store"
+	"github.com/latchkey/latchkey/internal/web"
+)
+
+type site struct {
+	*httptest.Server
+	svc  *auth.Service
+	pool *password.Pool
+}
+
+// newSite serves the pages on a real HTTP server over a fresh SQLite file.
+func newSite(t *testing.T) *site {
+	t.Helper()
+	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "web.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	pool := password.NewPool(2, 50*time.Millisecond)
+	svc := auth.NewService(auth.Deps{Store: st, Hasher: password.NewHasher(authtest.CheapParams, pool)}, auth.DefaultOptions())
+	mux := http.NewServeMux()
+	if err := web.New(mux, web.Deps{Auth: svc, Log: slog.New(slog.DiscardHandler), Cookies: sessioncookie.New(nil)}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return &site{Server: srv, svc: svc, pool: pool}
+}
+
+// browser is an HTTP client with a cookie jar that does not follow
+// redirects, so tests see each answer.
+func (s *site) browser(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+type page struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func do(t *testing.T, c *http.Client, method, u string, form url.Values, headers ...string) page {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, u, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return page{res.StatusCode, res.Header, string(b)}
+}
+
+const pw = "correct horse battery"
+
+func registration(username string) url.Values {
+	return url.Values{"username": {username}, "email": {username + "@example.com"}, "password": {pw}, "confirm_password": {pw}}
+}
+
+func (s *site) sessionCookie(t *testing.T, c *http.Client) string {
+	u, _ := url.Parse(s.URL)
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == "latchkey_session" {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+func TestRegisterWithoutJavaScript(t *testing.T) {
+	s := newSite(t)
+	c := s.browser(t)
+	if p := do(t, c, "GET", s.URL+"/register", nil); p.status != 200 || !strings.Contains(p.body, `autocomplete="new-password"`) {
+		t.Fatalf("GET /register: %d", p.status)
+	}
+
+	bad := registration("alice")
+	bad.Set("confirm_password", "something else")
+	bad.Set("email", "not an email")
+	p := do(t, c, "POST", s.URL+"/register", bad)
+	if p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("invalid registration: %d", p.status)
+	}
+	for _, want := range []string{
+		`value="alice"`, `value="not an email"`, // typed values kept
+		`id="email" name="email" type="email" value="not an email"`,
+		`aria-invalid="true" aria-describedby="email-error" autofocus`, // first error focused
+		`id="confirm_password-error"`, "do not match",
+	} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("re-rendered form lacks %q", want)
+		}
+	}
+	if strings.Contains(p.body, pw) || strings.Contains(p.body, "something else") {
+		t.Error("a password was sent back")
+	}
+	if s.sessionCookie(t, c) != "" {
+		t.Fatal("a failed registration logged in")
+	}
+
+	reg := registration("alice")
+	reg.Set("next", "/account")
+	p = do(t, c, "POST", s.URL+"/register", reg)
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/account" {
+		t.Fatalf("registration: %d %q", p.status, p.header.Get("Location"))
+	}
+	if s.sessionCookie(t, c) == "" {
+		t.Fatal("registration did not log the user in")
+	}
+	p = do(t, c, "GET", s.URL+"/account", nil)
+	if p.status != 200 || !strings.Contains(p.body, "Signed in as") || !strings.Contains(p.body, ">alice</a>") {
+		t.Fatalf("account after registration: %d", p.status)
+	}
+
+	p = do(t, s.browser(t), "POST", s.URL+"/register", registration("ALICE"))
+	if p.status != 422 || !strings.Contains(p.body, "already taken") {
+		t.Fatalf("duplicate registration: %d", p.status)
+	}
+}
+
+func TestCookieFlagsAndSessionRotation(t *testing.T) {
+	s := newSite(t)
+	c := s.browser(t)
+	p := do(t, c, "POST", s.URL+"/register", registration("alice"))
+	setCookie := p.header.Get("Set-Cookie")
+	for _, want := range []string{"latchkey_session=", "Path=/", "HttpOnly", "SameSite=Lax"} {
+		if !strings.Contains(setCookie, want) {
+			t.Errorf("Set-Cookie %q lacks %s", setCookie, want)
+		}
+	}
+	if strings.Contains(setCookie, "Max-Age") {
+		t.Errorf("registration cookie should last the browser session: %q", setCookie)
+	}
+	first := s.sessionCookie(t, c)
+
+	// Log in again on the same browser, with remember me: a new session,
+	// a new token, and the old one is dead.
+	p = do(t, c, "POST", s.URL+"/login", url.Values{"identifier": {"alice"}, "password": {pw}, "remember_me": {"on"}})
+	if p.status != http.StatusSeeOther || !strings.Contains(p.header.Get("Set-Cookie"), "Max-Age=") {
+		t.Fatalf("login: %d %q", p.status, p.header.Get("Set-Cookie"))
+	}
+	second := s.sessionCookie(t, c)
+	if second == "" || second == first {
+		t.Fatal("login kept the earlier session token")
+	}
+	if _, err := s.svc.AuthorizeCookie(context.Background(), first); err == nil {
+		t.Fatal("the earlier session still works after a new login")
+	}
+}
+
+func TestLogoutAndReplay(t *testing.T) {
+	s := newSite(t)
+	c := s.browser(t)
+	do(t, c, "POST", s.URL+"/register", registration("alice"))
+	token := s.sessionCookie(t, c)
+	p := do(t, c, "POST", s.URL+"/logout", url.Values{})
+	if p.status != http.StatusSeeOther || !strings.Contains(p.header.Get("Set-Cookie"), "Max-Age=0") {
+		t.Fatalf("logout: %d %q", p.status, p.header.Get("Set-Cookie"))
+	}
+	// Replaying the logged-out cookie gets nowhere.
+	replay := s.browser(t)
+	u, _ := url.Parse(s.URL)
+	replay.Jar.SetCookies(u, []*http.Cookie{{Name: "latchkey_session", Value: token}})
+	p = do(t, replay, "GET", s.URL+"/account", nil)
+	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/login") {
+		t.Fatalf("replayed cookie reached the account page: %d", p.status)
+	}
+}
+
+func TestProtectedPagesRedirect(t *testing.T) {
+	s := newSite(t)
+	c := s.browser(t)
+	p := do(t, c, "GET", s.URL+"/account", nil)
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/login?next=%2Faccount" {
+		t.Fatalf("plain request: %d %q", p.status, p.header.Get("Location"))
+	}
+	p = do(t, c, "GET", s.URL+"/account", nil, "HX-Request", "true")
+	if p.header.Get("HX-Redirect") != "/login?next=%2Faccount" {
+		t.Fatalf("htmx request: %d %q", p.status, p.header.Get("HX-Redirect"))
+	}
+}
+
+func TestNextIsOnlyALocalPath(t *testing.T) {
+	s := newSite(t)
+	s.svc.Register(context.Background(), auth.Registration{Username: "alice", Email: "alice@example.com", Password: pw}, auth.Client{})
+	tests := []struct{ next, want string }{
+		{"/account", "/account"},
+		{"/posts/1?x=y", "/posts/1?x=y"},
+		{"//evil.example", "/"},
+		{`/\evil.example`, "/"},
+		{"https://evil.example/", "/"},
+		{"javascript:alert(1)", "/"},
+		{"", "/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.next, func(t *testing.T) {
+			p := do(t, s.browser(t), "POST", s.URL+"/login", url.Values{"identifier": {"alice"}, "password": {pw}, "next": {tt.next}})
+			if p.status != http.StatusSeeOther || p.header.Get("Location") != tt.want {
+				t.Fatalf("next=%q: %d %q, want %q", tt.next, p.status, p.header.Get("Location"), tt.want)
+			}
+			// The login page itself never carries an unsafe next into its form.
+			p = do(t, s.browser(t), "GET", s.URL+"/login?next="+url.QueryEscape(tt.next), nil)
+			if !strings.Contains(p.body, `name="next" value="`+htmlEscape(tt.want)+`"`) {
+				t.Fatalf("login page for next=%q does not carry %q", tt.next, tt.want)
+			}
+		})
+	}
+}
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "?", "?", "=", "=").Replace(s)
+}
+
+func TestLoginErrors(t *testing.T) {
+	s := newSite(t)
+	s.svc.Register(context.Background(), auth.Registration{Username: "alice", Email: "alice@example.com", Password: pw}, auth.Client{})
+	c := s.browser(t)
+	p := do(t, c, "POST", s.URL+"/login", url.Values{"identifier": {"alice"}, "password": {"wrong password"}})
+	if p.status != 422 || !strings.Contains(p.body, `value="alice"`) || !strings.Contains(p.body, `role="alert"`) ||
+		!strings.Contains(p.body, `aria-invalid="true"`) || strings.Contains(p.body, "wrong password") {
+		t.Fatalf("failed login: %d", p.status)
+	}
+	unknown := do(t, c, "POST", s.URL+"/login", url.Values{"identifier": {"nobody"}, "password": {"wrong password"}})
+	if unknown.status != 422 || strings.ReplaceAll(unknown.body, "nobody", "alice") != p.body {
+		t.Fatal("an unknown account reads differently from a wrong password")
+	}
+	for range 10 {
+		do(t, c, "POST", s.URL+"/login", url.Values{"identifier": {"alice"}, "password": {"wrong password"}})
+	}
+	p = do(t, c, "POST", s.URL+"/login", url.Values{"identifier": {"alice"}, "password": {pw}})
+	if p.status != 429 || p.header.Get("Retry-After") == "" || !strings.Contains(p.body, "Too many attempts") {
+		t.Fatalf("throttled login: %d %q", p.status, p.header.Get("Retry-After"))
+	}
+}
+
+func TestBusyIsAFriendlyMessage(t *testing.T) {
+	s := newSite(t)
+	done := make(chan struct{})
+	defer close(done)
+	for range 2 {
+		held := make(chan struct{})
+		go s.pool.Do(context.Background(), func() { close(held); <-done })
+		<-held
+	}
+	p := do(t, s.browser(t), "POST", s.URL+"/register", registration("alice"))
+	if p.status != 503 || p.header.Get("Retry-After") == "" || !strings.Contains(p.body, "very busy") {
+		t.Fatalf("busy: %d", p.status)
+	}
+}
+
+func TestAccountPage(t *testing.T) {
+	s := newSite(t)
+	c, other := s.browser(t), s.browser(t)
+	do(t, c, "POST", s.URL+"/register", registration("alice"))
+	do(t, other, "POST", s.URL+"/login", url.Values{"identifier": {"alice"}, "password": {pw}})
+
+	p := do(t, c, "GET", s.URL+"/account", nil)
+	if p.status != 200 || strings.Count(p.body, "/revoke\"") != 2 || !strings.Contains(p.body, "This browser") || !strings.Contains(p.body, "Log out everywhere else") {
+		t.Fatalf("account page: %d", p.status)
+	}
+	if p := do(t, c, "POST", s.URL+"/account/profile", url.Values{"username": {"x"}, "email": {"alice@example.com"}}); p.status != 422 || !strings.Contains(p.body, `aria-describedby="username-error"`) {
+		t.Fatalf("bad profile: %d", p.status)
+	}
+	if p := do(t, c, "POST", s.URL+"/account/profile", url.Values{"username": {"Alice"}, "email": {"alice@example.com"}}); p.status != 303 {
+		t.Fatalf("profile: %d", p.status)
+	}
+	if p := do(t, c, "POST", s.URL+"/account/sessions/revoke-others", url.Values{}); p.status != 303 {
+		t.Fatalf("log out everywhere else: %d", p.status)
+	}
+	if p := do(t, other, "GET", s.URL+"/account", nil); p.status != 303 {
+		t.Fatalf("other browser after 'log out everywhere else': %d", p.status)
+	}
+	old := s.sessionCookie(t, c)
+	p = do(t, c, "POST", s.URL+"/account/password", url.Values{"current_password": {pw}, "new_password": {"a brand new passphrase"}, "confirm_password": {"a brand new passphrase"}})
+	if p.status != 303 || s.sessionCookie(t, c) == old {
+		t.Fatalf("password change: %d, cookie renewed: %v", p.status, s.sessionCookie(t, c) != old)
+	}
+	if p := do(t, c, "GET", s.URL+"/account", nil); p.status != 200 {
+		t.Fatalf("account after password change: %d", p.status)
+	}
+}
+
+func TestStaticAssetsAreVersioned(t *testing.T) {
+	s := newSite(t)
+	p := do(t, s.browser(t), "GET", s.URL+"/", nil)
+	i := strings.Index(p.body, "/static/app.css?v=")
+	if i < 0 {
+		t.Fatal("no versioned stylesheet link")
+	}
+	href := p.body[i : i+strings.IndexByte(p.body[i:], '"')]
+	res := do(t, s.browser(t), "GET", s.URL+href, nil)
+	if res.status != 200 || !strings.Contains(res.header.Get("Cache-Control"), "immutable") || !strings.HasPrefix(res.header.Get("Content-Type"), "text/css") {
+		t.Fatalf("%s: %d %q", href, res.status, res.header.Get("Cache-Control"))
+	}
+	if res := do(t, s.browser(t), "GET", s.URL+"/static/app.css?v=old", nil); strings.Contains(res.header.Get("Cache-Control"), "immutable") {
+		t.Fatal("a stale version is cached as immutable")
+	}
+	if !strings.Contains(p.body, "/static/vendor/htmx.min.js?v=") || strings.Contains(p.body, "<script>") {
+		t.Fatal("htmx not loaded from our own versioned path, or inline script present")
+	}
+}
