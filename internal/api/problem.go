@@ -100,7 +100,11 @@ func problemOf(ctx context.Context, err error) *Problem {
 	}
 	p := newProblem(status, e.Code, e.Message)
 	for _, f := range e.Fields {
-		p.Errors = append(p.Errors, ProblemField{Location: "body." + f.Field, Code: f.Code, Message: f.Message})
+		loc := f.Field
+		if !strings.Contains(loc, ".") { // a bare name is a body field; "query.cursor" says where it is
+			loc = "body." + loc
+		}
+		p.Errors = append(p.Errors, ProblemField{Location: loc, Code: f.Code, Message: f.Message})
 	}
 	if e.RetryAfter > 0 {
 		p.header("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))

@@ -32,9 +32,13 @@ func routes(a huma.API, mux *http.ServeMux, d Deps) {
 	huma.Register(a, op("revokeSession", "DELETE", "/api/sessions/{id}", "Log one of the caller's sessions out", "sessions", user, http.StatusNoContent,
 		[]int{http.StatusUnauthorized, http.StatusNotFound}), handleRevokeSession(d))
 
+	blogRoutes(a, d)
+
 	// A path id is a plain string, never refused by validation: a bad one
 	// is 404 (DESIGN.md), so the 422 huma lists for parameters is false.
-	for _, o := range []*huma.Operation{a.OpenAPI().Paths["/api/users/{id}"].Get, a.OpenAPI().Paths["/api/sessions/{id}"].Delete} {
+	paths := a.OpenAPI().Paths
+	for _, o := range []*huma.Operation{paths["/api/users/{id}"].Get, paths["/api/sessions/{id}"].Delete,
+		paths["/api/posts/{id}"].Get, paths["/api/posts/{id}"].Delete} {
 		delete(o.Responses, "422")
 	}
 

@@ -62,6 +62,18 @@ type Store interface {
 	// RevokeUserSessions revokes every session of the user but exceptID.
 	RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time) error
 
+	// CreatePost inserts a post.
+	CreatePost(ctx context.Context, p *Post) error
+	// PostByID returns a post with its author.
+	PostByID(ctx context.Context, id string) (*Post, error)
+	// UpdatePost writes a post's title, body and updated_at.
+	UpdatePost(ctx context.Context, p *Post) error
+	DeletePost(ctx context.Context, id string) error
+	// ListPosts returns up to limit posts with their authors, newest
+	// first (by created_at, then id), of one author or all (authorID ""),
+	// strictly after the cursor when one is given.
+	ListPosts(ctx context.Context, authorID string, after *PostCursor, limit int) ([]*Post, error)
+
 	// RecordLoginFailure notes a failed login for key (an account) at a
 	// time; LoginFailures counts the failures since a time and returns the
 	// oldest of them; ClearLoginFailures forgets them after a success. They

@@ -1,0 +1,145 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+// PostView is a post as the API shows it; the author is a public user.
+type PostView struct {
+	ID        string     `json:"id" format:"uuid"`
+	Title     string     `json:"title"`
+	Body      string     `json:"body"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	Author    PublicUser `json:"author"`
+}
+
+func postView(p *auth.Post) PostView {
+	return PostView{ID: p.ID, Title: p.Title, Body: p.Body, CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC(), Author: publicUser(p.Author)}
+}
+
+// PostList is one page of posts, newest first.
+type PostList struct {
+	Items      []PostView `json:"items"`
+	NextCursor string     `json:"next_cursor,omitempty" doc:"Pass as ?cursor= for the next page; absent on the last page"`
+}
+
+// blogRoutes registers the blog's operations.
+func blogRoutes(a huma.API, d Deps) {
+	user := huma.Middlewares{requireUser(a, d)}
+	huma.Register(a, op("listPosts", "GET", "/api/posts", "List posts, newest first", "posts", nil, 0,
+		[]int{}), handleListPosts(d))
+	huma.Register(a, op("createPost", "POST", "/api/posts", "Write a post", "posts", user, http.StatusCreated,
+		append(bodyErrors, http.StatusUnauthorized)), handleCreatePost(d))
+	huma.Register(a, op("getPost", "GET", "/api/posts/{id}", "Get a post", "posts", nil, 0,
+		[]int{http.StatusNotFound}), handleGetPost(d))
+	huma.Register(a, op("updatePost", "PATCH", "/api/posts/{id}", "Change a post (author or admin)", "posts", user, 0,
+		append(bodyErrors, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound)), handleUpdatePost(d))
+	huma.Register(a, op("deletePost", "DELETE", "/api/posts/{id}", "Delete a post (author or admin)", "posts", user, http.StatusNoContent,
+		[]int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound}), handleDeletePost(d))
+	huma.Register(a, op("listUserPosts", "GET", "/api/users/{id}/posts", "List a user's posts, newest first", "posts", nil, 0,
+		[]int{http.StatusNotFound}), handleListUserPosts(d))
+}
+
+type listPostsInput struct {
+	Limit  int    `query:"limit" default:"20" minimum:"1" maximum:"100" doc:"Posts per page"`
+	Cursor string `query:"cursor" doc:"next_cursor of the previous page"`
+}
+
+type postListOutput struct{ Body PostList }
+
+func listPosts(ctx context.Context, d Deps, authorID string, in *listPostsInput) (*postListOutput, error) {
+	posts, next, err := d.Auth.ListPosts(ctx, authorID, in.Cursor, in.Limit)
+	if err != nil {
+		return nil, fail(ctx, err)
+	}
+	out := &postListOutput{Body: PostList{Items: make([]PostView, 0, len(posts)), NextCursor: next}}
+	for _, p := range posts {
+		out.Body.Items = append(out.Body.Items, postView(p))
+	}
+	return out, nil
+}
+
+func handleListPosts(d Deps) func(context.Context, *listPostsInput) (*postListOutput, error) {
+	return func(ctx context.Context, in *listPostsInput) (*postListOutput, error) {
+		return listPosts(ctx, d, "", in)
+	}
+}
+
+type listUserPostsInput struct {
+	ID     string `path:"id"`
+	Limit  int    `query:"limit" default:"20" minimum:"1" maximum:"100" doc:"Posts per page"`
+	Cursor string `query:"cursor" doc:"next_cursor of the previous page"`
+}
+
+func handleListUserPosts(d Deps) func(context.Context, *listUserPostsInput) (*postListOutput, error) {
+	return func(ctx context.Context, in *listUserPostsInput) (*postListOutput, error) {
+		return listPosts(ctx, d, in.ID, &listPostsInput{Limit: in.Limit, Cursor: in.Cursor})
+	}
+}
+
+type postInput struct {
+	Body struct {
+		Title string `json:"title" doc:"1-200 characters"`
+		Body  string `json:"body" doc:"At most 100,000 characters"`
+	}
+}
+
+type postOutput struct {
+	Location string `header:"Location"`
+	Body     PostView
+}
+
+func handleCreatePost(d Deps) func(context.Context, *postInput) (*postOutput, error) {
+	return func(ctx context.Context, in *postInput) (*postOutput, error) {
+		p, err := d.Auth.CreatePost(ctx, principal(ctx), in.Body.Title, in.Body.Body)
+		if err != nil {
+			return nil, fail(ctx, err)
+		}
+		return &postOutput{Location: "/api/posts/" + p.ID, Body: postView(p)}, nil
+	}
+}
+
+type onePostOutput struct{ Body PostView }
+
+func handleGetPost(d Deps) func(context.Context, *idInput) (*onePostOutput, error) {
+	return func(ctx context.Context, in *idInput) (*onePostOutput, error) {
+		p, err := d.Auth.Post(ctx, in.ID)
+		if err != nil {
+			return nil, fail(ctx, err)
+		}
+		return &onePostOutput{Body: postView(p)}, nil
+	}
+}
+
+type updatePostInput struct {
+	ID   string `path:"id"`
+	Body struct {
+		Title *string `json:"title,omitempty"`
+		Body  *string `json:"body,omitempty"`
+	}
+}
+
+func handleUpdatePost(d Deps) func(context.Context, *updatePostInput) (*onePostOutput, error) {
+	return func(ctx context.Context, in *updatePostInput) (*onePostOutput, error) {
+		p, err := d.Auth.UpdatePost(ctx, principal(ctx), in.ID, in.Body.Title, in.Body.Body)
+		if err != nil {
+			return nil, fail(ctx, err)
+		}
+		return &onePostOutput{Body: postView(p)}, nil
+	}
+}
+
+func handleDeletePost(d Deps) func(context.Context, *idInput) (*struct{}, error) {
+	return func(ctx context.Context, in *idInput) (*struct{}, error) {
+		if err := d.Auth.DeletePost(ctx, principal(ctx), in.ID); err != nil {
+			return nil, fail(ctx, err)
+		}
+		return nil, nil
+	}
+}

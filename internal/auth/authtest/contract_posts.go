@@ -1,0 +1,116 @@
+package authtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+func postTests() []storeTest {
+	return []storeTest{
+		{"PostRoundTrip", testPostRoundTrip},
+		{"PostPagination", testPostPagination},
+	}
+}
+
+func newPost(author *auth.User, title string, at time.Time) *auth.Post {
+	return &auth.Post{ID: newID(), AuthorID: author.ID, Title: title, Body: "body of " + title, CreatedAt: at, UpdatedAt: at}
+}
+
+func testPostRoundTrip(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	u := mustUser(t, s, "ivan")
+	p := newPost(u, "Hello", t0)
+	NoError(t, s.CreatePost(ctx, p))
+	got, err := s.PostByID(ctx, p.ID)
+	NoError(t, err)
+	if got.Title != "Hello" || got.Body != p.Body || !got.CreatedAt.Equal(t0) || got.Author == nil || got.Author.Username != "ivan" {
+		t.Fatalf("got %+v", got)
+	}
+	got.Title, got.Body, got.UpdatedAt = "Hello again", "new body", t0.Add(time.Hour)
+	NoError(t, s.UpdatePost(ctx, got))
+	again, err := s.PostByID(ctx, p.ID)
+	NoError(t, err)
+	if again.Title != "Hello again" || !again.UpdatedAt.Equal(t0.Add(time.Hour)) || !again.CreatedAt.Equal(t0) {
+		t.Fatalf("after update %+v", again)
+	}
+	NoError(t, s.DeletePost(ctx, p.ID))
+	for name, err := range map[string]error{
+		"get deleted":    second(s.PostByID(ctx, p.ID)),
+		"delete twice":   s.DeletePost(ctx, p.ID),
+		"malformed id":   second(s.PostByID(ctx, "nope")),
+		"update missing": s.UpdatePost(ctx, p),
+	} {
+		if !errors.Is(err, auth.ErrNotFound) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// Deleting the author deletes their posts.
+	q := newPost(u, "Orphan?", t0)
+	NoError(t, s.CreatePost(ctx, q))
+	NoError(t, s.DeleteUser(ctx, u.ID))
+	if _, err := s.PostByID(ctx, q.ID); !errors.Is(err, auth.ErrNotFound) {
+		t.Fatalf("a deleted author's post survives: %v", err)
+	}
+}
+
+// testPostPagination walks every page, with several posts sharing one
+// created_at (ids break the tie), and finds each post exactly once.
+func testPostPagination(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	a, b := mustUser(t, s, "judy"), mustUser(t, s, "karl")
+	want := map[string]bool{}
+	for i := range 7 {
+		at := t0.Add(time.Duration(i/3) * time.Minute) // three posts a minute
+		author := a
+		if i%2 == 1 {
+			author = b
+		}
+		p := newPost(author, fmt.Sprintf("post %d", i), at)
+		NoError(t, s.CreatePost(ctx, p))
+		want[p.ID] = true
+	}
+	for _, authorID := range []string{"", a.ID} {
+		var (
+			after *auth.PostCursor
+			seen  = map[string]bool{}
+			prev  *auth.Post
+		)
+		for page := 0; ; page++ {
+			list, err := s.ListPosts(ctx, authorID, after, 2)
+			NoError(t, err)
+			for _, p := range list {
+				if seen[p.ID] {
+					t.Fatalf("post %s listed twice", p.Title)
+				}
+				seen[p.ID] = true
+				if authorID != "" && p.AuthorID != authorID {
+					t.Fatalf("post of another author: %+v", p)
+				}
+				if prev != nil && (p.CreatedAt.After(prev.CreatedAt) || (p.CreatedAt.Equal(prev.CreatedAt) && p.ID > prev.ID)) {
+					t.Fatalf("%s listed after %s: not newest first", p.Title, prev.Title)
+				}
+				if p.Author == nil {
+					t.Fatal("post without its author")
+				}
+				prev = p
+			}
+			if len(list) < 2 {
+				break
+			}
+			last := list[len(list)-1]
+			after = &auth.PostCursor{CreatedAt: last.CreatedAt, ID: last.ID}
+		}
+		wantN := len(want)
+		if authorID != "" {
+			wantN = 4
+		}
+		if len(seen) != wantN {
+			t.Fatalf("author %q: saw %d posts across pages, want %d", authorID, len(seen), wantN)
+		}
+	}
+}

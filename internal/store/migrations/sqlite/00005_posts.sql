@@ -1,0 +1,15 @@
+-- +goose Up
+CREATE TABLE posts (
+    id         TEXT PRIMARY KEY,
+    author_id  TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    title      TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+-- Keyset pagination, newest first: all posts, and one author's.
+CREATE INDEX posts_created ON posts (created_at DESC, id DESC);
+CREATE INDEX posts_author_created ON posts (author_id, created_at DESC, id DESC);
+
+-- +goose Down
+DROP TABLE posts;

@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+const postColumns = `p.id, p.author_id, p.title, p.body, p.created_at, p.updated_at`
+
+// CreatePost implements auth.Store.
+func (s *Store) CreatePost(ctx context.Context, p *auth.Post) error {
+	_, err := s.w.ExecContext(ctx, `
+		INSERT INTO posts (id, author_id, title, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		p.ID, p.AuthorID, p.Title, p.Body, p.CreatedAt, p.UpdatedAt)
+	return s.dialect.classify("create post", err)
+}
+
+// PostByID implements auth.Store.
+func (s *Store) PostByID(ctx context.Context, id string) (*auth.Post, error) {
+	row := s.queryRow(ctx, `SELECT `+postColumns+`, `+userColumnsU+`
+		FROM posts p JOIN users u ON u.id = p.author_id WHERE p.id = $1`, id)
+	p, err := scanPost(row)
+	if err != nil {
+		return nil, s.notFoundOr("get post", err)
+	}
+	return p, nil
+}
+
+// UpdatePost implements auth.Store.
+func (s *Store) UpdatePost(ctx context.Context, p *auth.Post) error {
+	return s.updateRow(ctx, "update post", `UPDATE posts SET title = $2, body = $3, updated_at = $4 WHERE id = $1`,
+		p.ID, p.Title, p.Body, p.UpdatedAt)
+}
+
+// DeletePost implements auth.Store.
+func (s *Store) DeletePost(ctx context.Context, id string) error {
+	return s.updateRow(ctx, "delete post", `DELETE FROM posts WHERE id = $1`, id)
+}
+
+// ListPosts implements auth.Store with keyset pagination on (created_at,
+// id), which the indexes serve in order: a page costs the same however
+// deep it is.
+func (s *Store) ListPosts(ctx context.Context, authorID string, after *auth.PostCursor, limit int) ([]*auth.Post, error) {
+	q := `SELECT ` + postColumns + `, ` + userColumnsU + ` FROM posts p JOIN users u ON u.id = p.author_id WHERE 1 = 1`
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	if authorID != "" {
+		q += ` AND p.author_id = ` + arg(authorID)
+	}
+	if after != nil {
+		at, id := arg(after.CreatedAt), arg(after.ID)
+		q += ` AND (p.created_at < ` + at + ` OR (p.created_at = ` + at + ` AND p.id < ` + id + `))`
+	}
+	q += ` ORDER BY p.created_at DESC, p.id DESC LIMIT ` + arg(limit)
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, s.dialect.classify("list posts", err)
+	}
+	defer rows.Close()
+	var list []*auth.Post
+	for rows.Next() {
+		p, err := scanPost(rows)
+		if err != nil {
+			return nil, s.dialect.classify("list posts", err)
+		}
+		list = append(list, p)
+	}
+	return list, s.dialect.classify("list posts", rows.Err())
+}
+
+func scanPost(row scanner) (*auth.Post, error) {
+	var (
+		p  auth.Post
+		u  auth.User
+		ud userDest
+	)
+	dest := append([]any{&p.ID, &p.AuthorID, &p.Title, &p.Body, &p.CreatedAt, &p.UpdatedAt}, ud.dest(&u)...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	ud.finish(&u)
+	p.CreatedAt, p.UpdatedAt, p.Author = p.CreatedAt.UTC(), p.UpdatedAt.UTC(), &u
+	return &p, nil
+}
