@@ -18,4 +18,10 @@ func (s *site) routes(mux *http.ServeMux) {
 	page("POST /account/password", s.requireLogin(s.changePassword))
 	page("POST /account/sessions/{id}/revoke", s.requireLogin(s.revokeSession))
 	page("POST /account/sessions/revoke-others", s.requireLogin(s.revokeOtherSessions))
+	page("GET /posts/new", s.requireLogin(s.newPostPage))
+	page("POST /posts/new", s.requireLogin(s.createPost))
+	page("GET /posts/{id}", http.HandlerFunc(s.postPage))
+	page("GET /posts/{id}/edit", s.requireLogin(s.editPostPage))
+	page("POST /posts/{id}/edit", s.requireLogin(s.updatePost))
+	page("POST /posts/{id}/delete", s.requireLogin(s.deletePost))
 }

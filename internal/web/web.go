@@ -59,9 +59,10 @@ func New(mux *http.ServeMux, d Deps) error {
 // parse builds one template per page: the layout plus the page's file.
 func (s *site) parse() error {
 	funcs := template.FuncMap{
-		"asset": s.assets.url,
-		"date":  func(t time.Time) string { return t.UTC().Format("2 January 2006") },
-		"time":  func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
+		"asset":  s.assets.url,
+		"date":   func(t time.Time) string { return t.UTC().Format("2 January 2006") },
+		"time":   func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
+		"edited": func(p *auth.Post) bool { return !p.UpdatedAt.Equal(p.CreatedAt) },
 	}
 	names, err := fs.Glob(templateFS, "templates/page_*.html")
 	if err != nil {

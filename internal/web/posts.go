@@ -1,0 +1,143 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+type homeData struct {
+	Posts []*auth.Post
+	Next  string
+}
+
+// home lists the latest posts, a page at a time.
+func (s *site) home(w http.ResponseWriter, r *http.Request) {
+	posts, next, err := s.Auth.ListPosts(r.Context(), "", r.URL.Query().Get("cursor"), 10)
+	if auth.ErrorCode(err) == auth.CodeInvalid { // a stale or edited cursor: start over
+		posts, next, err = s.Auth.ListPosts(r.Context(), "", "", 10)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "home", "Latchkey", homeData{Posts: posts, Next: next})
+}
+
+type postData struct {
+	Post    *auth.Post
+	CanEdit bool
+}
+
+type postFormData struct {
+	Form   *form
+	PostID string // empty for a new post
+}
+
+func postForm(action string) *form {
+	return newForm("post-form", action).fieldOrder("title", "body")
+}
+
+func (s *site) newPostPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "post_form", "New post", postFormData{Form: postForm("/posts/new")})
+}
+
+func (s *site) createPost(w http.ResponseWriter, r *http.Request) {
+	f := postForm("/posts/new")
+	if err := readForm(w, r, f, "title", "body"); err != nil {
+		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+		return
+	}
+	post, err := s.Auth.CreatePost(r.Context(), principal(r), f.Values["title"], f.Values["body"])
+	if err != nil {
+		s.formError(w, r, err, "post_form", "New post", postFormData{Form: f}, f)
+		return
+	}
+	redirect(w, r, "/posts/"+post.ID)
+}
+
+// loadPost finds the post a path names, answering 404 itself.
+func (s *site) loadPost(w http.ResponseWriter, r *http.Request) *auth.Post {
+	post, err := s.Auth.Post(r.Context(), r.PathValue("id"))
+	if auth.ErrorCode(err) == auth.CodeNotFound {
+		s.render(w, r, http.StatusNotFound, "error", "Not found", "There is no such post.")
+		return nil
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return nil
+	}
+	return post
+}
+
+func (s *site) postPage(w http.ResponseWriter, r *http.Request) {
+	post := s.loadPost(w, r)
+	if post == nil {
+		return
+	}
+	s.render(w, r, http.StatusOK, "post", post.Title, postData{Post: post, CanEdit: auth.CanEditPost(principal(r), post)})
+}
+
+// editable loads a post the caller may change, answering 404 or 403
+// itself otherwise.
+func (s *site) editable(w http.ResponseWriter, r *http.Request) *auth.Post {
+	post := s.loadPost(w, r)
+	if post == nil {
+		return nil
+	}
+	if !auth.CanEditPost(principal(r), post) {
+		s.render(w, r, http.StatusForbidden, "error", "Forbidden", "Only the author of this post or an admin may change it.")
+		return nil
+	}
+	return post
+}
+
+func (s *site) editPostPage(w http.ResponseWriter, r *http.Request) {
+	post := s.editable(w, r)
+	if post == nil {
+		return
+	}
+	f := postForm("/posts/" + post.ID + "/edit")
+	f.Values["title"], f.Values["body"] = post.Title, post.Body
+	s.render(w, r, http.StatusOK, "post_form", "Edit post", postFormData{Form: f, PostID: post.ID})
+}
+
+func (s *site) updatePost(w http.ResponseWriter, r *http.Request) {
+	post := s.editable(w, r)
+	if post == nil {
+		return
+	}
+	f := postForm("/posts/" + post.ID + "/edit")
+	if err := readForm(w, r, f, "title", "body"); err != nil {
+		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+		return
+	}
+	title, body := f.Values["title"], f.Values["body"]
+	if _, err := s.Auth.UpdatePost(r.Context(), principal(r), post.ID, &title, &body); err != nil {
+		s.formError(w, r, err, "post_form", "Edit post", postFormData{Form: f, PostID: post.ID}, f)
+		return
+	}
+	redirect(w, r, "/posts/"+post.ID)
+}
+
+func (s *site) deletePost(w http.ResponseWriter, r *http.Request) {
+	post := s.editable(w, r)
+	if post == nil {
+		return
+	}
+	if err := s.Auth.DeletePost(r.Context(), principal(r), post.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, "/")
+}
+
+// formError re-renders a form page with a flow's error, or fails.
+func (s *site) formError(w http.ResponseWriter, r *http.Request, err error, page, title string, data any, f *form) {
+	status, ok := f.apply(w, err)
+	if !ok {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, status, page, title, data)
+}
