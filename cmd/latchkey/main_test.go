@@ -163,6 +163,30 @@ func TestServeRegistersAUser(t *testing.T) {
 		}
 	}
 
+	// Pages carry the security headers; a cross-site form post that could
+	// ride on the session cookie is refused.
+	res, err = http.Get(url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || res.Header.Get("Referrer-Policy") != "same-origin" {
+		t.Errorf("home page headers: %v", res.Header)
+	}
+	req, _ = http.NewRequest("POST", url+"/logout", strings.NewReader(""))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.AddCookie(&http.Cookie{Name: "latchkey_session", Value: "x"})
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site POST /logout: %d, want 403", res.StatusCode)
+	}
+
 	if err := stop(); err != nil {
 		t.Fatalf("graceful shutdown: %v", err)
 	}

@@ -28,7 +28,9 @@ type site struct {
 }
 
 // newSite serves the pages on a real HTTP server over a fresh SQLite file.
-func newSite(t *testing.T) *site {
+func newSite(t *testing.T) *site { return newSiteTB(t) }
+
+func newSiteTB(t testing.TB) *site {
 	t.Helper()
 	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "web.db"))
 	if err != nil {
@@ -48,7 +50,7 @@ func newSite(t *testing.T) *site {
 
 // browser is an HTTP client with a cookie jar that does not follow
 // redirects, so tests see each answer.
-func (s *site) browser(t *testing.T) *http.Client {
+func (s *site) browser(*testing.T) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
