@@ -290,6 +290,24 @@ func TestAccountPage(t *testing.T) {
 	if p.status != 200 || strings.Count(p.body, "/revoke\"") != 2 || !strings.Contains(p.body, "This browser") || !strings.Contains(p.body, "Log out everywhere else") {
 		t.Fatalf("account page: %d", p.status)
 	}
+	// Log the other browser out by its row's button.
+	third := s.browser(t)
+	do(t, third, "POST", s.URL+"/login", url.Values{"identifier": {"alice"}, "password": {pw}})
+	p = do(t, c, "GET", s.URL+"/account", nil)
+	thirdID := sessionIDOf(t, s, third)
+	if !strings.Contains(p.body, "/account/sessions/"+thirdID+"/revoke") {
+		t.Fatal("the account page has no log-out button for the third session")
+	}
+	if p := do(t, c, "POST", s.URL+"/account/sessions/"+thirdID+"/revoke", url.Values{}); p.status != 303 {
+		t.Fatalf("log out one session: %d", p.status)
+	}
+	if p := do(t, third, "GET", s.URL+"/account", nil); p.status != 303 {
+		t.Fatalf("the logged-out session still reaches /account: %d", p.status)
+	}
+	if p := do(t, c, "POST", s.URL+"/account/sessions/"+thirdID+"x/revoke", url.Values{}); p.status != 404 {
+		t.Fatalf("log out an unknown session: %d", p.status)
+	}
+
 	if p := do(t, c, "POST", s.URL+"/account/profile", url.Values{"username": {"x"}, "email": {"alice@example.com"}}); p.status != 422 || !strings.Contains(p.body, `aria-describedby="username-error"`) {
 		t.Fatalf("bad profile: %d", p.status)
 	}
@@ -330,4 +348,14 @@ func TestStaticAssetsAreVersioned(t *testing.T) {
 	if !strings.Contains(p.body, "/static/vendor/htmx.min.js?v=") || strings.Contains(p.body, "<script>") {
 		t.Fatal("htmx not loaded from our own versioned path, or inline script present")
 	}
+}
+
+// sessionIDOf finds the session id behind a browser's cookie.
+func sessionIDOf(t *testing.T, s *site, c *http.Client) string {
+	t.Helper()
+	p, err := s.svc.AuthorizeCookie(context.Background(), s.sessionCookie(t, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Session.ID
 }
