@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-
-	"github.com/latchkey/latchkey/internal/store"
 )
 
 func (env *environment) keys(ctx context.Context, args []string) error {
@@ -22,7 +20,7 @@ func (env *environment) keys(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("keys rotate takes no arguments")
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	db, err := openDatabase(ctx, cfg, quiet)
 	if err != nil {
 		return err
 	}

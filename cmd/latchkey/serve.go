@@ -36,7 +36,7 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	db, err := openDatabase(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func (env *environment) migrate(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("migrate takes no arguments")
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL) // Open migrates
+	db, err := openDatabase(ctx, cfg, quiet) // Open migrates
 	if err != nil {
 		return err
 	}

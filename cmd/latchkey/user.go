@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/latchkey/latchkey/internal/auth"
-	"github.com/latchkey/latchkey/internal/store"
 	"golang.org/x/term"
 )
 
@@ -46,7 +45,7 @@ func (env *environment) userCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	db, err := openDatabase(ctx, cfg, quiet)
 	if err != nil {
 		return err
 	}
@@ -78,7 +77,7 @@ func (env *environment) userSetDisabled(ctx context.Context, disable bool, args 
 	if fs.NArg() != 1 {
 		return usagef("user %s needs exactly one user id or email", verb)
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	db, err := openDatabase(ctx, cfg, quiet)
 	if err != nil {
 		return err
 	}

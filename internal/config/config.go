@@ -42,6 +42,10 @@ type Config struct {
 	// URL (LATCHKEY_DATABASE_URL, --database-url). It may hold a password,
 	// so show it only through Write or the Config's own printing.
 	DatabaseURL string
+	// DatabaseMaxConns bounds each instance's PostgreSQL connection pool
+	// (LATCHKEY_DATABASE_MAX_CONNS); several instances share the server's
+	// max_connections. SQLite ignores it: it has one writer.
+	DatabaseMaxConns int
 	// RateLimitPerIP is the number of login and registration attempts a
 	// client IP may make per minute; 0 turns the limit off
 	// (LATCHKEY_RATE_LIMIT_PER_IP).

@@ -80,6 +80,12 @@ var settings = []setting{
 		show:  func(c *Config) string { return redactDatabaseURL(c.DatabaseURL) },
 	},
 	{
+		name: "LATCHKEY_DATABASE_MAX_CONNS", usage: "PostgreSQL connections each instance may open (`connections`)", defText: "20",
+		def:   fixed("20"),
+		parse: intIn(1, 1000, func(c *Config, n int) { c.DatabaseMaxConns = n }),
+		show:  func(c *Config) string { return strconv.Itoa(c.DatabaseMaxConns) },
+	},
+	{
 		name: "LATCHKEY_RATE_LIMIT_PER_IP", usage: "login and registration `attempts` per minute per client IP; 0 turns the limit off", defText: "60",
 		def: fixed("60"),
 		parse: func(c *Config, raw string) string {

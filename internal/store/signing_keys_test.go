@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/auth/authtest"
+	"github.com/latchkey/latchkey/internal/store"
 	"github.com/latchkey/latchkey/internal/token"
 )
 
-func TestSigningKeys(t *testing.T) {
+func testSigningKeys(t *testing.T, openStore func(*testing.T) *store.Store) {
 	ctx := context.Background()
-	s := openSQLite(t)
+	s := openStore(t)
 
 	keys, err := s.SigningKeys(ctx)
 	authtest.NoError(t, err)
@@ -86,9 +87,9 @@ func TestSigningKeys(t *testing.T) {
 
 // TestSigningKeysServeAManager runs a token manager on the store: the keys
 // survive a restart and a rotation is seen by a second manager.
-func TestSigningKeysServeAManager(t *testing.T) {
+func testSigningKeysServeAManager(t *testing.T, openStore func(*testing.T) *store.Store) {
 	ctx := context.Background()
-	s := openSQLite(t)
+	s := openStore(t)
 	clock := authtest.NewClock()
 	o := token.Options{Issuer: "https://latchkey.example", Audience: "https://latchkey.example", Now: clock.Now}
 	u := authtest.NewUser("alice", "alice@example.com", clock.Now())
@@ -111,7 +112,7 @@ func TestSigningKeysServeAManager(t *testing.T) {
 // TestRetireSigningKeysKeepsTheNewest: two rotations at once each retire
 // the keys older than their own, so the newer key survives whichever
 // statement runs last, and an unknown kid retires nothing.
-func TestRetireSigningKeysKeepsTheNewest(t *testing.T) {
+func testRetireSigningKeysKeepsTheNewest(t *testing.T, openStore func(*testing.T) *store.Store) {
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name    string
@@ -126,7 +127,7 @@ func TestRetireSigningKeysKeepsTheNewest(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			s := openSQLite(t)
+			s := openStore(t)
 			for kid, at := range tc.created {
 				authtest.NoError(t, s.InsertSigningKey(ctx, token.StoredKey{KID: kid, Alg: token.ES256, Private: []byte{1}, Public: []byte{2}, CreatedAt: at}))
 			}
@@ -144,6 +145,17 @@ func TestRetireSigningKeysKeepsTheNewest(t *testing.T) {
 			if len(unretired) != 1 || unretired[0] != tc.want {
 				t.Fatalf("unretired %v, want [%s]", unretired, tc.want)
 			}
+		})
+	}
+}
+
+// The signing-key tests run on both databases.
+func TestSigningKeysOnBothDatabases(t *testing.T) {
+	for name, open := range map[string]func(*testing.T) *store.Store{"sqlite": openSQLite, "postgres": openPostgres} {
+		t.Run(name, func(t *testing.T) {
+			t.Run("RoundTrip", func(t *testing.T) { testSigningKeys(t, open) })
+			t.Run("ServeAManager", func(t *testing.T) { testSigningKeysServeAManager(t, open) })
+			t.Run("RetireKeepsTheNewest", func(t *testing.T) { testRetireSigningKeysKeepsTheNewest(t, open) })
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/auth/authtest"
 	"github.com/latchkey/latchkey/internal/store"
+	"github.com/latchkey/latchkey/internal/store/pgtest"
 )
 
 // openSQLite returns a migrated store on a fresh database file.
@@ -38,4 +39,21 @@ func TestOpenRejectsOtherURLs(t *testing.T) {
 			t.Errorf("Open(%q) succeeded; want an error", u)
 		}
 	}
+}
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// openPostgres returns a migrated store on a fresh PostgreSQL database.
+func openPostgres(t *testing.T) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestPostgresContract(t *testing.T) {
+	authtest.TestStore(t, func(t *testing.T) auth.Store { return openPostgres(t) })
 }

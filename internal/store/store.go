@@ -35,14 +35,26 @@ type Store struct {
 
 var _ auth.Store = (*Store)(nil)
 
-// Open opens the database a LATCHKEY_DATABASE_URL names and brings its
-// schema up to date.
+// Open opens the database a LATCHKEY_DATABASE_URL names (sqlite:PATH or
+// postgres://…) and brings its schema up to date.
 func Open(ctx context.Context, databaseURL string) (*Store, error) {
-	path, ok := strings.CutPrefix(databaseURL, "sqlite:")
-	if !ok {
-		return nil, fmt.Errorf("open database: unsupported database URL scheme (want sqlite:PATH)")
+	return OpenWith(ctx, databaseURL, PoolOptions{})
+}
+
+// OpenWith is Open with PostgreSQL pool settings.
+func OpenWith(ctx context.Context, databaseURL string, pool PoolOptions) (*Store, error) {
+	var (
+		s   *Store
+		err error
+	)
+	switch {
+	case strings.HasPrefix(databaseURL, "sqlite:"):
+		s, err = OpenSQLite(strings.TrimPrefix(databaseURL, "sqlite:"))
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		s, err = OpenPostgres(ctx, databaseURL, pool)
+	default:
+		return nil, fmt.Errorf("open database: unsupported database URL scheme (want sqlite:PATH or postgres://…)")
 	}
-	s, err := OpenSQLite(path)
 	if err != nil {
 		return nil, err
 	}
@@ -124,10 +136,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	p, err := goose.NewProvider(s.dialect.goose, s.w, sub)
 	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return s.dialect.classify("migrate", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return s.dialect.classify("migrate", err)
 	}
 	return nil
 }

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+)
+
+// PoolOptions size the PostgreSQL connection pool.
+type PoolOptions struct {
+	MaxOpen int           // connections at most (default 20)
+	MaxIdle int           // kept open when idle (default MaxOpen)
+	MaxLife time.Duration // a connection's lifetime, so load spreads after a failover (default 30m)
+}
+
+// OpenPostgres connects to PostgreSQL, without migrating. Reads and writes
+// share one pool: unlike SQLite, PostgreSQL takes concurrent writers.
+func OpenPostgres(ctx context.Context, url string, o PoolOptions) (*Store, error) {
+	// pgconn's parse errors may quote the URL, password included: say less.
+	if _, err := pgconn.ParseConfig(url); err != nil {
+		return nil, errors.New("open postgres: the database URL cannot be parsed")
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, errors.New("open postgres: the database URL cannot be parsed")
+	}
+	if o.MaxOpen <= 0 {
+		o.MaxOpen = 20
+	}
+	if o.MaxIdle <= 0 {
+		o.MaxIdle = o.MaxOpen
+	}
+	if o.MaxLife <= 0 {
+		o.MaxLife = 30 * time.Minute
+	}
+	db.SetMaxOpenConns(o.MaxOpen)
+	db.SetMaxIdleConns(o.MaxIdle)
+	db.SetConnMaxLifetime(o.MaxLife)
+	return &Store{w: db, r: db, reads: &readStmts{db: db}, dialect: postgresDialect}, nil
+}
+
+var postgresDialect = dialect{
+	name:  "postgres",
+	goose: goose.DialectPostgres,
+	uniqueViolation: func(err error) (string, bool) {
+		var e *pgconn.PgError
+		if !errors.As(err, &e) || e.Code != "23505" {
+			return "", false
+		}
+		switch e.ConstraintName {
+		case "users_username_key":
+			return "username", true
+		case "users_email_key":
+			return "email", true
+		}
+		return "", true
+	},
+	unavailable: func(err error) bool {
+		var (
+			pe *pgconn.PgError
+			ne net.Error
+		)
+		if errors.As(err, &pe) {
+			// Class 08: connection exceptions; 57P: the server shutting
+			// down; 53: out of resources.
+			return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P") || strings.HasPrefix(pe.Code, "53")
+		}
+		return errors.As(err, &ne) || pgconn.Timeout(err) || errors.Is(err, sql.ErrConnDone) ||
+			strings.Contains(err.Error(), "failed to connect") || strings.Contains(err.Error(), "connection refused")
+	},
+}
