@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	neturl "net/url"
 	"strings"
@@ -42,5 +43,63 @@ func TestServeOnPostgres(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDatabaseOutage stops PostgreSQL under a running server: requests that
+// need the database answer 503 problem details and /readyz fails, without
+// a panic or a 500; when the database is back, so is the service, without
+// a restart.
+func TestDatabaseOutage(t *testing.T) {
+	pg := pgtest.Private(t)
+	dbURL, err := pg.NewDatabase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, _ := startServer(t, testEnv(t, "LATCHKEY_DATABASE_URL", dbURL))
+	var lastBody string
+	register := func(name string) *http.Response {
+		res, err := http.Post(url+"/api/users", "application/json",
+			strings.NewReader(`{"username":"`+name+`","email":"`+name+`@example.com","password":"correct horse battery"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		lastBody = string(b)
+		return res
+	}
+	if res := register("alice"); res.StatusCode != http.StatusCreated {
+		t.Fatalf("before the outage: %d", res.StatusCode)
+	}
+
+	pg.Stop()
+	if res := register("bob"); res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Content-Type") != "application/problem+json" ||
+		!strings.Contains(lastBody, `"code":"unavailable"`) {
+		t.Fatalf("registration during the outage: %d %s %s", res.StatusCode, res.Header.Get("Content-Type"), lastBody)
+	}
+	res, err := http.PostForm(url+"/api/token", neturl.Values{"username": {"alice"}, "password": {"correct horse battery"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("login during the outage: %d", res.StatusCode)
+	}
+	if res, err := http.Get(url + "/readyz"); err != nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("readyz during the outage: %v %v", res, err)
+	}
+	if res, err := http.Get(url + "/healthz"); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("healthz during the outage: %v %v", res, err)
+	}
+
+	if err := pg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := http.Get(url + "/readyz"); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("readyz after the outage: %v %v", res, err)
+	}
+	if res := register("bob"); res.StatusCode != http.StatusCreated {
+		t.Fatalf("registration after the outage: %d", res.StatusCode)
 	}
 }

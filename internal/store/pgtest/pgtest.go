@@ -72,11 +72,22 @@ func URL(t testing.TB) string {
 	return u
 }
 
-// Shared returns the cluster URL() uses (starting it if needed), for tests
-// that stop and start it.
-func Shared(t testing.TB) *Cluster {
-	URL(t)
-	return shared
+// Private starts a cluster of the test's own, removed when the test ends:
+// for tests that stop and start the server under a running Latchkey.
+func Private(t testing.TB) *Cluster {
+	t.Helper()
+	c, err := start()
+	if errors.Is(err, errNoBinaries) {
+		t.Skipf("PostgreSQL tests skipped: %v", err)
+	}
+	if err != nil {
+		t.Fatalf("start PostgreSQL: %v", err)
+	}
+	if c.cmd == nil {
+		t.Skipf("this test stops and starts its own server; %s names an external one", ExternalEnv)
+	}
+	t.Cleanup(c.Remove)
+	return c
 }
 
 var errNoBinaries = errors.New("no initdb and postgres binaries found")
