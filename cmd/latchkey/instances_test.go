@@ -210,3 +210,42 @@ func decodeSegment(t *testing.T, seg string, v any) {
 		t.Fatal(err)
 	}
 }
+
+// TestThrottlingSharedAcrossInstances: the per-account failure count and
+// the per-IP budget hold across instances, because both live in the
+// database.
+func TestThrottlingSharedAcrossInstances(t *testing.T) {
+	dbURL := pgtest.URL(t)
+	getenv := testEnv(t, "LATCHKEY_DATABASE_URL", dbURL, "LATCHKEY_BASE_URL", "http://latchkey.test")
+	a, _ := startServer(t, getenv)
+	b, _ := startServer(t, getenv)
+	res, err := http.Post(a+"/api/users", "application/json", strings.NewReader(`{"username":"alice","email":"alice@example.com","password":"correct horse battery"}`))
+	if err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("register: %v %v", res, err)
+	}
+	res.Body.Close()
+	for i := range 10 {
+		base := a
+		if i%2 == 1 {
+			base = b
+		}
+		if status, _ := tokenRequest(t, base, neturl.Values{"username": {"alice"}, "password": {"wrong password"}}); status != 400 {
+			t.Fatalf("failure %d: %d", i+1, status)
+		}
+	}
+	if status, _ := tokenRequest(t, b, neturl.Values{"username": {"alice"}, "password": {"correct horse battery"}}); status != http.StatusTooManyRequests {
+		t.Fatalf("11th attempt, right password, other instance: %d, want 429", status)
+	}
+
+	limited := testEnv(t, "LATCHKEY_DATABASE_URL", dbURL, "LATCHKEY_BASE_URL", "http://latchkey.test", "LATCHKEY_RATE_LIMIT_PER_IP", "4")
+	c, _ := startServer(t, limited)
+	d, _ := startServer(t, limited)
+	for i, base := range []string{c, d, c, d} {
+		if status, _ := tokenRequest(t, base, neturl.Values{"username": {"nobody" + string(rune('a'+i))}, "password": {"x"}}); status != 400 {
+			t.Fatalf("attempt %d within the per-IP budget: %d", i+1, status)
+		}
+	}
+	if status, _ := tokenRequest(t, c, neturl.Values{"username": {"nobody"}, "password": {"x"}}); status != http.StatusTooManyRequests {
+		t.Fatalf("5th attempt from one IP across two instances: %d, want 429", status)
+	}
+}

@@ -129,12 +129,17 @@ func newTokens(ctx context.Context, cfg *config.Config, db *store.Store) (*token
 
 // newService builds the account flows from the settings. tokens may be nil
 // for commands that issue none.
-func newService(cfg *config.Config, db auth.Store, tokens auth.AccessTokens) *auth.Service {
+//
+// The per-IP budget lives in memory on SQLite (one machine, one process)
+// and in the database on PostgreSQL, where several instances share it.
+func newService(cfg *config.Config, db *store.Store, tokens auth.AccessTokens) *auth.Service {
 	params := password.Params{MemoryKiB: cfg.Argon2MemoryKiB, Time: cfg.Argon2Time, Threads: cfg.Argon2Threads}
 	hasher := password.NewHasher(params, password.NewPool(cfg.HashConcurrency, cfg.HashQueueTimeout))
 	var limiter auth.Limiter
-	if cfg.RateLimitPerIP > 0 {
+	if _, sqlite := cfg.SQLitePath(); cfg.RateLimitPerIP > 0 && sqlite {
 		limiter = auth.NewMemoryLimiter(cfg.RateLimitPerIP)
+	} else if cfg.RateLimitPerIP > 0 {
+		limiter = db.IPLimiter(cfg.RateLimitPerIP)
 	}
 	return auth.NewService(auth.Deps{Store: db, Hasher: hasher, Limiter: limiter, Tokens: tokens, Now: time.Now}, auth.Options{
 		PasswordMinLength:  cfg.PasswordMinLength,

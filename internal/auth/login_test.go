@@ -203,3 +203,7 @@ func TestRehashOnLogin(t *testing.T) {
 		})
 	}
 }
+
+func TestMemoryLimiterContract(t *testing.T) {
+	authtest.TestLimiter(t, func(t *testing.T, n int) auth.Limiter { return auth.NewMemoryLimiter(n) })
+}

@@ -20,6 +20,9 @@ type dialect struct {
 	// uniqueViolation reports whether a failed write violated a unique
 	// index, and which users column it guards ("username" or "email").
 	uniqueViolation func(error) (column string, ok bool)
+	// forUpdate locks a selected row until the transaction ends, where the
+	// database needs telling (SQLite has one writer and locks at BEGIN).
+	forUpdate string
 	// unavailable reports whether err means the database cannot be used
 	// right now (locked, unreachable, disk full) rather than a bug.
 	unavailable func(error) bool

@@ -47,8 +47,9 @@ func OpenPostgres(ctx context.Context, url string, o PoolOptions) (*Store, error
 }
 
 var postgresDialect = dialect{
-	name:  "postgres",
-	goose: goose.DialectPostgres,
+	name:      "postgres",
+	goose:     goose.DialectPostgres,
+	forUpdate: " FOR UPDATE",
 	uniqueViolation: func(err error) (string, bool) {
 		var e *pgconn.PgError
 		if !errors.As(err, &e) || e.Code != "23505" {

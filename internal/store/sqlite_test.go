@@ -57,3 +57,12 @@ func openPostgres(t *testing.T) *store.Store {
 func TestPostgresContract(t *testing.T) {
 	authtest.TestStore(t, func(t *testing.T) auth.Store { return openPostgres(t) })
 }
+
+func TestIPLimiterOnBothDatabases(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		authtest.TestLimiter(t, func(t *testing.T, n int) auth.Limiter { return openSQLite(t).IPLimiter(n) })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		authtest.TestLimiter(t, func(t *testing.T, n int) auth.Limiter { return openPostgres(t).IPLimiter(n) })
+	})
+}
