@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/latchkey/latchkey/internal/auth/authtest"
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/store"
+	"github.com/latchkey/latchkey/internal/store/storetest"
 	"github.com/latchkey/latchkey/internal/token"
 )
 
@@ -33,18 +33,17 @@ type testServer struct {
 type serverOptions struct {
 	perIP     int
 	accessTTL time.Duration
+	backend   string // "" follows LATCHKEY_TEST_STORE
 }
+
+func TestMain(m *testing.M) { storetest.Main(m) }
 
 // newServer serves the API on a real HTTP server over a fresh SQLite file,
 // with real tokens (ES256 keys in the database) and cheap hashing.
 func newServer(t testing.TB, o serverOptions) *testServer {
 	t.Helper()
 	ctx := context.Background()
-	s, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "api.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := storetest.OpenBackend(t, o.backend)
 	if o.accessTTL == 0 {
 		o.accessTTL = 15 * time.Minute
 	}

@@ -8,6 +8,9 @@ import (
 // PublicUser returns a user as anyone may see it. A malformed id is simply
 // not found.
 func (s *Service) PublicUser(ctx context.Context, id string) (*User, error) {
+	if !wellFormedID(id) {
+		return nil, ErrNotFound
+	}
 	return s.store.UserByID(ctx, id)
 }
 
@@ -149,7 +152,10 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, p *Principal) error {
 // RevokeSession ends one of the caller's sessions; another user's session
 // is not found.
 func (s *Service) RevokeSession(ctx context.Context, p *Principal, sessionID string) error {
-	err := s.store.RevokeSession(ctx, p.User.ID, sessionID, s.timestamp())
+	var err error = ErrNotFound
+	if wellFormedID(sessionID) {
+		err = s.store.RevokeSession(ctx, p.User.ID, sessionID, s.timestamp())
+	}
 	if errors.Is(err, ErrNotFound) {
 		return &Error{Code: CodeNotFound, Message: "You have no session with that id."}
 	}

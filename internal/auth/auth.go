@@ -8,6 +8,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/latchkey/latchkey/internal/password"
 )
 
@@ -115,4 +116,16 @@ func NewService(d Deps, opts Options) *Service {
 // time read back compares equal to the time written.
 func (s *Service) timestamp() time.Time {
 	return s.now().UTC().Truncate(time.Microsecond)
+}
+
+// wellFormedID reports whether id could be one of ours (a UUID in its
+// canonical text form). A path id that is not is simply not found, without
+// a trip to the database, where odd bytes (NUL, invalid UTF-8) could
+// otherwise surface as errors rather than as "no such row".
+func wellFormedID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	_, err := uuid.Parse(id)
+	return err == nil
 }

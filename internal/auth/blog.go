@@ -76,12 +76,15 @@ func (s *Service) CreatePost(ctx context.Context, p *Principal, title, body stri
 
 // Post returns one post; a malformed or unknown id is not found.
 func (s *Service) Post(ctx context.Context, id string) (*Post, error) {
+	if !wellFormedID(id) {
+		return nil, ErrNotFound
+	}
 	return s.store.PostByID(ctx, id)
 }
 
 // UpdatePost changes a post's title and/or body (nil leaves it).
 func (s *Service) UpdatePost(ctx context.Context, p *Principal, id string, title, body *string) (*Post, error) {
-	post, err := s.store.PostByID(ctx, id)
+	post, err := s.Post(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +111,7 @@ func (s *Service) UpdatePost(ctx context.Context, p *Principal, id string, title
 
 // DeletePost deletes a post of the caller's (or any, for an admin).
 func (s *Service) DeletePost(ctx context.Context, p *Principal, id string) error {
-	post, err := s.store.PostByID(ctx, id)
+	post, err := s.Post(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -137,7 +140,7 @@ func (s *Service) ListPosts(ctx context.Context, authorID, cursor string, limit 
 		}
 	}
 	if authorID != "" {
-		if _, err := s.store.UserByID(ctx, authorID); err != nil {
+		if _, err := s.PublicUser(ctx, authorID); err != nil {
 			return nil, "", err
 		}
 	}

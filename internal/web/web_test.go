@@ -8,7 +8,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +16,7 @@ import (
 	"github.com/latchkey/latchkey/internal/auth/authtest"
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/sessioncookie"
-	"github.com/latchkey/latchkey/internal/store"
+	"github.com/latchkey/latchkey/internal/store/storetest"
 	"github.com/latchkey/latchkey/internal/web"
 )
 
@@ -27,16 +26,14 @@ type site struct {
 	pool *password.Pool
 }
 
+func TestMain(m *testing.M) { storetest.Main(m) }
+
 // newSite serves the pages on a real HTTP server over a fresh SQLite file.
 func newSite(t *testing.T) *site { return newSiteTB(t) }
 
 func newSiteTB(t testing.TB) *site {
 	t.Helper()
-	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "web.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	pool := password.NewPool(2, 50*time.Millisecond)
 	svc := auth.NewService(auth.Deps{Store: st, Hasher: password.NewHasher(authtest.CheapParams, pool)}, auth.DefaultOptions())
 	mux := http.NewServeMux()
