@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"io"
+	"strings"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -58,5 +59,44 @@ func get(b *testing.B, c *http.Client, url, token string) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		b.Errorf("status %d", res.StatusCode)
+	}
+}
+
+// BenchmarkBackends runs GET /api/users/me and a password login on SQLite
+// and on PostgreSQL in the same run (cheap argon2 parameters, so that the
+// database's share is visible rather than drowned in hashing):
+//
+//	go test -run '^$' -bench Backends -benchtime 3s ./internal/api/
+func BenchmarkBackends(b *testing.B) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		b.Run(backend, func(b *testing.B) {
+			s := newServer(b, serverOptions{backend: backend})
+			s.register(b, "alice")
+			pair := s.login(b, "alice")
+			b.Run("me", func(b *testing.B) {
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						get(b, s.Client(), s.URL+"/api/users/me", pair.AccessToken)
+					}
+				})
+			})
+			b.Run("login", func(b *testing.B) {
+				form := "grant_type=password&username=alice&password=correct+horse+battery"
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						res, err := s.Client().Post(s.URL+"/api/token", "application/x-www-form-urlencoded", strings.NewReader(form))
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						io.Copy(io.Discard, res.Body)
+						res.Body.Close()
+						if res.StatusCode != http.StatusOK {
+							b.Errorf("login: %d", res.StatusCode)
+						}
+					}
+				})
+			})
+		})
 	}
 }
