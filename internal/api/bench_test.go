@@ -2,9 +2,9 @@ package api_test
 
 import (
 	"io"
-	"strings"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
