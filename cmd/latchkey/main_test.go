@@ -56,11 +56,16 @@ var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
 // listens, and a function that stops it and returns run's error.
 func startServer(t *testing.T, getenv func(string) string) (string, func() error) {
 	t.Helper()
+	return startServerLogging(t, getenv, &syncBuffer{})
+}
+
+// startServerLogging is startServer with the server's log in stderr.
+func startServerLogging(t *testing.T, getenv func(string) string, stderr *syncBuffer) (string, func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"latchkey"}, getenv, strings.NewReader(""), io.Discard, &stderr)
+		done <- run(ctx, []string{"latchkey"}, getenv, strings.NewReader(""), io.Discard, stderr)
 	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for {

@@ -6,6 +6,7 @@ import (
 	neturl "net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/store/pgtest"
 )
@@ -101,5 +102,31 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	if res := register("bob"); res.StatusCode != http.StatusCreated {
 		t.Fatalf("registration after the outage: %d", res.StatusCode)
+	}
+}
+
+// TestStartupWaitsForTheDatabase: a server started while PostgreSQL is
+// down says so in its log, and serves once the database comes up within
+// the wait.
+func TestStartupWaitsForTheDatabase(t *testing.T) {
+	pg := pgtest.Private(t)
+	dbURL, err := pg.NewDatabase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg.Stop()
+	go func() {
+		time.Sleep(2 * time.Second)
+		if err := pg.Start(); err != nil {
+			t.Error(err)
+		}
+	}()
+	var log syncBuffer
+	url, _ := startServerLogging(t, testEnv(t, "LATCHKEY_DATABASE_URL", dbURL), &log)
+	if !strings.Contains(log.String(), "waiting for the database") {
+		t.Fatalf("no log line about waiting:\n%s", log.String())
+	}
+	if res, err := http.Get(url + "/readyz"); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("readyz after the wait: %v %v", res, err)
 	}
 }
