@@ -53,7 +53,10 @@ test: check
 	$(GO) test -race -timeout 12m ./...
 	LATCHKEY_TEST_STORE=postgres $(GO) test -race -timeout 8m ./internal/api/ ./internal/web/
 
+# bench: the load harness against the real binary (budgets enforced), then
+# the Go micro-benchmarks.
 bench: assets
+	$(GO) run ./cmd/latchkey-bench
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
 
 clean:

@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/auth/authtest"
@@ -65,4 +67,27 @@ func TestIPLimiterOnBothDatabases(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) {
 		authtest.TestLimiter(t, func(t *testing.T, n int) auth.Limiter { return openPostgres(t).IPLimiter(n) })
 	})
+}
+
+func TestImportUsers(t *testing.T) {
+	for name, open := range map[string]func(*testing.T) *store.Store{"sqlite": openSQLite, "postgres": openPostgres} {
+		t.Run(name, func(t *testing.T) {
+			s := open(t)
+			ctx := context.Background()
+			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			a, b := authtest.NewUser("ann", "ann@example.com", at), authtest.NewUser("ben", "ben@example.com", at)
+			if err := s.ImportUsers(ctx, []*auth.User{a, b}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.UserByUsername(ctx, "BEN"); err != nil {
+				t.Fatal(err)
+			}
+			// One conflict rolls the whole batch back.
+			c, dup := authtest.NewUser("cat", "cat@example.com", at), authtest.NewUser("ANN", "other@example.com", at)
+			authtest.Code(t, s.ImportUsers(ctx, []*auth.User{c, dup}), auth.CodeUsernameTaken)
+			if _, err := s.UserByUsername(ctx, "cat"); !errors.Is(err, auth.ErrNotFound) {
+				t.Fatalf("a failed import left a user behind: %v", err)
+			}
+		})
+	}
 }
