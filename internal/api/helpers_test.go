@@ -82,8 +82,8 @@ func (r response) json(t testing.TB, v any) {
 	}
 }
 
-// do sends a request; bearer, when set, goes in Authorization.
-func (s *testServer) do(t testing.TB, method, path, contentType, body, bearer string) response {
+// request builds a request to s; bearer, when set, goes in Authorization.
+func (s *testServer) request(t testing.TB, method, path, contentType, body, bearer string) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
 	if err != nil {
@@ -95,7 +95,13 @@ func (s *testServer) do(t testing.TB, method, path, contentType, body, bearer st
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
-	res, err := s.Client().Do(req)
+	return req
+}
+
+// do sends a request and reads the answer.
+func (s *testServer) do(t testing.TB, method, path, contentType, body, bearer string) response {
+	t.Helper()
+	res, err := s.Client().Do(s.request(t, method, path, contentType, body, bearer))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -278,16 +278,7 @@ func TestOpenAPISchemas(t *testing.T) {
 // with bodies that can be read again, as the validator reads them.
 func exchange(t *testing.T, s *testServer, method, path, contentType, body, bearer string) (*http.Request, *http.Response) {
 	t.Helper()
-	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
+	req := s.request(t, method, path, contentType, body, bearer)
 	res, err := s.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -46,23 +46,21 @@ func insertRefreshToken(ctx context.Context, tx *sql.Tx, rt *auth.RefreshToken) 
 
 // SessionWithUser implements auth.Store.
 func (s *Store) SessionWithUser(ctx context.Context, sessionID string) (*auth.Session, *auth.User, error) {
-	row := s.queryRow(ctx, `
-		SELECT `+sessionColumns+`, `+userColumnsU+`
-		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.id = $1`, sessionID)
-	ss, u, err := scanSessionUser(row, nil)
-	if err != nil {
-		return nil, nil, s.notFoundOr("get session", err)
-	}
-	return ss, u, nil
+	return s.sessionWhere(ctx, "s.id = $1", sessionID)
 }
 
 // SessionByTokenHash implements auth.Store.
 func (s *Store) SessionByTokenHash(ctx context.Context, hash string) (*auth.Session, *auth.User, error) {
+	return s.sessionWhere(ctx, "s.token_hash = $1", hash)
+}
+
+// sessionWhere finds one session with its user: the look-up behind every
+// authenticated request, so both forms are indexed (primary key, unique).
+func (s *Store) sessionWhere(ctx context.Context, where string, arg any) (*auth.Session, *auth.User, error) {
 	row := s.queryRow(ctx, `
 		SELECT `+sessionColumns+`, `+userColumnsU+`
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = $1`, hash)
+		WHERE `+where, arg)
 	ss, u, err := scanSessionUser(row, nil)
 	if err != nil {
 		return nil, nil, s.notFoundOr("get session", err)
