@@ -56,7 +56,7 @@ func (s *site) updateProfile(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	f := profileForm(p.User)
 	if err := readForm(w, r, f, "username", "email", "current_password"); err != nil {
-		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+		badForm(w, err)
 		return
 	}
 	username, email := f.Values["username"], f.Values["email"]
@@ -77,7 +77,7 @@ func (s *site) changePassword(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	f := passwordForm()
 	if err := readForm(w, r, f, "current_password", "new_password", "confirm_password"); err != nil {
-		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+		badForm(w, err)
 		return
 	}
 	if f.Values["confirm_password"] != f.Values["new_password"] {

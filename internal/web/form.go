@@ -78,6 +78,17 @@ func readForm(w http.ResponseWriter, r *http.Request, f *form, names ...string) 
 	return nil
 }
 
+// badForm answers a form body that could not be read: 413 when it is over
+// the 1 MiB limit (DESIGN.md), 400 otherwise.
+func badForm(w http.ResponseWriter, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		http.Error(w, "The form is too large: at most 1 MiB.", http.StatusRequestEntityTooLarge)
+		return
+	}
+	http.Error(w, "The form could not be read.", http.StatusBadRequest)
+}
+
 // apply turns a flow's error into what the form shows, and the status to
 // answer with. It reports false for an error the form cannot explain.
 func (f *form) apply(w http.ResponseWriter, err error) (int, bool) {

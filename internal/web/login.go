@@ -27,7 +27,7 @@ func (s *site) loginPage(w http.ResponseWriter, r *http.Request) {
 func (s *site) login(w http.ResponseWriter, r *http.Request) {
 	f := loginForm()
 	if err := readForm(w, r, f, "identifier", "password", "remember_me", "next"); err != nil {
-		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+		badForm(w, err)
 		return
 	}
 	next := safeNext(f.Values["next"])

@@ -45,7 +45,7 @@ func (s *site) newPostPage(w http.ResponseWriter, r *http.Request) {
 func (s *site) createPost(w http.ResponseWriter, r *http.Request) {
 	f := postForm("/posts/new")
 	if err := readForm(w, r, f, "title", "body"); err != nil {
-		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+		badForm(w, err)
 		return
 	}
 	post, err := s.Auth.CreatePost(r.Context(), principal(r), f.Values["title"], f.Values["body"])
@@ -109,7 +109,7 @@ func (s *site) updatePost(w http.ResponseWriter, r *http.Request) {
 	}
 	f := postForm("/posts/" + post.ID + "/edit")
 	if err := readForm(w, r, f, "title", "body"); err != nil {
-		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+		badForm(w, err)
 		return
 	}
 	title, body := f.Values["title"], f.Values["body"]

@@ -61,3 +61,13 @@ func TestPostPages(t *testing.T) {
 		t.Fatalf("malformed post id: %d", p.status)
 	}
 }
+
+func TestOversizedFormIs413(t *testing.T) {
+	s := newSite(t)
+	c := s.browser(t)
+	do(t, c, "POST", s.URL+"/register", registration("alice"))
+	p := do(t, c, "POST", s.URL+"/posts/new", url.Values{"title": {"Big"}, "body": {strings.Repeat("b", 1<<20)}})
+	if p.status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a 1 MiB post body: %d, want 413", p.status)
+	}
+}

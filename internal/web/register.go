@@ -23,7 +23,7 @@ func (s *site) registerPage(w http.ResponseWriter, r *http.Request) {
 func (s *site) register(w http.ResponseWriter, r *http.Request) {
 	f := registerForm()
 	if err := readForm(w, r, f, "username", "email", "password", "confirm_password", "next"); err != nil {
-		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+		badForm(w, err)
 		return
 	}
 	next := safeNext(f.Values["next"])
