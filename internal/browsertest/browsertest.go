@@ -15,9 +15,11 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// executable finds a Chromium or Chrome binary.
+// executable finds a Chromium or Chrome binary: Debian's package (the one
+// CI installs) by its path first, so a PATH without /usr/bin still finds
+// it, then the names other systems use.
 func executable() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
