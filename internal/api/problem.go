@@ -51,10 +51,10 @@ var codeOfStatus = map[int]auth.Code{
 // error model everywhere (see the hooks in init).
 type Problem struct {
 	Type   string         `json:"type" example:"about:blank"`
-	Title  string         `json:"title" example:"Unprocessable Entity"`
-	Status int            `json:"status" example:"422"`
-	Detail string         `json:"detail,omitempty" example:"Some fields need attention."`
-	Code   auth.Code      `json:"code" example:"validation_failed" doc:"Stable, machine-readable error code"`
+	Title  string         `json:"title" doc:"The status's text"`
+	Status int            `json:"status"`
+	Detail string         `json:"detail,omitempty" doc:"What went wrong and what to do, safe to show"`
+	Code   auth.Code      `json:"code" doc:"Stable, machine-readable error code"`
 	Errors []ProblemField `json:"errors,omitempty"`
 
 	headers http.Header // Retry-After, WWW-Authenticate; not part of the body
@@ -63,9 +63,9 @@ type Problem struct {
 // ProblemField is one field's problem. Location says where the field was
 // ("body.password"); the submitted value is never echoed.
 type ProblemField struct {
-	Location string `json:"location" example:"body.password"`
-	Code     string `json:"code" example:"password_too_short"`
-	Message  string `json:"message" example:"Use at least 8 characters."`
+	Location string `json:"location" doc:"Where the field is, e.g. body.password or query.limit"`
+	Code     string `json:"code" doc:"Stable code of the broken rule, e.g. password_too_short"`
+	Message  string `json:"message" doc:"What to fix, safe to show"`
 }
 
 func (p *Problem) Error() string             { return string(p.Code) + ": " + p.Detail }
