@@ -14,6 +14,7 @@ func postTests() []storeTest {
 	return []storeTest{
 		{"PostRoundTrip", testPostRoundTrip},
 		{"PostPagination", testPostPagination},
+		{"PostOrderAcrossFractionLengths", testPostOrderAcrossFractionLengths},
 	}
 }
 
@@ -113,4 +114,41 @@ func testPostPagination(t *testing.T, s auth.Store) {
 			t.Fatalf("author %q: saw %d posts across pages, want %d", authorID, len(seen), wantN)
 		}
 	}
+}
+
+// testPostOrderAcrossFractionLengths lists posts whose created_at values in
+// one second have fractions of different lengths (none, .1, .12, .123456):
+// SQLite keeps a TIMESTAMP as text and compares it as text, and the order
+// must still be the order in time, or a page would skip or repeat posts.
+// The ids run against time, so only created_at can give the right order.
+func testPostOrderAcrossFractionLengths(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	u := mustUser(t, s, "lena")
+	base := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	offsets := []time.Duration{0, 100 * time.Millisecond, 120 * time.Millisecond, 123456 * time.Microsecond, 900 * time.Millisecond, time.Second}
+	ids := make([]string, len(offsets))
+	for i := range ids {
+		ids[len(ids)-1-i] = newID() // the oldest post gets the greatest id
+	}
+	var want []string // newest first
+	for i, off := range offsets {
+		p := newPost(u, off.String(), base.Add(off))
+		p.ID = ids[i]
+		NoError(t, s.CreatePost(ctx, p))
+		want = append([]string{p.Title}, want...)
+	}
+	var (
+		got   []string
+		after *auth.PostCursor
+	)
+	for range len(want) + 1 {
+		page, err := s.ListPosts(ctx, "", after, 1)
+		NoError(t, err)
+		if len(page) == 0 {
+			break
+		}
+		got = append(got, page[0].Title)
+		after = &auth.PostCursor{CreatedAt: page[0].CreatedAt, ID: page[0].ID}
+	}
+	Equal(t, fmt.Sprint(got), fmt.Sprint(want))
 }
