@@ -174,5 +174,12 @@ func decodeCursor(s string) (*PostCursor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &PostCursor{CreatedAt: time.UnixMicro(n).UTC(), ID: id}, nil
+	c := &PostCursor{CreatedAt: time.UnixMicro(n).UTC(), ID: id}
+	// Only a cursor the server could have issued: a well-formed id and a
+	// time both databases can hold and compare (years 1-9999), written
+	// exactly as encodeCursor writes it.
+	if !wellFormedID(id) || c.CreatedAt.Year() < 1 || c.CreatedAt.Year() > 9999 || encodeCursor(*c) != s {
+		return nil, errors.New("cursor: not one the server issued")
+	}
+	return c, nil
 }

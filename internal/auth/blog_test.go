@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -95,7 +96,10 @@ func TestListPostsCursorAndLimit(t *testing.T) {
 	}
 	authtest.Equal(t, len(all), 5)
 
-	for _, bad := range []string{"!!!", "bm90LWEtY3Vyc29y", "MTIz"} {
+	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	id := "0199a8c0-0000-7000-8000-000000000000"
+	for _, bad := range []string{"!!!", "bm90LWEtY3Vyc29y", "MTIz", enc("1.x"), enc("-9223372036854775808." + id),
+		enc("253402300800000000." + id), enc("01." + id), enc("+1." + id)} {
 		_, _, err := e.svc.ListPosts(ctx, "", bad, 2)
 		ae := authtest.Code(t, err, auth.CodeInvalid)
 		authtest.Equal(t, fieldCodes(ae.Fields), "query.cursor:invalid_cursor")
