@@ -236,9 +236,8 @@ func TestNextIsOnlyALocalPath(t *testing.T) {
 	}
 }
 
-func htmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "?", "?", "=", "=").Replace(s)
-}
+// htmlEscape is what html/template does to these values in an attribute.
+func htmlEscape(s string) string { return strings.ReplaceAll(s, "&", "&amp;") }
 
 func TestLoginErrors(t *testing.T) {
 	s := newSite(t)
