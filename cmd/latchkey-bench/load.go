@@ -33,34 +33,64 @@ func (r result) quantile(q float64) time.Duration {
 	return r.latency[min(int(q*float64(len(r.latency))), len(r.latency)-1)]
 }
 
+// merge adds the measurements of o (another slice of the same scenario).
+func (r *result) merge(o result) {
+	r.requests += o.requests
+	r.errors += o.errors
+	r.elapsed += o.elapsed
+	r.latency = append(r.latency, o.latency...)
+	slices.Sort(r.latency)
+	if r.statuses == nil {
+		r.statuses = map[int]int{}
+	}
+	for s, n := range o.statuses {
+		r.statuses[s] += n
+	}
+}
+
+// interleave measures a baseline and a scenario in alternating slices
+// (ABBA, twice) of d/4 each, so that a drift in the machine's speed (a
+// VM's neighbours, the CPU's clock) falls on both alike.
+func interleave(d time.Duration, base, scenario func(time.Duration) result) (b, s result) {
+	slice := d / 4
+	for i := range 4 {
+		if i%2 == 0 {
+			b.merge(base(slice))
+			s.merge(scenario(slice))
+		} else {
+			s.merge(scenario(slice))
+			b.merge(base(slice))
+		}
+	}
+	return b, s
+}
+
 // request is one request of a scenario: it returns the status.
 type request func(ctx context.Context, c *http.Client, worker, n int) (int, error)
 
 // load runs workers closed loops of req for d (a worker sends its next
 // request when the previous answer has arrived), counting as ok the
-// statuses accepted by ok.
+// statuses accepted by ok. Requests in flight at the end are waited for
+// and counted, and the elapsed time runs until the last answer, so that
+// no work the server did falls outside the measurement (a login cut off
+// mid-hash would still hold a hashing slot into the next scenario).
 func load(ctx context.Context, c *http.Client, workers int, d time.Duration, req request, ok func(int) bool) result {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
 	var (
 		mu  sync.Mutex
 		res = result{statuses: map[int]int{}}
 		wg  sync.WaitGroup
 	)
 	start := time.Now()
+	stop := start.Add(d)
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var lat []time.Duration
-			statuses, errs, n := map[int]int{}, 0, 0
-			for ctx.Err() == nil {
+			statuses, errs := map[int]int{}, 0
+			for n := 0; time.Now().Before(stop) && ctx.Err() == nil; n++ {
 				t0 := time.Now()
 				status, err := req(ctx, c, w, n)
-				n++
-				if ctx.Err() != nil {
-					break // cut off by the deadline: not a measurement
-				}
 				statuses[status]++
 				if err != nil || !ok(status) {
 					errs++

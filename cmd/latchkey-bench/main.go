@@ -26,10 +26,12 @@ func main() {
 	flag.IntVar(&o.users, "users", 1000, "users seeded in the database")
 	flag.IntVar(&o.workers, "workers", 8, "concurrent clients per scenario")
 	flag.BoolVar(&o.short, "short", false, "a quick smoke run: one-second scenarios, budgets reported but not enforced")
+	flag.IntVar(&o.scaleUsers, "scale-users", 1_000_000, "users in the large database of the scale scenario")
+	flag.StringVar(&o.run, "run", ".", "run only the scenarios whose name matches this `regexp` (me, refresh, login, register, page, flood, scale)")
 	flag.StringVar(&o.bin, "bin", "", "the latchkey binary to measure (default: build ./cmd/latchkey)")
 	flag.Parse()
 	if o.short {
-		o.duration, o.users = time.Second, 200
+		o.duration, o.users, o.scaleUsers = time.Second, 200, 20_000
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -45,9 +47,11 @@ func main() {
 }
 
 type options struct {
-	duration time.Duration
-	users    int
-	workers  int
-	short    bool
-	bin      string
+	duration   time.Duration
+	users      int
+	workers    int
+	short      bool
+	bin        string
+	run        string
+	scaleUsers int
 }

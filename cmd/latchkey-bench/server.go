@@ -17,8 +17,10 @@ import (
 
 // server is the real latchkey binary, running.
 type server struct {
-	url string
-	cmd *exec.Cmd
+	url    string
+	cmd    *exec.Cmd
+	users  int         // seeded
+	tokens []tokenPair // of some of them, for /me
 }
 
 // build compiles the binary unless one was given.
@@ -36,25 +38,26 @@ func build(ctx context.Context, dir, bin string) (string, error) {
 }
 
 // start runs the binary with env on a free port of 127.0.0.1 and waits
-// until it is healthy.
-func start(ctx context.Context, bin, dir string, env []string) (*server, error) {
+// until it is healthy. It logs to dir/name.log and dies with this process.
+func start(ctx context.Context, bin, dir, name string, users int, env []string) (*server, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	addr := l.Addr().String()
 	l.Close()
-	logf, err := os.Create(filepath.Join(dir, "server.log"))
+	logf, err := os.Create(filepath.Join(dir, name+".log"))
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), append(env, "LATCHKEY_ADDR="+addr)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &server{url: "http://" + addr, cmd: cmd}
+	s := &server{url: "http://" + addr, cmd: cmd, users: users}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		res, err := http.Get(s.url + "/healthz")

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/password"
+	"github.com/latchkey/latchkey/internal/store"
+)
+
+// seed creates users user0…userN-1 through the store, with one hash made
+// once at the default parameters (hashing a million passwords would take
+// hours; verifying them is what the benchmark measures).
+func seed(ctx context.Context, db string, n int) error {
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	hash, err := password.Hash(benchPassword, password.DefaultParams())
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	const batchSize = 10000
+	for start := 0; start < n; start += batchSize {
+		batch := make([]*auth.User, 0, batchSize)
+		for i := start; i < min(start+batchSize, n); i++ {
+			batch = append(batch, &auth.User{ID: uuid.Must(uuid.NewV7()).String(), Username: fmt.Sprintf("user%d", i),
+				Email: fmt.Sprintf("user%d@example.com", i), PasswordHash: hash, Role: auth.RoleUser, CreatedAt: now, UpdatedAt: now})
+		}
+		if err := st.ImportUsers(ctx, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type tokenPair struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+func passwordForm(username string) url.Values {
+	return url.Values{"grant_type": {"password"}, "username": {username}, "password": {benchPassword}}
+}
+
+func refreshForm(token string) url.Values {
+	return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}}
+}
+
+func tokenRequest(ctx context.Context, c *http.Client, base string, form url.Values) (int, tokenPair, error) {
+	r, _ := http.NewRequestWithContext(ctx, "POST", base+"/api/token", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := c.Do(r)
+	if err != nil {
+		return 0, tokenPair{}, err
+	}
+	defer res.Body.Close()
+	var p tokenPair
+	json.NewDecoder(res.Body).Decode(&p)
+	io.Copy(io.Discard, res.Body)
+	return res.StatusCode, p, nil
+}
+
+// logins gets token pairs for the first n seeded users.
+func logins(ctx context.Context, c *http.Client, base string, n int) ([]tokenPair, error) {
+	pairs := make([]tokenPair, 0, n)
+	for i := range n {
+		status, p, err := tokenRequest(ctx, c, base, passwordForm(fmt.Sprintf("user%d", i)))
+		if err != nil || status != 200 {
+			return nil, fmt.Errorf("log in user%d: %d %v", i, status, err)
+		}
+		pairs = append(pairs, p)
+	}
+	return pairs, nil
+}
+
+func browserLogin(c *http.Client, base string) (*http.Cookie, error) {
+	res, err := c.PostForm(base+"/login", url.Values{"identifier": {"user0"}, "password": {benchPassword}})
+	if err != nil {
+		return nil, err
+	}
+	res.Body.Close()
+	for _, ck := range res.Cookies() {
+		if ck.Name == "latchkey_session" {
+			return ck, nil
+		}
+	}
+	return nil, fmt.Errorf("browser login: %d, no session cookie", res.StatusCode)
+}
+
+func fetch(c *http.Client, u, bearer string, cookie *http.Cookie) ([]byte, error) {
+	r, _ := http.NewRequest("GET", u, nil)
+	if bearer != "" {
+		r.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	if cookie != nil {
+		r.AddCookie(cookie)
+	}
+	res, err := c.Do(r)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err == nil && res.StatusCode != 200 {
+		err = fmt.Errorf("GET %s: %d", u, res.StatusCode)
+	}
+	return b, err
+}
+
+// bare is the baseline: a net/http server writing the same bytes.
+func bare(body []byte, contentType string) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.Write(body)
+	}))
+}
