@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"time"
@@ -99,7 +98,8 @@ func browserLogin(c *http.Client, base string) (*http.Cookie, error) {
 	return nil, fmt.Errorf("browser login: %d, no session cookie", res.StatusCode)
 }
 
-func fetch(c *http.Client, u, bearer string, cookie *http.Cookie) ([]byte, error) {
+// fetch GETs u and returns the answer, which must be 200.
+func fetch(c *http.Client, u, bearer string, cookie *http.Cookie) (recorded, error) {
 	r, _ := http.NewRequest("GET", u, nil)
 	if bearer != "" {
 		r.Header.Set("Authorization", "Bearer "+bearer)
@@ -109,20 +109,12 @@ func fetch(c *http.Client, u, bearer string, cookie *http.Cookie) ([]byte, error
 	}
 	res, err := c.Do(r)
 	if err != nil {
-		return nil, err
+		return recorded{}, err
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err == nil && res.StatusCode != 200 {
 		err = fmt.Errorf("GET %s: %d", u, res.StatusCode)
 	}
-	return b, err
-}
-
-// bare is the baseline: a net/http server writing the same bytes.
-func bare(body []byte, contentType string) *httptest.Server {
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", contentType)
-		w.Write(body)
-	}))
+	return recorded{Header: res.Header, Body: b}, err
 }

@@ -29,7 +29,15 @@ func main() {
 	flag.IntVar(&o.scaleUsers, "scale-users", 1_000_000, "users in the large database of the scale scenario")
 	flag.StringVar(&o.run, "run", ".", "run only the scenarios whose name matches this `regexp` (me, refresh, login, register, page, flood, scale)")
 	flag.StringVar(&o.bin, "bin", "", "the latchkey binary to measure (default: build ./cmd/latchkey)")
+	bareFile := flag.String("bare", "", "internal: serve the response recorded in this file, as the baseline")
 	flag.Parse()
+	if *bareFile != "" {
+		if err := serveBare(*bareFile, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "latchkey-bench -bare:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	if o.short {
 		o.duration, o.users, o.scaleUsers = time.Second, 200, 20_000
 	}

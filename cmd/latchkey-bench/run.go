@@ -139,15 +139,18 @@ func loginRequest(base string, users int) request {
 }
 
 func (b *bench) me(ctx context.Context) ([]row, error) {
-	body, err := fetch(b.c, b.srv.url+"/api/users/me", b.tokens[0].AccessToken, nil)
+	rec, err := fetch(b.c, b.srv.url+"/api/users/me", b.tokens[0].AccessToken, nil)
 	if err != nil {
 		return nil, err
 	}
-	bare := bare(body, "application/json")
-	defer bare.Close()
+	bare, err := startBare(ctx, b.dir, "bare-me", rec)
+	if err != nil {
+		return nil, err
+	}
+	defer bare.stop()
 	base, res := interleave(b.o.duration,
 		func(d time.Duration) result {
-			return load(ctx, b.c, b.o.workers, d, meRequest(bare.URL, b.tokens), is(200))
+			return load(ctx, b.c, b.o.workers, d, meRequest(bare.url, b.tokens), is(200))
 		},
 		func(d time.Duration) result {
 			return load(ctx, b.c, b.o.workers, d, meRequest(b.srv.url, b.tokens), is(200))
@@ -209,7 +212,7 @@ func (b *bench) register(ctx context.Context) ([]row, error) {
 }
 
 func (b *bench) page(ctx context.Context) ([]row, error) {
-	body, err := fetch(b.c, b.srv.url+"/account", "", b.cookie)
+	rec, err := fetch(b.c, b.srv.url+"/account", "", b.cookie)
 	if err != nil {
 		return nil, err
 	}
@@ -220,10 +223,13 @@ func (b *bench) page(ctx context.Context) ([]row, error) {
 			return send(c, r)
 		}
 	}
-	bare := bare(body, "text/html; charset=utf-8")
-	defer bare.Close()
+	bare, err := startBare(ctx, b.dir, "bare-account", rec)
+	if err != nil {
+		return nil, err
+	}
+	defer bare.stop()
 	base, res := interleave(b.o.duration,
-		func(d time.Duration) result { return load(ctx, b.c, b.o.workers, d, page(bare.URL), is(200)) },
+		func(d time.Duration) result { return load(ctx, b.c, b.o.workers, d, page(bare.url), is(200)) },
 		func(d time.Duration) result { return load(ctx, b.c, b.o.workers, d, page(b.srv.url), is(200)) })
 	return []row{
 		{scenario: "baseline: bare handler, /account bytes", res: base, ok: true},

@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -102,4 +104,73 @@ func (s *server) stop() {
 		s.cmd.Process.Kill()
 		<-done
 	}
+}
+
+// recorded is one of Latchkey's answers, for the bare baseline to repeat.
+type recorded struct {
+	Header http.Header
+	Body   []byte
+}
+
+// startBare starts the baseline: this program again (-bare), in a process
+// of its own like the server under test, serving rec's headers and bytes
+// from a bare net/http handler. Both then pay the same for crossing from
+// the load generator's process to the server's.
+func startBare(ctx context.Context, dir, name string, rec recorded) (*server, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	file := filepath.Join(dir, name+".json")
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, self, "-bare", file)
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	addr, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, fmt.Errorf("bare baseline: %w", err)
+	}
+	return &server{url: "http://" + strings.TrimSpace(addr), cmd: cmd}, nil
+}
+
+// serveBare is the baseline process: it writes its address to out, then
+// answers every request with the recorded headers and bytes.
+func serveBare(file string, out io.Writer) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	var rec recorded
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return err
+	}
+	rec.Header.Del("Date")
+	rec.Header.Del("Content-Length")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, l.Addr())
+	return http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		for k, v := range rec.Header {
+			h[k] = v
+		}
+		w.Write(rec.Body)
+	}))
 }
