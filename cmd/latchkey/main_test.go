@@ -321,3 +321,45 @@ func TestCLIUserVisibleToServer(t *testing.T) {
 		t.Fatalf("got %d, want 409 for a username created on the command line", res.StatusCode)
 	}
 }
+
+// TestDisableOnTheCommandLineTakesEffectAtOnce: the server remembers
+// sessions it has looked up until the database changes; `user disable`,
+// run beside it as another process would, must still end the user's
+// access on the very next request.
+func TestDisableOnTheCommandLineTakesEffectAtOnce(t *testing.T) {
+	getenv := testEnv(t)
+	if _, _, err := runCmd(t, getenv, "correct horse battery\n", "user", "create", "--email", "a@example.com", "--username", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	url, _ := startServer(t, getenv)
+	res, err := http.PostForm(url+"/api/token", neturl.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"correct horse battery"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.NewDecoder(res.Body).Decode(&tok)
+	res.Body.Close()
+	me := func() int {
+		req, _ := http.NewRequest("GET", url+"/api/users/me", nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for range 3 { // looked up, then remembered
+		if got := me(); got != http.StatusOK {
+			t.Fatalf("/me before disabling: %d", got)
+		}
+	}
+	if _, _, err := runCmd(t, getenv, "", "user", "disable", "a@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if got := me(); got != http.StatusUnauthorized {
+		t.Fatalf("/me right after `user disable`: %d, want 401", got)
+	}
+}

@@ -46,17 +46,36 @@ func insertRefreshToken(ctx context.Context, tx *sql.Tx, rt *auth.RefreshToken) 
 
 // SessionWithUser implements auth.Store.
 func (s *Store) SessionWithUser(ctx context.Context, sessionID string) (*auth.Session, *auth.User, error) {
-	return s.sessionWhere(ctx, "s.id = $1", sessionID)
+	return s.sessionWhere(ctx, "s.id = $1", "id:", sessionID)
 }
 
 // SessionByTokenHash implements auth.Store.
 func (s *Store) SessionByTokenHash(ctx context.Context, hash string) (*auth.Session, *auth.User, error) {
-	return s.sessionWhere(ctx, "s.token_hash = $1", hash)
+	return s.sessionWhere(ctx, "s.token_hash = $1", "token:", hash)
 }
 
 // sessionWhere finds one session with its user: the look-up behind every
-// authenticated request, so both forms are indexed (primary key, unique).
-func (s *Store) sessionWhere(ctx context.Context, where string, arg any) (*auth.Session, *auth.User, error) {
+// authenticated request, so both forms are indexed (primary key, unique),
+// and on SQLite remembered until the database changes (see sessionCache).
+func (s *Store) sessionWhere(ctx context.Context, where, kind, arg string) (*auth.Session, *auth.User, error) {
+	if s.sessions == nil {
+		return s.readSession(ctx, where, arg)
+	}
+	v, err := s.sessions.current(ctx)
+	if err != nil {
+		return nil, nil, s.dialect.classify("get session", err)
+	}
+	if ss, u, ok := s.sessions.get(kind+arg, v); ok {
+		return ss, u, nil
+	}
+	ss, u, err := s.readSession(ctx, where, arg)
+	if err == nil {
+		s.sessions.put(kind+arg, v, ss, u)
+	}
+	return ss, u, err
+}
+
+func (s *Store) readSession(ctx context.Context, where string, arg any) (*auth.Session, *auth.User, error) {
 	row := s.queryRow(ctx, `
 		SELECT `+sessionColumns+`, `+userColumnsU+`
 		FROM sessions s JOIN users u ON u.id = s.user_id

@@ -28,9 +28,10 @@ var migrations embed.FS
 // through r: on SQLite w is a single connection (SQLite has one writer; a
 // pool of writers would only queue on its lock with busy errors), r a pool.
 type Store struct {
-	w, r    *sql.DB
-	reads   *readStmts
-	dialect dialect
+	w, r     *sql.DB
+	reads    *readStmts
+	sessions *sessionCache // SQLite only
+	dialect  dialect
 }
 
 var _ auth.Store = (*Store)(nil)
@@ -109,14 +110,22 @@ func OpenSQLite(path string) (*Store, error) {
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxIdleTime(0)
 
+	v, err := sql.Open("sqlite", dsn+rq.Encode())
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+
 	// Open is lazy; fail here, with the path in the message, rather than on
 	// the first request.
 	if err := w.Ping(); err != nil {
 		w.Close()
 		r.Close()
+		v.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &Store{w: w, r: r, reads: &readStmts{db: r}, dialect: sqliteDialect}, nil
+	return &Store{w: w, r: r, reads: &readStmts{db: r}, sessions: newSessionCache(v), dialect: sqliteDialect}, nil
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -147,7 +156,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 // Close closes the database.
 func (s *Store) Close() error {
 	s.reads.close()
-	return errors.Join(s.r.Close(), s.w.Close())
+	var cacheErr error
+	if s.sessions != nil {
+		cacheErr = s.sessions.close()
+	}
+	return errors.Join(cacheErr, s.r.Close(), s.w.Close())
 }
 
 // Ping implements auth.Store: it reports whether the database answers.

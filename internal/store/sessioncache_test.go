@@ -1,0 +1,116 @@
+package store_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/store"
+)
+
+// TestSessionCacheSeesEveryChange attacks the SQLite session cache: a
+// session remembered by one handle must read as revoked, or its user as
+// disabled, right after another handle on the same file (another process,
+// such as the command line) or the handle itself changed it.
+func TestSessionCacheSeesEveryChange(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "latchkey.db")
+	open := func() *store.Store {
+		s, err := store.Open(ctx, "sqlite:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	server, other := open(), open()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	u := &auth.User{ID: uuid.NewString(), Username: "alice", Email: "alice@example.com", PasswordHash: "x", Role: auth.RoleUser, CreatedAt: now, UpdatedAt: now}
+	if err := server.ImportUsers(ctx, []*auth.User{u}); err != nil {
+		t.Fatal(err)
+	}
+	newSession := func() *auth.Session {
+		ss := &auth.Session{ID: uuid.NewString(), UserID: u.ID, Kind: auth.SessionBrowser, TokenHash: uuid.NewString(),
+			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour), IdleTimeout: time.Hour}
+		if err := server.CreateSession(ctx, ss, nil); err != nil {
+			t.Fatal(err)
+		}
+		return ss
+	}
+	lookUp := func(ss *auth.Session) (*auth.Session, *auth.User) {
+		t.Helper()
+		got, gu, err := server.SessionWithUser(ctx, ss.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byHash, _, err := server.SessionByTokenHash(ctx, ss.TokenHash)
+		if err != nil || byHash.ID != ss.ID || (byHash.RevokedAt == nil) != (got.RevokedAt == nil) {
+			t.Fatalf("by token hash: %+v, %v; by id: %+v", byHash, err, got)
+		}
+		return got, gu
+	}
+	remembered := func(ss *auth.Session) {
+		t.Helper()
+		for range 3 {
+			if got, gu := lookUp(ss); got.RevokedAt != nil || gu.DisabledAt != nil {
+				t.Fatalf("fresh session reads as revoked or disabled: %+v %+v", got, gu)
+			}
+		}
+	}
+
+	a := newSession()
+	remembered(a)
+	if err := other.RevokeSession(ctx, u.ID, a.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := lookUp(a); got.RevokedAt == nil {
+		t.Error("a session revoked through another handle still reads as active")
+	}
+
+	b := newSession()
+	remembered(b)
+	if err := server.RevokeSession(ctx, u.ID, b.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := lookUp(b); got.RevokedAt == nil {
+		t.Error("a session revoked through the same handle still reads as active")
+	}
+
+	c := newSession()
+	remembered(c)
+	if err := other.SetDisabled(ctx, u.ID, &now); err != nil {
+		t.Fatal(err)
+	}
+	if _, gu := lookUp(c); gu.DisabledAt == nil {
+		t.Error("a user disabled through another handle still reads as enabled")
+	}
+}
+
+// TestSessionCacheHandsOutCopies: a caller changing what it got must not
+// change what the next caller gets.
+func TestSessionCacheHandsOutCopies(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLite(t)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	u := &auth.User{ID: uuid.NewString(), Username: "bob", Email: "bob@example.com", PasswordHash: "x", Role: auth.RoleUser, CreatedAt: now, UpdatedAt: now}
+	if err := s.ImportUsers(ctx, []*auth.User{u}); err != nil {
+		t.Fatal(err)
+	}
+	ss := &auth.Session{ID: uuid.NewString(), UserID: u.ID, Kind: auth.SessionAPI, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour), IdleTimeout: time.Hour}
+	if err := s.CreateSession(ctx, ss, nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		got, gu, err := s.SessionWithUser(ctx, ss.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.UserID != u.ID || gu.Username != "bob" {
+			t.Fatalf("got %+v %+v: a caller's change leaked into the cache", got, gu)
+		}
+		got.UserID, gu.Username = "someone-else", "mallory"
+	}
+}
