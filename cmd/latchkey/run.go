@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/latchkey/latchkey/internal/hashworker"
 	"io"
 	"strings"
 
@@ -42,6 +43,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return env.keys(ctx, rest)
 	case "config":
 		return env.config(rest)
+	case hashworker.Command: // started by serve, not by people
+		return hashworker.Serve(stdin, stdout)
 	case "version":
 		if len(rest) > 0 {
 			return usagef("version takes no arguments")

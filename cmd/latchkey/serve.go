@@ -7,13 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
+	"os"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/api"
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/config"
+	"github.com/latchkey/latchkey/internal/hashworker"
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/server"
 	"github.com/latchkey/latchkey/internal/sessioncookie"
@@ -36,9 +37,6 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 		return usagef("serve takes no arguments, got %q", fs.Arg(0))
 	}
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	if env.getenv("GOMEMLIMIT") == "" {
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(memoryLimit(cfg)))
-	}
 
 	db, err := openDatabase(ctx, cfg, log)
 	if err != nil {
@@ -63,7 +61,17 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	}
 	go tokens.Run(ctx) // picks up key rotations made by `latchkey keys rotate` or other instances
 
-	svc := newService(cfg, db, tokens)
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("hash workers: %w", err)
+	}
+	workers, err := hashworker.Start(exe, cfg.HashConcurrency, cfg.Argon2MemoryKiB)
+	if err != nil {
+		return err
+	}
+	defer workers.Close()
+
+	svc := newService(cfg, db, tokens, workers.Derive)
 	cookies := sessioncookie.New(cfg.BaseURL)
 	ips := clientip.Resolver{Trusted: cfg.TrustedProxies}
 	handler, err := server.New(server.Deps{
@@ -114,18 +122,6 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	return nil
 }
 
-// memoryLimit is the soft limit the garbage collector keeps the process
-// under: the hashing pool's memory (slots × argon2 m) plus headroom for the
-// rest. Each hash allocates m and drops it at once; with the collector's
-// default pacing alone (collect when the heap doubles) a login flood let
-// the resident memory climb to about twice the pool's (162 MiB with two
-// slots of 19 MiB, in cmd/latchkey-bench's flood). Argon2's blocks hold no
-// pointers, so the extra collections this asks for cost little. GOMEMLIMIT,
-// when set, wins.
-func memoryLimit(cfg *config.Config) int64 {
-	return int64(cfg.HashConcurrency)*int64(cfg.Argon2MemoryKiB)<<10 + 64<<20
-}
-
 // newTokens loads (or, on first start, creates) the signing keys.
 func newTokens(ctx context.Context, cfg *config.Config, db *store.Store) (*token.Manager, error) {
 	m, err := token.New(ctx, db, token.Options{
@@ -144,13 +140,13 @@ func newTokens(ctx context.Context, cfg *config.Config, db *store.Store) (*token
 }
 
 // newService builds the account flows from the settings. tokens may be nil
-// for commands that issue none.
+// for commands that issue none; derive nil hashes in this process.
 //
 // The per-IP budget lives in memory on SQLite (one machine, one process)
 // and in the database on PostgreSQL, where several instances share it.
-func newService(cfg *config.Config, db *store.Store, tokens auth.AccessTokens) *auth.Service {
+func newService(cfg *config.Config, db *store.Store, tokens auth.AccessTokens, derive password.DeriveFunc) *auth.Service {
 	params := password.Params{MemoryKiB: cfg.Argon2MemoryKiB, Time: cfg.Argon2Time, Threads: cfg.Argon2Threads}
-	hasher := password.NewHasher(params, password.NewPool(cfg.HashConcurrency, cfg.HashQueueTimeout))
+	hasher := password.NewHasherWith(params, password.NewPool(cfg.HashConcurrency, cfg.HashQueueTimeout), derive)
 	var limiter auth.Limiter
 	if _, sqlite := cfg.SQLitePath(); cfg.RateLimitPerIP > 0 && sqlite {
 		limiter = auth.NewMemoryLimiter(cfg.RateLimitPerIP)

@@ -15,6 +15,7 @@ import (
 type Hasher struct {
 	params Params
 	pool   *Pool
+	derive DeriveFunc
 
 	dummyOnce sync.Once
 	dummy     *argon2Hash
@@ -25,7 +26,16 @@ type Hasher struct {
 // hash in pool (nil: unbounded). p is checked by Hash, not here: the
 // configuration has validated it already with Params.Validate.
 func NewHasher(p Params, pool *Pool) *Hasher {
-	return &Hasher{params: p, pool: pool}
+	return NewHasherWith(p, pool, nil)
+}
+
+// NewHasherWith is NewHasher with the argon2 computations done by derive
+// (nil: in this process). bcrypt hashes are always checked here.
+func NewHasherWith(p Params, pool *Pool, derive DeriveFunc) *Hasher {
+	if derive == nil {
+		derive = deriveHere
+	}
+	return &Hasher{params: p, pool: pool, derive: derive}
 }
 
 // Params returns the parameters new hashes are made with.
@@ -38,7 +48,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	normalized := norm.NFKC.String(password)
 	var encoded string
 	var err error
-	if perr := h.pool.Do(ctx, func() { encoded, err = Hash(normalized, h.params) }); perr != nil {
+	if perr := h.pool.Do(ctx, func() { encoded, err = hashWith(h.derive, normalized, h.params) }); perr != nil {
 		return "", perr
 	}
 	return encoded, err
@@ -60,17 +70,22 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 	}
 	normalized := norm.NFKC.String(password)
 	viaRaw := false
+	var derr error
 	err = h.pool.Do(ctx, func() {
-		if _, rawOnly := s.(bcryptHash); rawOnly {
+		a, isArgon2 := s.(*argon2Hash)
+		if !isArgon2 { // bcrypt: other stacks hashed the raw bytes
 			ok = s.matches(password)
 			return
 		}
-		ok = s.matches(normalized)
-		if !ok && normalized != password {
-			ok = s.matches(password)
+		ok, derr = a.matchesWith(h.derive, normalized)
+		if derr == nil && !ok && normalized != password {
+			ok, derr = a.matchesWith(h.derive, password)
 			viaRaw = ok
 		}
 	})
+	if err == nil {
+		err = derr
+	}
 	if err != nil || !ok {
 		return false, false, err
 	}
@@ -87,11 +102,17 @@ func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
 		return err
 	}
 	normalized := norm.NFKC.String(password)
-	return h.pool.Do(ctx, func() {
-		if !d.matches(normalized) && normalized != password {
-			d.matches(password)
+	var derr error
+	err = h.pool.Do(ctx, func() {
+		var ok bool
+		if ok, derr = d.matchesWith(h.derive, normalized); derr == nil && !ok && normalized != password {
+			_, derr = d.matchesWith(h.derive, password)
 		}
 	})
+	if err != nil {
+		return err
+	}
+	return derr
 }
 
 // dummyHash builds, once, a hash at the current parameters with a random

@@ -1,0 +1,197 @@
+// Package hashworker computes argon2 keys in child processes, one per
+// hashing slot, so that a login flood cannot take the server's own
+// threads from the requests that need none.
+//
+// In one Go process the hashes and the requests share GOMAXPROCS threads:
+// with a slot per core, two 24 ms hashes held both of a 2-core machine's
+// threads and GET /api/users/me waited for the scheduler's 10 ms
+// preemption, its p99 26 × its unloaded p99 (cmd/latchkey-bench's flood).
+// Raising GOMAXPROCS instead cost a fifth of the hashing rate, because
+// argon2 starts a goroutine per segment and idle threads steal them. A
+// worker process runs with GOMAXPROCS=1 and a lower CPU priority (nice
+// 10): alone it hashes at full speed, and the kernel hands the core to the
+// server's threads as soon as they wake.
+package hashworker
+
+import (
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+
+	"github.com/latchkey/latchkey/internal/password"
+)
+
+// Command is the argument that makes the latchkey binary a worker: it then
+// calls Serve on its standard input and output.
+const Command = "hash-worker"
+
+// niceness is the workers' CPU priority: below the server's, so requests
+// that need no hash are served first when both want a core.
+const niceness = 10
+
+type response struct {
+	Key []byte
+	Err string
+}
+
+// Serve answers KeyRequests read from r with keys written to w until r
+// ends. It is the whole of a worker process.
+func Serve(r io.Reader, w io.Writer) error {
+	dec, enc := gob.NewDecoder(r), gob.NewEncoder(w)
+	for {
+		var req password.KeyRequest
+		if err := dec.Decode(&req); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		var res response
+		if err := check(req); err != nil {
+			res.Err = err.Error()
+		} else {
+			res.Key = password.Derive(req)
+		}
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	}
+}
+
+// check refuses what the server would never send, so a confused caller
+// cannot make a worker allocate without bound.
+func check(r password.KeyRequest) error {
+	switch {
+	case r.MemoryKiB > password.MaxMemoryKiB || r.MemoryKiB < password.MinMemoryKiBPerThread*uint32(r.Threads),
+		r.Time < password.MinTime || r.Time > password.MaxTime,
+		r.Threads < password.MinThreads || r.Threads > password.MaxThreads,
+		r.KeyLen < password.MinKeyLen || r.KeyLen > password.MaxKeyLen:
+		return fmt.Errorf("hashworker: parameters beyond limits")
+	}
+	return nil
+}
+
+// Workers is a set of worker processes. Derive uses a free one; callers
+// bound their concurrency to the number of workers (password.Pool does),
+// so one is always free when they ask.
+type Workers struct {
+	exe       string
+	memoryKiB uint32
+	idle      chan *worker // every worker not computing a key
+}
+
+type worker struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	enc   *gob.Encoder
+	dec   *gob.Decoder
+}
+
+// Start runs n workers of the executable exe (the latchkey binary: it must
+// dispatch Command to Serve). memoryKiB, the argon2 memory of one hash,
+// sets each worker's soft memory limit.
+func Start(exe string, n int, memoryKiB uint32) (*Workers, error) {
+	ws := &Workers{exe: exe, memoryKiB: memoryKiB, idle: make(chan *worker, n)}
+	for range n {
+		w, err := ws.spawn()
+		if err != nil {
+			for len(ws.idle) > 0 {
+				(<-ws.idle).stop()
+			}
+			return nil, err
+		}
+		ws.idle <- w
+	}
+	return ws, nil
+}
+
+func (ws *Workers) spawn() (*worker, error) {
+	cmd := exec.Command(ws.exe, Command)
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1",
+		// One hash's memory and room for the runtime: the garbage of the
+		// last hash is collected before the next one grows the heap.
+		"GOMEMLIMIT="+strconv.FormatUint(uint64(ws.memoryKiB)<<10+16<<20, 10))
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the server
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("hashworker: start: %w", err)
+	}
+	// Best effort: a worker at normal priority still hashes correctly.
+	_ = syscall.Setpriority(syscall.PRIO_PROCESS, cmd.Process.Pid, niceness)
+	return &worker{cmd: cmd, stdin: stdin, enc: gob.NewEncoder(stdin), dec: gob.NewDecoder(stdout)}, nil
+}
+
+// Derive computes r's key in a worker. A worker that fails is replaced;
+// the request that met the failure gets the error.
+func (ws *Workers) Derive(r password.KeyRequest) ([]byte, error) {
+	w := <-ws.idle
+	key, err := w.derive(r)
+	if err != nil && !errors.Is(err, errRefused) {
+		w.kill()
+		if nw, serr := ws.spawn(); serr == nil {
+			w = nw
+		} else {
+			err = errors.Join(err, serr) // the next Derive tries again
+		}
+	}
+	ws.idle <- w
+	return key, err
+}
+
+var errRefused = errors.New("hashworker: request refused")
+
+func (w *worker) derive(r password.KeyRequest) ([]byte, error) {
+	if w.cmd == nil {
+		return nil, errors.New("hashworker: no worker running")
+	}
+	if err := w.enc.Encode(r); err != nil {
+		return nil, fmt.Errorf("hashworker: send: %w", err)
+	}
+	var res response
+	if err := w.dec.Decode(&res); err != nil {
+		return nil, fmt.Errorf("hashworker: receive: %w", err)
+	}
+	if res.Err != "" {
+		return nil, fmt.Errorf("%w: %s", errRefused, res.Err)
+	}
+	return res.Key, nil
+}
+
+// kill ends a worker that failed.
+func (w *worker) kill() {
+	if w.cmd != nil {
+		w.cmd.Process.Kill()
+		w.stop()
+	}
+}
+
+// stop ends the worker's input, so that it exits, and waits for it.
+func (w *worker) stop() {
+	if w.cmd == nil {
+		return
+	}
+	w.stdin.Close()
+	w.cmd.Wait()
+	w.cmd = nil
+}
+
+// Close stops every worker, waiting for those computing a key to finish.
+func (ws *Workers) Close() error {
+	for range cap(ws.idle) {
+		(<-ws.idle).stop()
+	}
+	return nil
+}
