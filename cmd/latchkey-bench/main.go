@@ -1,14 +1,18 @@
 // Command latchkey-bench measures Latchkey against the budgets of
 // DESIGN.md: it builds and starts the real binary on 127.0.0.1 with a
-// temporary SQLite database, seeds users through the store, runs bounded
-// scenarios with a small closed-loop load generator, and measures in the
-// same run the baselines the budgets are ratios of: a bare net/http server
-// writing the same bytes, and the raw argon2id rate on the same cores. It
-// prints one table and exits 1 when a budget is missed (not with -short,
-// which is a smoke test for CI).
+// temporary database (SQLite, or PostgreSQL from the local binaries),
+// seeds users through the store, runs bounded scenarios with a small
+// closed-loop load generator, and measures in the same run, in slices
+// alternating with the scenarios, the baselines the budgets are ratios of:
+// a bare net/http server (in a process of its own) writing the same
+// answer, and the raw argon2id rate on the same cores. It prints one
+// table and exits 1 when a budget is missed (not with -short, which is a
+// smoke test for CI).
 //
-//	go run ./cmd/latchkey-bench            (make bench)
-//	go run ./cmd/latchkey-bench -short     (CI)
+//	go run ./cmd/latchkey-bench                     (make bench)
+//	go run ./cmd/latchkey-bench -database postgres
+//	go run ./cmd/latchkey-bench -run 'me|flood'     (some scenarios)
+//	go run ./cmd/latchkey-bench -short              (CI)
 package main
 
 import (
@@ -28,6 +32,7 @@ func main() {
 	flag.BoolVar(&o.short, "short", false, "a quick smoke run: one-second scenarios, budgets reported but not enforced")
 	flag.IntVar(&o.scaleUsers, "scale-users", 1_000_000, "users in the large database of the scale scenario")
 	flag.StringVar(&o.run, "run", ".", "run only the scenarios whose name matches this `regexp` (me, refresh, login, register, page, flood, scale)")
+	flag.StringVar(&o.database, "database", "sqlite", "sqlite, or postgres: a throwaway cluster from the local initdb/postgres, with fsync on")
 	flag.StringVar(&o.bin, "bin", "", "the latchkey binary to measure (default: build ./cmd/latchkey)")
 	bareFile := flag.String("bare", "", "internal: serve the response recorded in this file, as the baseline")
 	flag.Parse()
@@ -62,4 +67,5 @@ type options struct {
 	bin        string
 	run        string
 	scaleUsers int
+	database   string
 }

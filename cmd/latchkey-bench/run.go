@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/latchkey/latchkey/internal/password"
+	"github.com/latchkey/latchkey/internal/store/pgtest"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -37,6 +38,7 @@ type row struct {
 // bench is one run: the server under test, logged-in clients, options.
 type bench struct {
 	o      options
+	pg     *pgtest.Cluster // with -database postgres
 	dir    string
 	bin    string
 	srv    *server
@@ -75,6 +77,16 @@ func run(ctx context.Context, o options, out io.Writer) (bool, error) {
 		return false, err
 	}
 	b := &bench{o: o, dir: dir, bin: bin, c: newClient(o.workers * 4), pool: runtime.NumCPU()}
+	switch o.database {
+	case "sqlite":
+	case "postgres":
+		if b.pg, err = pgtest.StartDurable(); err != nil {
+			return false, fmt.Errorf("start PostgreSQL: %w", err)
+		}
+		defer b.pg.Remove()
+	default:
+		return false, fmt.Errorf("-database: %q: want sqlite or postgres", o.database)
+	}
 	srv, err := b.startSeeded(ctx, "main", o.users)
 	if err != nil {
 		return false, err
@@ -107,9 +119,15 @@ func run(ctx context.Context, o options, out io.Writer) (bool, error) {
 	return allOK, nil
 }
 
-// startSeeded starts the binary on a new SQLite database with n users.
+// startSeeded starts the binary on a new database with n users.
 func (b *bench) startSeeded(ctx context.Context, name string, n int) (*server, error) {
 	db := "sqlite:" + filepath.Join(b.dir, name+".db")
+	if b.pg != nil {
+		var err error
+		if db, err = b.pg.NewDatabase(); err != nil {
+			return nil, err
+		}
+	}
 	if err := seed(ctx, db, n); err != nil {
 		return nil, err
 	}
@@ -333,8 +351,8 @@ func argon2Rate(d time.Duration, cores int) result {
 
 func print(out io.Writer, rows []row, o options) {
 	host, _ := os.Hostname()
-	fmt.Fprintf(out, "latchkey-bench: %d users, %d clients, %s per scenario, %d CPUs (%s, %s)\n\n",
-		o.users, o.workers, o.duration, runtime.NumCPU(), cpuModel(), host)
+	fmt.Fprintf(out, "latchkey-bench: %s, %d users, %d clients, %s per scenario, %d CPUs (%s, %s)\n\n",
+		o.database, o.users, o.workers, o.duration, runtime.NumCPU(), cpuModel(), host)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "scenario\treq/s\tp50\tp99\terrors\tpeak RSS\tratio\tbudget\t")
 	for _, r := range rows {

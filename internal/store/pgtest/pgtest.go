@@ -58,7 +58,7 @@ func Main(m *testing.M) {
 // PostgreSQL can be had.
 func URL(t testing.TB) string {
 	t.Helper()
-	sharedOnce.Do(func() { shared, sharedErr = start() })
+	sharedOnce.Do(func() { shared, sharedErr = start(false) })
 	if errors.Is(sharedErr, errNoBinaries) {
 		t.Skipf("PostgreSQL tests skipped: %v (or set %s)", sharedErr, ExternalEnv)
 	}
@@ -76,7 +76,7 @@ func URL(t testing.TB) string {
 // for tests that stop and start the server under a running Latchkey.
 func Private(t testing.TB) *Cluster {
 	t.Helper()
-	c, err := start()
+	c, err := start(false)
 	if errors.Is(err, errNoBinaries) {
 		t.Skipf("PostgreSQL tests skipped: %v", err)
 	}
@@ -103,7 +103,12 @@ func findBinary(name string) string {
 	return ""
 }
 
-func start() (*Cluster, error) {
+// StartDurable starts a throwaway cluster that, unlike the tests' one,
+// keeps PostgreSQL's durability settings (fsync, synchronous commit), for
+// measuring: call Remove when done.
+func StartDurable() (*Cluster, error) { return start(true) }
+
+func start(durable bool) (*Cluster, error) {
 	if ext := os.Getenv(ExternalEnv); ext != "" {
 		u, err := url.Parse(ext)
 		if err != nil {
@@ -134,9 +139,12 @@ func start() (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(postgres, "-D", data, "-p", strconv.Itoa(port), "-k", dir,
-		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-		"-c", "full_page_writes=off", "-c", "max_connections=200")
+	args := []string{"-D", data, "-p", strconv.Itoa(port), "-k", dir,
+		"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"}
+	if !durable {
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	cmd := exec.Command(postgres, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
 	logf, err := os.Create(filepath.Join(dir, "postgres.log"))
 	if err != nil {
