@@ -13,6 +13,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/auth"
@@ -86,6 +88,13 @@ type view struct {
 	Data  any
 }
 
+// bufs holds render buffers for reuse: a page is a few KiB, and growing a
+// fresh buffer for each one showed up in profiles of /account.
+var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuf keeps an unusually large page's buffer out of the pool.
+const maxPooledBuf = 64 << 10
+
 // render writes a page with a status. It renders into a buffer first, so a
 // template error becomes a clean 500 rather than half a page.
 func (s *site) render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any) {
@@ -94,18 +103,25 @@ func (s *site) render(w http.ResponseWriter, r *http.Request, status int, page, 
 		s.fail(w, r, fmt.Errorf("web: no page %q", page))
 		return
 	}
-	var buf bytes.Buffer
+	buf := bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledBuf {
+			bufs.Put(buf)
+		}
+	}()
 	v := view{Title: title, Data: data}
 	if p := principal(r); p != nil {
 		v.User = p.User
 	}
-	if err := t.Execute(&buf, v); err != nil {
+	if err := t.Execute(buf, v); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store") // pages show personal data
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }
