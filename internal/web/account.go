@@ -15,13 +15,19 @@ type accountData struct {
 }
 
 func profileForm(u *auth.User) *form {
-	f := newForm("profile-form", "/account/profile").fieldOrder("username", "email", "current_password")
+	f := newForm("profile-form", "/account/profile",
+		input{"username", "Username", "text", "username"},
+		input{"email", "Email", "email", "email"},
+		input{"current_password", "Current password (to change the email)", "password", "current-password"})
 	f.Values["username"], f.Values["email"] = u.Username, u.Email
 	return f
 }
 
 func passwordForm() *form {
-	return newForm("password-form", "/account/password").fieldOrder("current_password", "new_password", "confirm_password")
+	return newForm("password-form", "/account/password",
+		input{"current_password", "Current password", "password", "current-password"},
+		input{"new_password", "New password", "password", "new-password"},
+		input{"confirm_password", "Confirm new password", "password", "new-password"})
 }
 
 func (s *site) accountPage(w http.ResponseWriter, r *http.Request) {

@@ -16,19 +16,18 @@ type form struct {
 	Action string
 	Values map[string]string
 	Errors map[string]string
-	Notice string // a message about the whole form (throttled, busy, wrong login)
-	order  []string
+	Notice string  // a message about the whole form (throttled, busy, wrong login)
+	inputs []input // the fields, in display order, so the first error gets the focus
 }
 
-func newForm(id, action string) *form {
-	return &form{ID: id, Action: action, Values: map[string]string{}, Errors: map[string]string{}}
+// input describes one field of a form: its name and what the page shows
+// for it. Type "textarea" is a multi-line text box.
+type input struct {
+	Name, Label, Type, Autocomplete string
 }
 
-// fieldOrder lists the form's fields in display order, so the first error
-// gets the focus.
-func (f *form) fieldOrder(names ...string) *form {
-	f.order = names
-	return f
+func newForm(id, action string, inputs ...input) *form {
+	return &form{ID: id, Action: action, Values: map[string]string{}, Errors: map[string]string{}, inputs: inputs}
 }
 
 // set records a field's error (the first one wins).
@@ -38,29 +37,33 @@ func (f *form) set(field, msg string) {
 	}
 }
 
-// field is what the "field" template needs for one input.
+// field is what the "field" template shows for one input: everything is
+// worked out here, so the template only reads plain fields (a method call
+// with arguments per input, made by reflection, was most of the cost of
+// rendering a form).
 type field struct {
-	Name, Label, Type, Autocomplete, Value, Error, Hint string
-	Focus                                               bool
+	Name, Label, Type, Autocomplete, Value, Error string
+	Textarea, Focus                               bool
 }
 
-// Field describes one input for the template.
-func (f *form) Field(name, label, typ, autocomplete string) field {
-	fl := field{Name: name, Label: label, Type: typ, Autocomplete: autocomplete, Error: f.Errors[name]}
-	if typ != "password" {
-		fl.Value = f.Values[name]
-	}
-	fl.Focus = fl.Error != "" && f.firstError() == name
-	return fl
-}
-
-func (f *form) firstError() string {
-	for _, n := range f.order {
-		if _, ok := f.Errors[n]; ok {
-			return n
+// Fields are the form's inputs for the "field" template, in display order.
+func (f *form) Fields() []field {
+	out := make([]field, len(f.inputs))
+	focused := false // the first field with an error gets the focus
+	for i, in := range f.inputs {
+		fl := field{Name: in.Name, Label: in.Label, Type: in.Type, Autocomplete: in.Autocomplete, Textarea: in.Type == "textarea"}
+		if in.Type != "password" {
+			fl.Value = f.Values[in.Name]
 		}
+		var has bool
+		fl.Error, has = f.Errors[in.Name]
+		if has && !focused {
+			focused = true
+			fl.Focus = fl.Error != ""
+		}
+		out[i] = fl
 	}
-	return ""
+	return out
 }
 
 // HasErrors reports whether anything needs attention.

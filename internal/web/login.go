@@ -10,7 +10,9 @@ type loginData struct {
 }
 
 func loginForm() *form {
-	return newForm("login-form", "/login").fieldOrder("identifier", "password")
+	return newForm("login-form", "/login",
+		input{"identifier", "Email or username", "text", "username"},
+		input{"password", "Password", "password", "current-password"})
 }
 
 func (s *site) loginPage(w http.ResponseWriter, r *http.Request) {

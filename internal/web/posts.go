@@ -35,7 +35,9 @@ type postFormData struct {
 }
 
 func postForm(action string) *form {
-	return newForm("post-form", action).fieldOrder("title", "body")
+	return newForm("post-form", action,
+		input{"title", "Title", "text", "off"},
+		input{"body", "Body", "textarea", "off"})
 }
 
 func (s *site) newPostPage(w http.ResponseWriter, r *http.Request) {

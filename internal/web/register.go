@@ -12,7 +12,11 @@ type registerData struct {
 }
 
 func registerForm() *form {
-	return newForm("register-form", "/register").fieldOrder("username", "email", "password", "confirm_password")
+	return newForm("register-form", "/register",
+		input{"username", "Username", "text", "username"},
+		input{"email", "Email", "email", "email"},
+		input{"password", "Password", "password", "new-password"},
+		input{"confirm_password", "Confirm password", "password", "new-password"})
 }
 
 func (s *site) registerPage(w http.ResponseWriter, r *http.Request) {
