@@ -9,9 +9,32 @@ import (
 type accountData struct {
 	Profile  *form
 	Password *form
-	Sessions []*auth.Session
-	Current  string // the id of this browser's session
+	Sessions []sessionRow
+	Others   bool // whether there is a session besides this browser's
 	Notice   string
+}
+
+// sessionRow is one line of the sessions list, its text worked out here so
+// that the template prints plain strings: each function call or
+// comparison in a template is a call by reflection.
+type sessionRow struct {
+	ID        string
+	UserAgent string // empty when the browser sent none
+	Detail    string // kind, IP address, since, last seen
+	Current   bool   // this browser's session
+}
+
+func sessionRows(list []*auth.Session, current string) []sessionRow {
+	rows := make([]sessionRow, len(list))
+	for i, s := range list {
+		rows[i] = sessionRow{
+			ID:        s.ID,
+			UserAgent: s.UserAgent,
+			Detail:    string(s.Kind) + " · " + s.IP + " · since " + formatTime(s.CreatedAt) + " · last seen " + formatTime(s.LastSeenAt),
+			Current:   s.ID == current,
+		}
+	}
+	return rows
 }
 
 func profileForm(u *auth.User) *form {
@@ -44,7 +67,7 @@ func (s *site) renderAccount(w http.ResponseWriter, r *http.Request, status int,
 		s.fail(w, r, err)
 		return
 	}
-	d.Sessions, d.Current = list, p.Session.ID
+	d.Sessions, d.Others = sessionRows(list, p.Session.ID), len(list) > 1
 	switch d.Notice {
 	case "profile":
 		d.Notice = "Your profile was saved."

@@ -63,7 +63,7 @@ func (s *site) parse() error {
 	funcs := template.FuncMap{
 		"asset":  s.assets.url,
 		"date":   func(t time.Time) string { return t.UTC().Format("2 January 2006") },
-		"time":   func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
+		"time":   formatTime,
 		"edited": func(p *auth.Post) bool { return !p.UpdatedAt.Equal(p.CreatedAt) },
 	}
 	names, err := fs.Glob(templateFS, "templates/page_*.html")
@@ -80,6 +80,9 @@ func (s *site) parse() error {
 	}
 	return nil
 }
+
+// formatTime is how pages show a moment.
+func formatTime(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") }
 
 // view is what every page template receives.
 type view struct {
