@@ -66,6 +66,17 @@ func (f *form) Fields() []field {
 	return out
 }
 
+// ByName is Fields by input name, for a page that writes out each input's
+// markup itself (page_account.html).
+func (f *form) ByName() map[string]field {
+	fields := f.Fields()
+	m := make(map[string]field, len(fields))
+	for _, fl := range fields {
+		m[fl.Name] = fl
+	}
+	return m
+}
+
 // HasErrors reports whether anything needs attention.
 func (f *form) HasErrors() bool { return len(f.Errors) > 0 || f.Notice != "" }
 

@@ -13,14 +13,7 @@ import (
 //
 //	go test -run '^$' -bench RenderAccount -benchmem ./internal/web/
 func BenchmarkRenderAccount(b *testing.B) {
-	a, err := loadAssets()
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := &site{assets: a}
-	if err := s.parse(); err != nil {
-		b.Fatal(err)
-	}
+	s := parsedSite(b)
 	u := &auth.User{Username: "alice", Email: "alice@example.com"}
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	var list []*auth.Session
@@ -40,4 +33,18 @@ func BenchmarkRenderAccount(b *testing.B) {
 		}
 	}
 	b.SetBytes(int64(buf.Len()))
+}
+
+// parsedSite has the templates parsed, and nothing else.
+func parsedSite(tb testing.TB) *site {
+	tb.Helper()
+	a, err := loadAssets()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := &site{assets: a}
+	if err := s.parse(); err != nil {
+		tb.Fatal(err)
+	}
+	return s
 }

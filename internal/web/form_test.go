@@ -1,0 +1,67 @@
+package web
+
+import (
+	"bytes"
+	"html/template"
+	"strings"
+	"testing"
+
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+// TestAccountFormsMatchFormTemplates checks that the forms written out in
+// page_account.html (for speed) read the same as form.html's shared "hx",
+// "notice" and "fields" templates would render them, empty and with
+// values, errors and notices.
+func TestAccountFormsMatchFormTemplates(t *testing.T) {
+	s := parsedSite(t)
+	shared := template.Must(template.New("form.html").ParseFS(templateFS, "templates/form.html"))
+	template.Must(shared.New("form").Parse(`<form {{template "hx" .}}>{{template "notice" .}}{{template "fields" .Fields}}`))
+
+	u := &auth.User{Username: "alice", Email: "alice@example.com"}
+	filled := func() (*form, *form) {
+		p := profileForm(u)
+		p.Values["username"], p.Values["email"], p.Values["current_password"] = "<x>", `"bad"`, "secret"
+		p.set("email", "Enter a bare email address.")
+		p.set("current_password", "Wrong password.")
+		p.Notice = "Please check the form."
+		w := passwordForm()
+		w.Values["current_password"], w.Values["new_password"], w.Values["confirm_password"] = "old", "new one", "other"
+		w.set("confirm_password", "The two passwords do not match.")
+		w.Notice = "Too many attempts."
+		return p, w
+	}
+	p, w := filled()
+	for name, forms := range map[string][2]*form{
+		"empty":  {profileForm(u), passwordForm()},
+		"errors": {p, w},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var page bytes.Buffer
+			d := accountData{Profile: forms[0], Password: forms[1]}
+			if err := s.pages["account"].Execute(&page, view{Title: "Your account", User: u, Data: d}); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range forms {
+				var want bytes.Buffer
+				if err := shared.ExecuteTemplate(&want, "form", f); err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(squash(page.String()), squash(want.String())) {
+					t.Errorf("the account page's %s differs from form.html's:\n%s\n\npage:\n%s", f.ID, squash(want.String()), squash(page.String()))
+				}
+			}
+			for _, secret := range []string{"secret", "old", "new one", "other"} {
+				if strings.Contains(page.String(), `"`+secret+`"`) {
+					t.Errorf("a password (%q) was sent back", secret)
+				}
+			}
+		})
+	}
+}
+
+// squash makes whitespace irrelevant: runs of it become one space, and
+// none is left between tags.
+func squash(s string) string {
+	return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "> <", "><")
+}
