@@ -67,12 +67,13 @@ func (f *form) Fields() []field {
 }
 
 // ByName is Fields by input name, for a page that writes out each input's
-// markup itself (page_account.html).
-func (f *form) ByName() map[string]field {
+// markup itself (page_account.html). The map holds pointers, so that it
+// stays small: it is made on every render.
+func (f *form) ByName() map[string]*field {
 	fields := f.Fields()
-	m := make(map[string]field, len(fields))
-	for _, fl := range fields {
-		m[fl.Name] = fl
+	m := make(map[string]*field, len(fields))
+	for i := range fields {
+		m[fields[i].Name] = &fields[i]
 	}
 	return m
 }
