@@ -37,16 +37,17 @@ func (f *form) set(field, msg string) {
 	}
 }
 
-// field is what the "field" template shows for one input: everything is
-// worked out here, so the template only reads plain fields (a method call
-// with arguments per input, made by reflection, was most of the cost of
-// rendering a form).
+// field is what form.html's "fields" template shows for one input:
+// everything is worked out here, so the template only reads plain fields
+// (a method call with arguments per input, made by reflection, was most of
+// the cost of rendering a form).
 type field struct {
 	Name, Label, Type, Autocomplete, Value, Error string
 	Textarea, Focus                               bool
 }
 
-// Fields are the form's inputs for the "field" template, in display order.
+// Fields are the form's inputs for the "fields" template, in display order.
+// Password values are never shown again.
 func (f *form) Fields() []field {
 	out := make([]field, len(f.inputs))
 	focused := false // the first field with an error gets the focus
