@@ -49,11 +49,12 @@ func (r *result) merge(o result) {
 }
 
 // interleave measures a baseline and a scenario in alternating slices
-// (ABBA, twice) of d/4 each, so that a drift in the machine's speed (a
-// VM's neighbours, the CPU's clock) falls on both alike.
+// (ABBA, four times) of d/8 each, so that a drift in the machine's speed
+// (a VM's neighbours, the CPU's clock) falls on both alike.
 func interleave(d time.Duration, base, scenario func(time.Duration) result) (b, s result) {
-	slice := d / 4
-	for i := range 4 {
+	const n = 8
+	slice := d / n
+	for i := range n {
 		if i%2 == 0 {
 			b.merge(base(slice))
 			s.merge(scenario(slice))

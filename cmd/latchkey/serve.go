@@ -65,7 +65,7 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("hash workers: %w", err)
 	}
-	workers, err := hashworker.Start(exe, cfg.HashConcurrency, cfg.Argon2MemoryKiB)
+	workers, err := hashworker.Start(exe, cfg.HashConcurrency)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func start(t *testing.T, n int) *Workers {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, err := Start(exe, n, 64)
+	ws, err := Start(exe, n)
 	if err != nil {
 		t.Fatal(err)
 	}
