@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/auth"
 )
@@ -33,11 +34,18 @@ type sessionCache struct {
 	stmt    *sql.Stmt // PRAGMA data_version, prepared on conn
 	version int64
 	entries map[string]sessionEntry
+	lists   map[string]sessionList // by user id: ListSessions
 }
 
 type sessionEntry struct {
 	session auth.Session
 	user    auth.User
+}
+
+// sessionList is a user's live sessions as listed at a time.
+type sessionList struct {
+	at   time.Time
+	list []auth.Session
 }
 
 func newSessionCache(db *sql.DB) *sessionCache {
@@ -65,7 +73,7 @@ func (c *sessionCache) current(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	if v != c.version || c.entries == nil {
-		c.version, c.entries = v, make(map[string]sessionEntry)
+		c.version, c.entries, c.lists = v, make(map[string]sessionEntry), make(map[string]sessionList)
 	}
 	return v, nil
 }
@@ -89,7 +97,7 @@ func (c *sessionCache) disconnect() {
 		c.stmt.Close()
 		c.conn.Close()
 	}
-	c.conn, c.stmt, c.entries = nil, nil, nil
+	c.conn, c.stmt, c.entries, c.lists = nil, nil, nil, nil
 }
 
 // get returns copies of what key held at version v.
@@ -112,10 +120,48 @@ func (c *sessionCache) put(key string, v int64, ss *auth.Session, u *auth.User) 
 	if c.version != v || c.entries == nil {
 		return
 	}
-	if len(c.entries) >= sessionCacheMax {
-		c.entries = make(map[string]sessionEntry)
-	}
+	c.makeRoom()
 	c.entries[key] = sessionEntry{session: *ss, user: *u}
+}
+
+func (c *sessionCache) makeRoom() {
+	if len(c.entries)+len(c.lists) >= sessionCacheMax {
+		c.entries, c.lists = make(map[string]sessionEntry), make(map[string]sessionList)
+	}
+}
+
+// getList returns copies of userID's sessions listed at version v that
+// have not expired by now. A list taken at a later time than now could
+// lack sessions that expired in between, so it is not used then.
+func (c *sessionCache) getList(userID string, v int64, now time.Time) ([]*auth.Session, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l, ok := c.lists[userID]
+	if !ok || c.version != v || now.Before(l.at) {
+		return nil, false
+	}
+	var live []*auth.Session
+	for _, ss := range l.list {
+		if ss.ExpiresAt.After(now) {
+			live = append(live, &ss)
+		}
+	}
+	return live, true
+}
+
+// putList remembers userID's sessions as listed at now, after version v.
+func (c *sessionCache) putList(userID string, v int64, now time.Time, list []*auth.Session) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.version != v || c.lists == nil {
+		return
+	}
+	c.makeRoom()
+	l := sessionList{at: now, list: make([]auth.Session, len(list))}
+	for i, ss := range list {
+		l.list[i] = *ss
+	}
+	c.lists[userID] = l
 }
 
 func (c *sessionCache) close() error {

@@ -114,3 +114,68 @@ func TestSessionCacheHandsOutCopies(t *testing.T) {
 		got.UserID, gu.Username = "someone-else", "mallory"
 	}
 }
+
+// TestSessionListCacheSeesEveryChange: the remembered list of a user's
+// sessions follows changes made through another handle on the same file,
+// and drops sessions as they expire.
+func TestSessionListCacheSeesEveryChange(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "latchkey.db")
+	open := func() *store.Store {
+		s, err := store.Open(ctx, "sqlite:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	server, other := open(), open()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	u := &auth.User{ID: uuid.NewString(), Username: "carol", Email: "carol@example.com", PasswordHash: "x", Role: auth.RoleUser, CreatedAt: now, UpdatedAt: now}
+	if err := server.ImportUsers(ctx, []*auth.User{u}); err != nil {
+		t.Fatal(err)
+	}
+	create := func(s *store.Store, expires time.Time) *auth.Session {
+		ss := &auth.Session{ID: uuid.NewString(), UserID: u.ID, Kind: auth.SessionAPI, CreatedAt: now, LastSeenAt: now, ExpiresAt: expires, IdleTimeout: time.Hour}
+		if err := s.CreateSession(ctx, ss, nil); err != nil {
+			t.Fatal(err)
+		}
+		return ss
+	}
+	ids := func(at time.Time) map[string]bool {
+		t.Helper()
+		var got map[string]bool
+		for range 2 { // read, then remembered
+			list, err := server.ListSessions(ctx, u.ID, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = map[string]bool{}
+			for _, ss := range list {
+				got[ss.ID] = true
+			}
+		}
+		return got
+	}
+	short := create(server, now.Add(time.Minute))
+	long := create(server, now.Add(time.Hour))
+	if got := ids(now); !got[short.ID] || !got[long.ID] {
+		t.Fatalf("listed %v, want both sessions", got)
+	}
+	if got := ids(now.Add(2 * time.Minute)); got[short.ID] || !got[long.ID] {
+		t.Errorf("two minutes on: listed %v, want only the long session", got)
+	}
+	added := create(other, now.Add(time.Hour))
+	if got := ids(now.Add(2 * time.Minute)); !got[added.ID] {
+		t.Error("a session created through another handle is missing from the list")
+	}
+	if err := other.RevokeSession(ctx, u.ID, long.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(now.Add(2 * time.Minute)); got[long.ID] {
+		t.Error("a session revoked through another handle is still listed")
+	}
+	if got := ids(now); !got[short.ID] {
+		t.Error("asked about an earlier time, the list lacks a session live then")
+	}
+}

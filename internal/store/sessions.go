@@ -151,6 +151,24 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, at time.Ti
 
 // ListSessions implements auth.Store.
 func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]*auth.Session, error) {
+	if s.sessions == nil {
+		return s.listSessions(ctx, userID, now)
+	}
+	v, err := s.sessions.current(ctx)
+	if err != nil {
+		return nil, s.dialect.classify("list sessions", err)
+	}
+	if list, ok := s.sessions.getList(userID, v, now); ok {
+		return list, nil
+	}
+	list, err := s.listSessions(ctx, userID, now)
+	if err == nil {
+		s.sessions.putList(userID, v, now, list)
+	}
+	return list, err
+}
+
+func (s *Store) listSessions(ctx context.Context, userID string, now time.Time) ([]*auth.Session, error) {
 	rows, err := s.query(ctx, `
 		SELECT `+sessionColumns+` FROM sessions s
 		WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
