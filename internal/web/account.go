@@ -47,10 +47,12 @@ func profileForm(u *auth.User) *form {
 }
 
 func passwordForm() *form {
-	return newForm("password-form", "/account/password",
+	f := newForm("password-form", "/account/password",
 		input{"current_password", "Current password", "password", "current-password"},
 		input{"new_password", "New password", "password", "new-password"},
 		input{"confirm_password", "Confirm new password", "password", "new-password"})
+	f.idPrefix = "password-" // the profile form above has a current_password too
+	return f
 }
 
 func (s *site) accountPage(w http.ResponseWriter, r *http.Request) {

@@ -18,6 +18,9 @@ type form struct {
 	Errors map[string]string
 	Notice string  // a message about the whole form (throttled, busy, wrong login)
 	inputs []input // the fields, in display order, so the first error gets the focus
+	// idPrefix keeps the element ids of a form's inputs unique on a page
+	// with two forms that share a field name.
+	idPrefix string
 }
 
 // input describes one field of a form: its name and what the page shows
@@ -42,8 +45,8 @@ func (f *form) set(field, msg string) {
 // (a method call with arguments per input, made by reflection, was most of
 // the cost of rendering a form).
 type field struct {
-	Name, Label, Type, Autocomplete, Value, Error string
-	Textarea, Focus                               bool
+	ID, Name, Label, Type, Autocomplete, Value, Error string
+	Textarea, Focus                                   bool
 }
 
 // Fields are the form's inputs for the "fields" template, in display order.
@@ -52,7 +55,7 @@ func (f *form) Fields() []field {
 	out := make([]field, len(f.inputs))
 	focused := false // the first field with an error gets the focus
 	for i, in := range f.inputs {
-		fl := field{Name: in.Name, Label: in.Label, Type: in.Type, Autocomplete: in.Autocomplete, Textarea: in.Type == "textarea"}
+		fl := field{ID: f.idPrefix + in.Name, Name: in.Name, Label: in.Label, Type: in.Type, Autocomplete: in.Autocomplete, Textarea: in.Type == "textarea"}
 		if in.Type != "password" {
 			fl.Value = f.Values[in.Name]
 		}

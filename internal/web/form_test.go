@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"html/template"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -64,4 +65,34 @@ func TestAccountFormsMatchFormTemplates(t *testing.T) {
 // none is left between tags.
 func squash(s string) string {
 	return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "> <", "><")
+}
+
+// TestAccountPageIDsAreUnique: both forms of the account page ask for the
+// current password; their inputs (and error messages) must still have ids
+// of their own, or a label names the wrong input.
+func TestAccountPageIDsAreUnique(t *testing.T) {
+	s := parsedSite(t)
+	u := &auth.User{Username: "alice", Email: "alice@example.com"}
+	p, w := profileForm(u), passwordForm()
+	for _, f := range []*form{p, w} {
+		for _, in := range f.inputs {
+			f.set(in.Name, "Wrong.")
+		}
+	}
+	var page bytes.Buffer
+	if err := s.pages["account"].Execute(&page, view{Title: "Your account", User: u, Data: accountData{Profile: p, Password: w}}); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\sid="([^"]+)"`).FindAllStringSubmatch(page.String(), -1) {
+		if seen[m[1]] {
+			t.Errorf("id %q appears twice on the account page", m[1])
+		}
+		seen[m[1]] = true
+	}
+	for _, want := range []string{"current_password", "password-current_password", "password-current_password-error"} {
+		if !seen[want] {
+			t.Errorf("no element with id %q", want)
+		}
+	}
 }
