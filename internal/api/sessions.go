@@ -19,23 +19,27 @@ type SessionView struct {
 	ExpiresAt  time.Time        `json:"expires_at"`
 }
 
-// SessionList is the list of the caller's active sessions. All of them fit
-// one page, so next_cursor is always absent.
+// SessionList is a page of the caller's active sessions, newest first.
 type SessionList struct {
 	Items      []SessionView `json:"items"`
-	NextCursor string        `json:"next_cursor,omitempty"`
+	NextCursor string        `json:"next_cursor,omitempty" doc:"Pass as ?cursor= for the next page; absent on the last page"`
 }
 
 type sessionsOutput struct{ Body SessionList }
 
-func handleListSessions(d Deps) func(context.Context, *struct{}) (*sessionsOutput, error) {
-	return func(ctx context.Context, _ *struct{}) (*sessionsOutput, error) {
+type listSessionsInput struct {
+	Limit  int    `query:"limit" default:"20" minimum:"1" maximum:"100" doc:"Sessions per page"`
+	Cursor string `query:"cursor" doc:"next_cursor of the previous page"`
+}
+
+func handleListSessions(d Deps) func(context.Context, *listSessionsInput) (*sessionsOutput, error) {
+	return func(ctx context.Context, in *listSessionsInput) (*sessionsOutput, error) {
 		p := principal(ctx)
-		list, err := d.Auth.Sessions(ctx, p)
+		list, next, err := d.Auth.SessionsPage(ctx, p, in.Cursor, in.Limit)
 		if err != nil {
 			return nil, fail(ctx, err)
 		}
-		out := &sessionsOutput{Body: SessionList{Items: make([]SessionView, 0, len(list))}}
+		out := &sessionsOutput{Body: SessionList{Items: make([]SessionView, 0, len(list)), NextCursor: next}}
 		for _, s := range list {
 			out.Body.Items = append(out.Body.Items, SessionView{
 				ID: s.ID, Kind: s.Kind, Current: s.ID == p.Session.ID, UserAgent: s.UserAgent, IP: s.IP,

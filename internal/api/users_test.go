@@ -220,6 +220,56 @@ func TestSessionsOverHTTP(t *testing.T) {
 	}
 }
 
+// TestSessionsArePaged: GET /api/sessions takes ?limit= and ?cursor= like
+// every list, each session appears on exactly one page, and bad values
+// are 422.
+func TestSessionsArePaged(t *testing.T) {
+	s := newServer(t, serverOptions{})
+	s.register(t, "alice")
+	var last tokenPair
+	for range 5 {
+		last = s.login(t, "alice")
+	}
+	type page struct {
+		Items []struct {
+			ID      string
+			Current bool
+		}
+		NextCursor string `json:"next_cursor"`
+	}
+	seen, current, pages := map[string]bool{}, 0, 0
+	for cursor := ""; ; pages++ {
+		res := s.do(t, "GET", "/api/sessions?limit=2&cursor="+cursor, "", "", last.AccessToken)
+		var p page
+		res.json(t, &p)
+		if res.status != 200 || len(p.Items) == 0 || len(p.Items) > 2 {
+			t.Fatalf("page %d: %d %s", pages, res.status, res.body)
+		}
+		for _, it := range p.Items {
+			if seen[it.ID] {
+				t.Fatalf("session %s on two pages", it.ID)
+			}
+			seen[it.ID] = true
+			if it.Current {
+				current++
+			}
+		}
+		if p.NextCursor == "" {
+			break
+		}
+		cursor = p.NextCursor
+	}
+	if len(seen) != 5 || pages != 2 || current != 1 {
+		t.Fatalf("%d sessions over %d pages, %d current; want 5 over 3, 1 current", len(seen), pages+1, current)
+	}
+	for _, q := range []string{"limit=0", "limit=101", "limit=two", "cursor=not-a-cursor"} {
+		res := s.do(t, "GET", "/api/sessions?"+q, "", "", last.AccessToken)
+		if res.status != 422 {
+			t.Errorf("?%s: %d %s, want 422", q, res.status, res.body)
+		}
+	}
+}
+
 // TestNoPasswordHashAnywhere sweeps the answers of every endpoint for
 // anything that looks like a password hash.
 func TestNoPasswordHashAnywhere(t *testing.T) {

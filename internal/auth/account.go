@@ -143,6 +143,40 @@ func (s *Service) Sessions(ctx context.Context, p *Principal) ([]*Session, error
 	return s.store.ListSessions(ctx, p.User.ID, s.timestamp())
 }
 
+// SessionsPage is a page of Sessions after an opaque cursor from the
+// previous page (the API's list form); nextCursor is "" on the last page.
+// A user's live sessions are few enough to page through in memory.
+func (s *Service) SessionsPage(ctx context.Context, p *Principal, cursor string, limit int) (page []*Session, nextCursor string, err error) {
+	limit, after, err := pageParams(cursor, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	all, err := s.Sessions(ctx, p)
+	if err != nil {
+		return nil, "", err
+	}
+	start := 0
+	if after != nil {
+		// The first session after the cursor in the list's order
+		// (created_at, then id, both descending).
+		start = len(all)
+		for i, ss := range all {
+			t, at := ss.CreatedAt.UnixMicro(), after.CreatedAt.UnixMicro()
+			if t < at || (t == at && ss.ID < after.ID) {
+				start = i
+				break
+			}
+		}
+	}
+	page = all[start:]
+	if len(page) > limit {
+		page = page[:limit]
+		last := page[limit-1]
+		nextCursor = encodeCursor(PostCursor{CreatedAt: last.CreatedAt, ID: last.ID})
+	}
+	return page, nextCursor, nil
+}
+
 // RevokeOtherSessions ends every session of the caller but the current one
 // ("log out everywhere else").
 func (s *Service) RevokeOtherSessions(ctx context.Context, p *Principal) error {

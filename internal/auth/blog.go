@@ -125,19 +125,9 @@ func (s *Service) DeletePost(ctx context.Context, p *Principal, id string) error
 // everyone when authorID is ""), after an opaque cursor from the previous
 // page. nextCursor is "" on the last page.
 func (s *Service) ListPosts(ctx context.Context, authorID, cursor string, limit int) (posts []*Post, nextCursor string, err error) {
-	if limit == 0 {
-		limit = DefaultPageSize
-	}
-	if limit < 1 || limit > MaxPageSize {
-		return nil, "", &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: []FieldError{
-			{Field: "query.limit", Code: "out_of_range", Message: fmt.Sprintf("Use a whole number from 1 to %d.", MaxPageSize)}}}
-	}
-	var after *PostCursor
-	if cursor != "" {
-		if after, err = decodeCursor(cursor); err != nil {
-			return nil, "", &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: []FieldError{
-				{Field: "query.cursor", Code: "invalid_cursor", Message: "This cursor is not one the server gave out; start from the first page."}}}
-		}
+	limit, after, err := pageParams(cursor, limit)
+	if err != nil {
+		return nil, "", err
 	}
 	if authorID != "" {
 		if _, err := s.PublicUser(ctx, authorID); err != nil {
@@ -155,6 +145,27 @@ func (s *Service) ListPosts(ctx context.Context, authorID, cursor string, limit 
 		nextCursor = encodeCursor(PostCursor{CreatedAt: last.CreatedAt, ID: last.ID})
 	}
 	return posts, nextCursor, nil
+}
+
+// pageParams checks a list's ?limit= (0: the default) and ?cursor= (""
+// for the first page), as every list of the API takes them.
+func pageParams(cursor string, limit int) (int, *PostCursor, error) {
+	if limit == 0 {
+		limit = DefaultPageSize
+	}
+	if limit < 1 || limit > MaxPageSize {
+		return 0, nil, &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: []FieldError{
+			{Field: "query.limit", Code: "out_of_range", Message: fmt.Sprintf("Use a whole number from 1 to %d.", MaxPageSize)}}}
+	}
+	if cursor == "" {
+		return limit, nil, nil
+	}
+	after, err := decodeCursor(cursor)
+	if err != nil {
+		return 0, nil, &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: []FieldError{
+			{Field: "query.cursor", Code: "invalid_cursor", Message: "This cursor is not one the server gave out; start from the first page."}}}
+	}
+	return limit, after, nil
 }
 
 func encodeCursor(c PostCursor) string {
