@@ -349,3 +349,48 @@ func TestOpenAPIResponsesMatchDocument(t *testing.T) {
 	req, res = exchange(t, s, "GET", "/api/users/me", "", "", "")
 	check("GET /api/users/me 401", req, res, http.StatusUnauthorized, false)
 }
+
+// TestOpenAPIDocumentsResponseHeaders: every 401 documents the bearer
+// challenge and every 429 and 503 says when to come back, including the
+// token endpoints (whose other errors share one response object, which
+// must not pick the header up).
+func TestOpenAPIDocumentsResponseHeaders(t *testing.T) {
+	s := newServer(t, serverOptions{})
+	sp := fetchSpec(t, s)
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage
+	}
+	if err := json.Unmarshal(sp.raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"401": "WWW-Authenticate", "429": "Retry-After", "503": "Retry-After"}
+	counted := map[string]int{}
+	for path, item := range doc.Paths {
+		for method, raw := range item {
+			var o struct {
+				Responses map[string]struct{ Headers map[string]any }
+			}
+			if json.Unmarshal(raw, &o) != nil {
+				continue // not an operation
+			}
+			for code, r := range o.Responses {
+				if h, ok := want[code]; ok {
+					counted[code]++
+					if _, ok := r.Headers[h]; !ok {
+						t.Errorf("%s %s: the %s response does not document %s", method, path, code, h)
+					}
+				} else if _, ok := r.Headers["Retry-After"]; ok {
+					t.Errorf("%s %s: the %s response documents Retry-After", method, path, code)
+				}
+			}
+		}
+	}
+	for code := range want {
+		if counted[code] == 0 {
+			t.Errorf("no operation documents a %s", code)
+		}
+	}
+	if counted["401"] < 5 {
+		t.Errorf("only %d operations document a 401", counted["401"])
+	}
+}

@@ -50,6 +50,46 @@ func routes(a huma.API, mux *http.ServeMux, d Deps) {
 
 	mux.Handle("GET /.well-known/jwks.json", handleJWKS(d))
 	mux.Handle("GET /openapi.json", handleOpenAPI(a))
+	documentHeaders(a)
+}
+
+// responseHeaders are the headers that come with some statuses on every
+// operation: RFC 6750's challenge with a 401, and when to come back with a
+// 429 or a 503 (sent whenever the server knows; a database outage's 503
+// has none).
+var responseHeaders = map[string]map[string]*huma.Param{
+	"401": {"WWW-Authenticate": {Description: `The bearer challenge (RFC 6750): Bearer realm="latchkey", with error="invalid_token" when a token was sent but refused`,
+		Required: true, Schema: &huma.Schema{Type: "string"}}},
+	"429": {"Retry-After": {Description: "Seconds until another attempt may succeed", Schema: &huma.Schema{Type: "integer"}}},
+	"503": {"Retry-After": {Description: "Seconds until another attempt may succeed", Schema: &huma.Schema{Type: "integer"}}},
+}
+
+// documentHeaders adds responseHeaders to every operation's responses of
+// those statuses, so clients generated from the document know to read
+// them.
+func documentHeaders(a huma.API) {
+	for _, item := range a.OpenAPI().Paths {
+		for _, o := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
+			if o == nil {
+				continue
+			}
+			for code, headers := range responseHeaders {
+				r, ok := o.Responses[code]
+				if !ok {
+					continue
+				}
+				withHeaders := *r // responses may be shared between statuses
+				withHeaders.Headers = map[string]*huma.Param{}
+				for k, v := range r.Headers {
+					withHeaders.Headers[k] = v
+				}
+				for k, v := range headers {
+					withHeaders.Headers[k] = v
+				}
+				o.Responses[code] = &withHeaders
+			}
+		}
+	}
 }
 
 // op declares an operation. Operations with user middleware require a
