@@ -86,7 +86,7 @@ func handleListUserPosts(d Deps) func(context.Context, *listUserPostsInput) (*po
 type postInput struct {
 	Body struct {
 		Title string `json:"title" doc:"1-200 characters"`
-		Body  string `json:"body" doc:"At most 100,000 characters"`
+		Body  string `json:"body,omitempty" doc:"At most 100,000 characters; may be left out for a post that is only a title"`
 	}
 }
 

@@ -115,3 +115,40 @@ func TestPostPaginationOverHTTP(t *testing.T) {
 		t.Fatalf("posts of an unknown user: %d", res.status)
 	}
 }
+
+// TestPostEdgesOverHTTP: a post may be only a title, and a PATCH that
+// changes nothing leaves updated_at (the "edited" mark) alone.
+func TestPostEdgesOverHTTP(t *testing.T) {
+	s := newServer(t, serverOptions{})
+	s.register(t, "alice")
+	alice := s.login(t, "alice").AccessToken
+	res := s.do(t, "POST", "/api/posts", "application/json", `{"title":"Just a title"}`, alice)
+	var created struct {
+		ID        string `json:"id"`
+		Body      string `json:"body"`
+		UpdatedAt string `json:"updated_at"`
+	}
+	res.json(t, &created)
+	if res.status != 201 || created.Body != "" {
+		t.Fatalf("a post without a body: %d %s", res.status, res.body)
+	}
+	path := "/api/posts/" + created.ID
+	for _, patch := range []string{`{}`, `{"title":"Just a title"}`, `{"body":""}`} {
+		res := s.do(t, "PATCH", path, "application/json", patch, alice)
+		var got struct {
+			UpdatedAt string `json:"updated_at"`
+		}
+		res.json(t, &got)
+		if res.status != 200 || got.UpdatedAt != created.UpdatedAt {
+			t.Errorf("PATCH %s: %d, updated_at %s → %s; a change of nothing moved it", patch, res.status, created.UpdatedAt, got.UpdatedAt)
+		}
+	}
+	res = s.do(t, "PATCH", path, "application/json", `{"body":"Now with words"}`, alice)
+	var edited struct {
+		UpdatedAt string `json:"updated_at"`
+	}
+	res.json(t, &edited)
+	if res.status != 200 || edited.UpdatedAt == created.UpdatedAt {
+		t.Errorf("a real edit: %d, updated_at still %s", res.status, edited.UpdatedAt)
+	}
+}

@@ -102,6 +102,9 @@ func (s *Service) UpdatePost(ctx context.Context, p *Principal, id string, title
 	if len(errs) > 0 {
 		return nil, &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
 	}
+	if t == post.Title && b == post.Body {
+		return post, nil // nothing changed, so it was not edited (no "edited" mark)
+	}
 	post.Title, post.Body, post.UpdatedAt = t, b, s.timestamp()
 	if err := s.store.UpdatePost(ctx, post); err != nil {
 		return nil, err
