@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -161,21 +165,39 @@ func (b *bench) me(ctx context.Context) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	bare, err := startBare(ctx, b.dir, "bare-me", rec)
+	return b.versusBare(ctx, rec, "/api/users/me", "GET /api/users/me (bearer)", 0.5, func(base string) request {
+		return meRequest(base, b.tokens)
+	})
+}
+
+func (b *bench) page(ctx context.Context) ([]row, error) {
+	rec, err := fetch(b.c, b.srv.url+"/account", "", b.cookie)
+	if err != nil {
+		return nil, err
+	}
+	return b.versusBare(ctx, rec, "/account", "GET /account (cookie session)", 0.3, func(base string) request {
+		return func(ctx context.Context, c *http.Client, w, n int) (int, error) {
+			r, _ := http.NewRequestWithContext(ctx, "GET", base+"/account", nil)
+			r.AddCookie(b.cookie)
+			return send(c, r)
+		}
+	})
+}
+
+// versusBare measures GET path (as requestAt(base) sends it) against a
+// bare handler repeating Latchkey's answer rec, in alternating slices.
+func (b *bench) versusBare(ctx context.Context, rec recorded, path, name string, budget float64, requestAt func(base string) request) ([]row, error) {
+	bare, err := startBare(ctx, b.dir, "bare"+strings.ReplaceAll(path, "/", "-"), rec)
 	if err != nil {
 		return nil, err
 	}
 	defer bare.stop()
 	base, res := interleave(b.o.duration,
-		func(d time.Duration) result {
-			return load(ctx, b.c, b.o.workers, d, meRequest(bare.url, b.tokens), is(200))
-		},
-		func(d time.Duration) result {
-			return load(ctx, b.c, b.o.workers, d, meRequest(b.srv.url, b.tokens), is(200))
-		})
+		func(d time.Duration) result { return load(ctx, b.c, b.o.workers, d, requestAt(bare.url), is(200)) },
+		func(d time.Duration) result { return load(ctx, b.c, b.o.workers, d, requestAt(b.srv.url), is(200)) })
 	return []row{
-		{scenario: "baseline: bare handler, /me bytes", res: base, ok: true},
-		b.ratioRow("GET /api/users/me (bearer)", res, res.rps(), base.rps(), "bare handler", 0.5),
+		{scenario: "baseline: bare handler, " + path + " bytes", res: base, ok: true},
+		b.ratioRow(name, res, res.rps(), base.rps(), "bare handler", budget),
 	}, nil
 }
 
@@ -200,58 +222,35 @@ func (b *bench) refresh(ctx context.Context) ([]row, error) {
 	return []row{{scenario: "token refresh", res: res, rss: b.srv.peakRSS(), ok: res.errors == 0}}, nil
 }
 
-// rawArgon2 is the baseline of login and registration.
-func (b *bench) rawArgon2(d time.Duration) result { return argon2Rate(d, b.pool) }
-
 func (b *bench) login(ctx context.Context) ([]row, error) {
-	req := loginRequest(b.srv.url, b.o.users)
-	base, res := interleave(b.o.duration, b.rawArgon2,
-		func(d time.Duration) result { return load(ctx, b.c, b.pool*2, d, req, is(200)) })
-	return []row{
-		{scenario: fmt.Sprintf("baseline: raw argon2id, %d goroutines", b.pool), res: base, ok: true},
-		b.ratioRow("login (password grant)", res, res.rps(), base.rps(), "raw argon2id", 0.9),
-	}, nil
+	return b.versusArgon2(ctx, "login (password grant)", loginRequest(b.srv.url, b.o.users), 200)
 }
 
 func (b *bench) register(ctx context.Context) ([]row, error) {
-	req := func(ctx context.Context, c *http.Client, w, n int) (int, error) {
+	return b.versusArgon2(ctx, "registration", func(ctx context.Context, c *http.Client, w, n int) (int, error) {
 		name := "new" + strings.ReplaceAll(uuid.NewString(), "-", "")[:20]
 		r, _ := http.NewRequestWithContext(ctx, "POST", b.srv.url+"/api/users", strings.NewReader(
 			`{"username":"`+name+`","email":"`+name+`@example.com","password":"`+benchPassword+`"}`))
 		r.Header.Set("Content-Type", "application/json")
 		return send(c, r)
-	}
-	base, res := interleave(b.o.duration, b.rawArgon2,
-		func(d time.Duration) result { return load(ctx, b.c, b.pool*2, d, req, is(201)) })
-	return []row{
-		{scenario: fmt.Sprintf("baseline: raw argon2id, %d goroutines", b.pool), res: base, ok: true},
-		b.ratioRow("registration", res, res.rps(), base.rps(), "raw argon2id", 0.9),
-	}, nil
+	}, 201)
 }
 
-func (b *bench) page(ctx context.Context) ([]row, error) {
-	rec, err := fetch(b.c, b.srv.url+"/account", "", b.cookie)
-	if err != nil {
-		return nil, err
+// versusArgon2 measures req, two clients per hashing slot, against the raw
+// argon2id rate, in alternating slices.
+func (b *bench) versusArgon2(ctx context.Context, name string, req request, want int) ([]row, error) {
+	var rawErr error
+	base, res := interleave(b.o.duration, func(d time.Duration) result {
+		r, err := argon2Rate(ctx, d, b.pool)
+		rawErr = errors.Join(rawErr, err)
+		return r
+	}, func(d time.Duration) result { return load(ctx, b.c, b.pool*2, d, req, is(want)) })
+	if rawErr != nil {
+		return nil, rawErr
 	}
-	page := func(base string) request {
-		return func(ctx context.Context, c *http.Client, w, n int) (int, error) {
-			r, _ := http.NewRequestWithContext(ctx, "GET", base+"/account", nil)
-			r.AddCookie(b.cookie)
-			return send(c, r)
-		}
-	}
-	bare, err := startBare(ctx, b.dir, "bare-account", rec)
-	if err != nil {
-		return nil, err
-	}
-	defer bare.stop()
-	base, res := interleave(b.o.duration,
-		func(d time.Duration) result { return load(ctx, b.c, b.o.workers, d, page(bare.url), is(200)) },
-		func(d time.Duration) result { return load(ctx, b.c, b.o.workers, d, page(b.srv.url), is(200)) })
 	return []row{
-		{scenario: "baseline: bare handler, /account bytes", res: base, ok: true},
-		b.ratioRow("GET /account (cookie session)", res, res.rps(), base.rps(), "bare handler", 0.3),
+		{scenario: fmt.Sprintf("baseline: raw argon2id, %d processes", b.pool), res: base, ok: true},
+		b.ratioRow(name, res, res.rps(), base.rps(), "raw argon2id", 0.9),
 	}, nil
 }
 
@@ -326,36 +325,61 @@ func (b *bench) flood(ctx context.Context) ([]row, error) {
 	}, nil
 }
 
-// argon2Rate hashes with the default parameters on one goroutine per core
-// for d, recording each hash's time as its latency.
-func argon2Rate(d time.Duration, cores int) result {
-	p := password.DefaultParams()
-	var (
-		mu  sync.Mutex
-		lat []time.Duration
-		wg  sync.WaitGroup
-	)
+// argon2Rate is the machine's raw argon2id rate at the default
+// parameters: one process per core (this program again, -hash), each
+// hashing on one thread for d, as Latchkey's hash workers do. (Two
+// goroutines in one process came out 5-10 % slower on this VM, which
+// would have flattered the ratio.) Each hash's time is its latency.
+func argon2Rate(ctx context.Context, d time.Duration, cores int) (result, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return result{}, err
+	}
+	outs := make([][]byte, cores)
+	errs := make([]error, cores)
+	var wg sync.WaitGroup
 	start := time.Now()
-	stop := start.Add(d)
-	for range cores {
+	for i := range cores {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			salt := make([]byte, 16)
-			var mine []time.Duration
-			for time.Now().Before(stop) {
-				t0 := time.Now()
-				argon2.IDKey([]byte(benchPassword), salt, p.Time, p.MemoryKiB, p.Threads, 32)
-				mine = append(mine, time.Since(t0))
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			mu.Unlock()
+			cmd := exec.CommandContext(ctx, self, "-hash", d.String())
+			cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+			cmd.Stderr = os.Stderr
+			outs[i], errs[i] = cmd.Output()
 		}()
 	}
 	wg.Wait()
-	slices.Sort(lat)
-	return result{requests: len(lat), elapsed: time.Since(start), latency: lat}
+	res := result{elapsed: time.Since(start)}
+	for i, out := range outs {
+		if errs[i] != nil {
+			return result{}, fmt.Errorf("raw argon2id: %w", errs[i])
+		}
+		for _, f := range strings.Fields(string(out)) {
+			ns, err := strconv.ParseInt(f, 10, 64)
+			if err != nil {
+				return result{}, fmt.Errorf("raw argon2id: %w", err)
+			}
+			res.latency = append(res.latency, time.Duration(ns))
+		}
+	}
+	res.requests = len(res.latency)
+	slices.Sort(res.latency)
+	return res, nil
+}
+
+// hashFor is the -hash process: it hashes for d and prints each hash's
+// time in nanoseconds.
+func hashFor(d time.Duration, out io.Writer) {
+	p := password.DefaultParams()
+	salt := make([]byte, 16)
+	w := bufio.NewWriter(out)
+	defer w.Flush()
+	for stop := time.Now().Add(d); time.Now().Before(stop); {
+		t0 := time.Now()
+		argon2.IDKey([]byte(benchPassword), salt, p.Time, p.MemoryKiB, p.Threads, 32)
+		fmt.Fprintln(w, time.Since(t0).Nanoseconds())
+	}
 }
 
 func print(out io.Writer, rows []row, o options) {
