@@ -11,27 +11,35 @@ import (
 	"github.com/latchkey/latchkey/internal/store"
 )
 
-// TestSessionCacheSeesEveryChange attacks the SQLite session cache: a
-// session remembered by one handle must read as revoked, or its user as
-// disabled, right after another handle on the same file (another process,
-// such as the command line) or the handle itself changed it.
-func TestSessionCacheSeesEveryChange(t *testing.T) {
-	ctx := context.Background()
+// twoHandles opens the same new SQLite file twice (the second stands for
+// another process, such as the command line) and adds one user.
+func twoHandles(t *testing.T, username string) (server, other *store.Store, u *auth.User, now time.Time) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "latchkey.db")
 	open := func() *store.Store {
-		s, err := store.Open(ctx, "sqlite:"+path)
+		s, err := store.Open(context.Background(), "sqlite:"+path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
 		return s
 	}
-	server, other := open(), open()
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	u := &auth.User{ID: uuid.NewString(), Username: "alice", Email: "alice@example.com", PasswordHash: "x", Role: auth.RoleUser, CreatedAt: now, UpdatedAt: now}
-	if err := server.ImportUsers(ctx, []*auth.User{u}); err != nil {
+	server, other = open(), open()
+	now = time.Now().UTC().Truncate(time.Microsecond)
+	u = &auth.User{ID: uuid.NewString(), Username: username, Email: username + "@example.com", PasswordHash: "x", Role: auth.RoleUser, CreatedAt: now, UpdatedAt: now}
+	if err := server.ImportUsers(context.Background(), []*auth.User{u}); err != nil {
 		t.Fatal(err)
 	}
+	return server, other, u, now
+}
+
+// TestSessionCacheSeesEveryChange attacks the SQLite session cache: a
+// session remembered by one handle must read as revoked, or its user as
+// disabled, right after another handle on the same file (another process,
+// such as the command line) or the handle itself changed it.
+func TestSessionCacheSeesEveryChange(t *testing.T) {
+	ctx := context.Background()
+	server, other, u, now := twoHandles(t, "alice")
 	newSession := func() *auth.Session {
 		ss := &auth.Session{ID: uuid.NewString(), UserID: u.ID, Kind: auth.SessionBrowser, TokenHash: uuid.NewString(),
 			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour), IdleTimeout: time.Hour}
@@ -120,21 +128,7 @@ func TestSessionCacheHandsOutCopies(t *testing.T) {
 // and drops sessions as they expire.
 func TestSessionListCacheSeesEveryChange(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "latchkey.db")
-	open := func() *store.Store {
-		s, err := store.Open(ctx, "sqlite:"+path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	server, other := open(), open()
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	u := &auth.User{ID: uuid.NewString(), Username: "carol", Email: "carol@example.com", PasswordHash: "x", Role: auth.RoleUser, CreatedAt: now, UpdatedAt: now}
-	if err := server.ImportUsers(ctx, []*auth.User{u}); err != nil {
-		t.Fatal(err)
-	}
+	server, other, u, now := twoHandles(t, "carol")
 	create := func(s *store.Store, expires time.Time) *auth.Session {
 		ss := &auth.Session{ID: uuid.NewString(), UserID: u.ID, Kind: auth.SessionAPI, CreatedAt: now, LastSeenAt: now, ExpiresAt: expires, IdleTimeout: time.Hour}
 		if err := s.CreateSession(ctx, ss, nil); err != nil {
