@@ -55,7 +55,7 @@ func start(ctx context.Context, bin, dir, name string, users int, env []string) 
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), append(env, "LATCHKEY_ADDR="+addr)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -149,7 +149,7 @@ func startBare(ctx context.Context, dir, name string, rec recorded) (*server, er
 	}
 	cmd := exec.CommandContext(ctx, self, "-bare", file)
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	dieWithParent(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

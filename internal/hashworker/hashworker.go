@@ -23,8 +23,6 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
-	"strconv"
-	"syscall"
 
 	"github.com/latchkey/latchkey/internal/password"
 )
@@ -32,10 +30,6 @@ import (
 // Command is the argument that makes the latchkey binary a worker: it then
 // calls Serve on its standard input and output.
 const Command = "hash-worker"
-
-// niceness is the workers' CPU priority: below the server's, so requests
-// that need no hash are served first when both want a core.
-const niceness = 19
 
 type response struct {
 	Key []byte
@@ -77,19 +71,6 @@ func Serve(r io.Reader, w io.Writer) error {
 		// more the collector's own pacing lets pile up. The heap is tiny
 		// and the blocks hold no pointers, so this costs little.
 		runtime.GC()
-	}
-}
-
-// lowerPriority renices every thread of this process. On Linux a nice
-// value belongs to a thread, and the runtime has started several before
-// main runs; threads started later inherit their creator's. Best effort: a
-// worker at normal priority still computes correct keys.
-func lowerPriority() {
-	tasks, _ := os.ReadDir("/proc/self/task")
-	for _, t := range tasks {
-		if tid, err := strconv.Atoi(t.Name()); err == nil {
-			_ = syscall.Setpriority(syscall.PRIO_PROCESS, tid, niceness)
-		}
 	}
 }
 
@@ -142,7 +123,7 @@ func (ws *Workers) spawn() (*worker, error) {
 	cmd := exec.Command(ws.exe, Command)
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the server
+	dieWithParent(cmd)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
