@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/cookiejar"
 	neturl "net/url"
@@ -17,36 +16,6 @@ import (
 	"github.com/latchkey/latchkey/internal/store/pgtest"
 	"github.com/latchkey/latchkey/internal/token"
 )
-
-type pair struct {
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
-}
-
-func tokenRequest(t *testing.T, base string, form neturl.Values) (int, pair) {
-	t.Helper()
-	res, err := http.PostForm(base+"/api/token", form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var p pair
-	json.NewDecoder(res.Body).Decode(&p)
-	return res.StatusCode, p
-}
-
-func me(t *testing.T, base, accessToken string) int {
-	t.Helper()
-	req, _ := http.NewRequest("GET", base+"/api/users/me", nil)
-	req.Header.Set("Authorization", "Bearer "+accessToken)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	return res.StatusCode
-}
 
 // TestTwoInstancesOnePostgres runs two Latchkey servers against one
 // PostgreSQL database and checks that they behave as one.

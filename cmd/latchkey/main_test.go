@@ -87,6 +87,38 @@ func startServerLogging(t *testing.T, getenv func(string) string, stderr *syncBu
 	}
 }
 
+// tokenRequest posts form to the token endpoint.
+type pair struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+func tokenRequest(t *testing.T, base string, form neturl.Values) (int, pair) {
+	t.Helper()
+	res, err := http.PostForm(base+"/api/token", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var p pair
+	json.NewDecoder(res.Body).Decode(&p)
+	return res.StatusCode, p
+}
+
+// me calls GET /api/users/me with an access token and returns the status.
+func me(t *testing.T, base, accessToken string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/api/users/me", nil)
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode
+}
+
 func waitHealthy(t *testing.T, url string) {
 	t.Helper()
 	for range 100 {
@@ -137,25 +169,12 @@ func TestServeRegistersAUser(t *testing.T) {
 		t.Fatalf("second registration: %d, want 409", res.StatusCode)
 	}
 
-	// Log in through the token endpoint and call /me with the token.
-	res, err = http.PostForm(url+"/api/token", neturl.Values{"username": {"alice"}, "password": {"correct horse battery"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	json.NewDecoder(res.Body).Decode(&tok)
-	res.Body.Close()
-	req, _ := http.NewRequest("GET", url+"/api/users/me", nil)
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	res, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET /api/users/me with a fresh token: %d", res.StatusCode)
+	// Log in through the token endpoint (no grant_type: the password grant
+	// is the default) and call /me with the token.
+	if status, tok := tokenRequest(t, url, neturl.Values{"username": {"alice"}, "password": {"correct horse battery"}}); status != http.StatusOK {
+		t.Fatalf("login: %d", status)
+	} else if got := me(t, url, tok.AccessToken); got != http.StatusOK {
+		t.Fatalf("GET /api/users/me with a fresh token: %d", got)
 	}
 	for _, path := range []string{"/openapi.json", "/.well-known/jwks.json", "/docs"} {
 		res, err := http.Get(url + path)
@@ -178,7 +197,7 @@ func TestServeRegistersAUser(t *testing.T) {
 	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || res.Header.Get("Referrer-Policy") != "same-origin" {
 		t.Errorf("home page headers: %v", res.Header)
 	}
-	req, _ = http.NewRequest("POST", url+"/logout", strings.NewReader(""))
+	req, _ := http.NewRequest("POST", url+"/logout", strings.NewReader(""))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", "https://evil.example")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
@@ -332,34 +351,19 @@ func TestDisableOnTheCommandLineTakesEffectAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	url, _ := startServer(t, getenv)
-	res, err := http.PostForm(url+"/api/token", neturl.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"correct horse battery"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	json.NewDecoder(res.Body).Decode(&tok)
-	res.Body.Close()
-	me := func() int {
-		req, _ := http.NewRequest("GET", url+"/api/users/me", nil)
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		return res.StatusCode
+	status, tok := tokenRequest(t, url, neturl.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"correct horse battery"}})
+	if status != http.StatusOK {
+		t.Fatalf("login: %d", status)
 	}
 	for range 3 { // looked up, then remembered
-		if got := me(); got != http.StatusOK {
+		if got := me(t, url, tok.AccessToken); got != http.StatusOK {
 			t.Fatalf("/me before disabling: %d", got)
 		}
 	}
 	if _, _, err := runCmd(t, getenv, "", "user", "disable", "a@example.com"); err != nil {
 		t.Fatal(err)
 	}
-	if got := me(); got != http.StatusUnauthorized {
+	if got := me(t, url, tok.AccessToken); got != http.StatusUnauthorized {
 		t.Fatalf("/me right after `user disable`: %d, want 401", got)
 	}
 }
