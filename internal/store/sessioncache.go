@@ -57,8 +57,8 @@ func newSessionCache(db *sql.DB) *sessionCache {
 }
 
 // current reads the database's data version, forgetting every entry when
-// it moved. On an error the connection is dropped with the entries, since
-// a new connection's versions do not compare with the old one's.
+// it moved. On a failure of the connection it is dropped with the entries,
+// since a new connection's versions do not compare with the old one's.
 func (c *sessionCache) current(ctx context.Context) (int64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -69,7 +69,9 @@ func (c *sessionCache) current(ctx context.Context) (int64, error) {
 	}
 	var v int64
 	if err := c.stmt.QueryRowContext(ctx).Scan(&v); err != nil {
-		c.disconnect()
+		if ctx.Err() == nil { // a request that went away leaves the connection sound
+			c.disconnect()
+		}
 		return 0, err
 	}
 	if v != c.version || c.entries == nil {
