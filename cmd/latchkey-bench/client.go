@@ -71,17 +71,19 @@ func tokenRequest(ctx context.Context, c *http.Client, base string, form url.Val
 	return res.StatusCode, p, nil
 }
 
-// logins gets token pairs for the first n seeded users.
-func logins(ctx context.Context, c *http.Client, base string, n int) ([]tokenPair, error) {
-	pairs := make([]tokenPair, 0, n)
+// logIn gets token pairs for n of the server's seeded users, spread evenly
+// over its table (not only its first rows), into s.tokens.
+func (s *server) logIn(ctx context.Context, c *http.Client, n int) error {
+	s.tokens = make([]tokenPair, 0, n)
 	for i := range n {
-		status, p, err := tokenRequest(ctx, c, base, passwordForm(fmt.Sprintf("user%d", i)))
+		name := fmt.Sprintf("user%d", i*s.users/n)
+		status, p, err := tokenRequest(ctx, c, s.url, passwordForm(name))
 		if err != nil || status != 200 {
-			return nil, fmt.Errorf("log in user%d: %d %v", i, status, err)
+			return fmt.Errorf("log in %s: %d %v", name, status, err)
 		}
-		pairs = append(pairs, p)
+		s.tokens = append(s.tokens, p)
 	}
-	return pairs, nil
+	return nil
 }
 
 func browserLogin(c *http.Client, base string) (*http.Cookie, error) {

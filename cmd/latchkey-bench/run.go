@@ -1,19 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,7 +20,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/store/pgtest"
-	"golang.org/x/crypto/argon2"
 )
 
 const benchPassword = "correct horse battery staple"
@@ -48,7 +44,6 @@ type bench struct {
 	srv    *server
 	c      *http.Client
 	pool   int // hashing slots: LATCHKEY_HASH_CONCURRENCY's default
-	tokens []tokenPair
 	cookie *http.Cookie
 }
 
@@ -97,7 +92,7 @@ func run(ctx context.Context, o options, out io.Writer) (bool, error) {
 	}
 	defer srv.stop()
 	b.srv = srv
-	if b.tokens, err = logins(ctx, b.c, srv.url, min(o.workers*4, o.users)); err != nil {
+	if err := srv.logIn(ctx, b.c, min(o.workers*4, o.users)); err != nil {
 		return false, err
 	}
 	if b.cookie, err = browserLogin(b.c, srv.url); err != nil {
@@ -161,12 +156,12 @@ func loginRequest(base string, users int) request {
 }
 
 func (b *bench) me(ctx context.Context) ([]row, error) {
-	rec, err := fetch(b.c, b.srv.url+"/api/users/me", b.tokens[0].AccessToken, nil)
+	rec, err := fetch(b.c, b.srv.url+"/api/users/me", b.srv.tokens[0].AccessToken, nil)
 	if err != nil {
 		return nil, err
 	}
 	return b.versusBare(ctx, rec, "/api/users/me", "GET /api/users/me (bearer)", 0.5, func(base string) request {
-		return meRequest(base, b.tokens)
+		return meRequest(base, b.srv.tokens)
 	})
 }
 
@@ -197,13 +192,13 @@ func (b *bench) versusBare(ctx context.Context, rec recorded, path, name string,
 		func(d time.Duration) result { return load(ctx, b.c, b.o.workers, d, requestAt(b.srv.url), is(200)) })
 	return []row{
 		{scenario: "baseline: bare handler, " + path + " bytes", res: base, ok: true},
-		b.ratioRow(name, res, res.rps(), base.rps(), "bare handler", budget),
+		b.ratioRow(name, res, base, "bare handler", budget),
 	}, nil
 }
 
 func (b *bench) refresh(ctx context.Context) ([]row, error) {
-	refresh := make([]string, len(b.tokens))
-	for i, t := range b.tokens {
+	refresh := make([]string, len(b.srv.tokens))
+	for i, t := range b.srv.tokens {
 		refresh[i] = t.RefreshToken
 	}
 	var mu sync.Mutex
@@ -239,9 +234,14 @@ func (b *bench) register(ctx context.Context) ([]row, error) {
 // versusArgon2 measures req, two clients per hashing slot, against the raw
 // argon2id rate, in alternating slices.
 func (b *bench) versusArgon2(ctx context.Context, name string, req request, want int) ([]row, error) {
+	raw, err := startHashers(ctx, b.pool)
+	if err != nil {
+		return nil, err
+	}
+	defer raw.stop()
 	var rawErr error
 	base, res := interleave(b.o.duration, func(d time.Duration) result {
-		r, err := argon2Rate(ctx, d, b.pool)
+		r, err := raw.rate(d)
 		rawErr = errors.Join(rawErr, err)
 		return r
 	}, func(d time.Duration) result { return load(ctx, b.c, b.pool*2, d, req, is(want)) })
@@ -250,14 +250,15 @@ func (b *bench) versusArgon2(ctx context.Context, name string, req request, want
 	}
 	return []row{
 		{scenario: fmt.Sprintf("baseline: raw argon2id, %d processes", b.pool), res: base, ok: true},
-		b.ratioRow(name, res, res.rps(), base.rps(), "raw argon2id", 0.9),
+		b.ratioRow(name, res, base, "raw argon2id", 0.9),
 	}, nil
 }
 
-func (b *bench) ratioRow(name string, r result, got, base float64, baseName string, budget float64) row {
+// ratioRow is a scenario's row with its throughput as a ratio to base's.
+func (b *bench) ratioRow(name string, r, base result, baseName string, budget float64) row {
 	ratio := 0.0
-	if base > 0 {
-		ratio = got / base
+	if base.rps() > 0 {
+		ratio = r.rps() / base.rps()
 	}
 	return row{scenario: name, res: r, rss: b.srv.peakRSS(), ratio: ratio, baseline: baseName,
 		budget: fmt.Sprintf("≥ %.0f %%", budget*100), ok: ratio >= budget && r.errors == 0}
@@ -269,7 +270,7 @@ func (b *bench) ratioRow(name string, r result, got, base float64, baseName stri
 // pool × m + 100 MiB.
 func (b *bench) flood(ctx context.Context) ([]row, error) {
 	const meWorkers = 2
-	me := meRequest(b.srv.url, b.tokens)
+	me := meRequest(b.srv.url, b.srv.tokens)
 	quiet := load(ctx, b.c, meWorkers, b.o.duration, me, is(200))
 	var (
 		wg          sync.WaitGroup
@@ -323,63 +324,6 @@ func (b *bench) flood(ctx context.Context) ([]row, error) {
 				loginP99.Round(time.Millisecond), refusedP99.Round(time.Millisecond), limit>>20),
 			ok: loginP99 < 2*time.Second && refusedP99 <= 1500*time.Millisecond && rss <= limit && logins.errors == 0},
 	}, nil
-}
-
-// argon2Rate is the machine's raw argon2id rate at the default
-// parameters: one process per core (this program again, -hash), each
-// hashing on one thread for d, as Latchkey's hash workers do. (Two
-// goroutines in one process came out 5-10 % slower on this VM, which
-// would have flattered the ratio.) Each hash's time is its latency.
-func argon2Rate(ctx context.Context, d time.Duration, cores int) (result, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return result{}, err
-	}
-	outs := make([][]byte, cores)
-	errs := make([]error, cores)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range cores {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cmd := exec.CommandContext(ctx, self, "-hash", d.String())
-			cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
-			cmd.Stderr = os.Stderr
-			outs[i], errs[i] = cmd.Output()
-		}()
-	}
-	wg.Wait()
-	res := result{elapsed: time.Since(start)}
-	for i, out := range outs {
-		if errs[i] != nil {
-			return result{}, fmt.Errorf("raw argon2id: %w", errs[i])
-		}
-		for _, f := range strings.Fields(string(out)) {
-			ns, err := strconv.ParseInt(f, 10, 64)
-			if err != nil {
-				return result{}, fmt.Errorf("raw argon2id: %w", err)
-			}
-			res.latency = append(res.latency, time.Duration(ns))
-		}
-	}
-	res.requests = len(res.latency)
-	slices.Sort(res.latency)
-	return res, nil
-}
-
-// hashFor is the -hash process: it hashes for d and prints each hash's
-// time in nanoseconds.
-func hashFor(d time.Duration, out io.Writer) {
-	p := password.DefaultParams()
-	salt := make([]byte, 16)
-	w := bufio.NewWriter(out)
-	defer w.Flush()
-	for stop := time.Now().Add(d); time.Now().Before(stop); {
-		t0 := time.Now()
-		argon2.IDKey([]byte(benchPassword), salt, p.Time, p.MemoryKiB, p.Threads, 32)
-		fmt.Fprintln(w, time.Since(t0).Nanoseconds())
-	}
 }
 
 func print(out io.Writer, rows []row, o options) {

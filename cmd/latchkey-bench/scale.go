@@ -25,8 +25,7 @@ func (b *bench) scale(ctx context.Context) ([]row, error) {
 
 	var rows []row
 	for _, srv := range []*server{small, large} {
-		// Tokens of users spread over the whole table, not its first rows.
-		if srv.tokens, err = spreadLogins(ctx, b, srv); err != nil {
+		if err := srv.logIn(ctx, b.c, b.o.workers*4); err != nil {
 			return nil, err
 		}
 	}
@@ -54,18 +53,4 @@ func (b *bench) scaleRows(name string, small, large result, ss, ls *server) []ro
 		{scenario: fmt.Sprintf("scale: %s, %d users", name, ls.users), res: large, rss: ls.peakRSS(), ratio: ratio,
 			baseline: "p50 of the small one", budget: "p50 ≤ 1.2×", ok: ratio <= 1.2 && large.errors == 0},
 	}
-}
-
-// spreadLogins logs in users spread evenly over the server's table.
-func spreadLogins(ctx context.Context, b *bench, srv *server) ([]tokenPair, error) {
-	n := b.o.workers * 4
-	pairs := make([]tokenPair, 0, n)
-	for i := range n {
-		status, p, err := tokenRequest(ctx, b.c, srv.url, passwordForm(fmt.Sprintf("user%d", i*srv.users/n)))
-		if err != nil || status != 200 {
-			return nil, fmt.Errorf("log in: %d %v", status, err)
-		}
-		pairs = append(pairs, p)
-	}
-	return pairs, nil
 }
