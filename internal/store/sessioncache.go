@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"sync"
 	"time"
 
@@ -19,20 +20,16 @@ const sessionCacheMax = 10_000
 // (a third of the server's CPU in a profile under load; without it the
 // throughput rose from 0.41 to 0.73 × a bare handler).
 //
-// "Changed" is SQLite's PRAGMA data_version, read on a connection of the
-// cache's own before every look-up: it moves when any other connection
-// commits, this process's writer or another process's (the command line's
-// `user disable`, say). Revocation therefore still takes effect at once;
-// the check costs a third of the query it saves. Only SQLite has it: on
-// PostgreSQL, where other instances write too, every look-up goes to the
-// database.
+// "Changed" is a version the database gives, read before every look-up
+// (see dataVersion and snapshotVersion): it moves when anyone commits, this
+// process or another (the command line's `user disable`, another instance
+// on the same PostgreSQL). Revocation therefore still takes effect at once,
+// everywhere; the check costs a fraction of the query it saves.
 type sessionCache struct {
-	db *sql.DB // one connection: data_version is per connection
+	version versionSource
 
 	mu      sync.Mutex
-	conn    *sql.Conn
-	stmt    *sql.Stmt // PRAGMA data_version, prepared on conn
-	version int64
+	current string // the version the entries were read at
 	entries map[string]sessionEntry
 	lists   map[string]sessionList // by user id: ListSessions
 }
@@ -48,40 +45,66 @@ type sessionList struct {
 	list []auth.Session
 }
 
-func newSessionCache(db *sql.DB) *sessionCache {
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxIdleTime(0)
-	db.SetConnMaxLifetime(0)
-	return &sessionCache{db: db}
-}
-
-// current reads the database's data version, forgetting every entry when
-// it moved. On a failure of the connection it is dropped with the entries,
-// since a new connection's versions do not compare with the old one's.
-func (c *sessionCache) current(ctx context.Context) (int64, error) {
+// check reads the database's version, forgetting every entry when it moved.
+func (c *sessionCache) check(ctx context.Context) (string, error) {
+	v, err := c.version.read(ctx)
+	if err != nil {
+		return "", err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.conn == nil {
-		if err := c.connect(ctx); err != nil {
-			return 0, err
-		}
-	}
-	var v int64
-	if err := c.stmt.QueryRowContext(ctx).Scan(&v); err != nil {
-		if ctx.Err() == nil { // a request that went away leaves the connection sound
-			c.disconnect()
-		}
-		return 0, err
-	}
-	if v != c.version || c.entries == nil {
-		c.version, c.entries, c.lists = v, make(map[string]sessionEntry), make(map[string]sessionList)
+	if v != c.current || c.entries == nil {
+		c.current, c.entries, c.lists = v, make(map[string]sessionEntry), make(map[string]sessionList)
 	}
 	return v, nil
 }
 
-func (c *sessionCache) connect(ctx context.Context) error {
-	conn, err := c.db.Conn(ctx)
+// versionSource reads a database's version: equal versions, equal rows.
+type versionSource interface {
+	read(context.Context) (string, error)
+	close() error
+}
+
+// dataVersion is SQLite's PRAGMA data_version, read on a connection of its
+// own (the number is per connection): it moves when any other connection
+// commits, this process's writer or another process's.
+type dataVersion struct {
+	db *sql.DB
+
+	mu   sync.Mutex
+	conn *sql.Conn
+	stmt *sql.Stmt // PRAGMA data_version, prepared on conn
+	gen  int       // connections made: a new one's numbers do not compare with the old one's
+}
+
+func newDataVersion(db *sql.DB) *dataVersion {
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	return &dataVersion{db: db}
+}
+
+func (d *dataVersion) read(ctx context.Context) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.conn == nil {
+		if err := d.connect(ctx); err != nil {
+			return "", err
+		}
+	}
+	var v int64
+	if err := d.stmt.QueryRowContext(ctx).Scan(&v); err != nil {
+		if ctx.Err() == nil { // a request that went away leaves the connection sound
+			d.disconnect()
+		}
+		return "", err
+	}
+	return strconv.Itoa(d.gen) + ":" + strconv.FormatInt(v, 10), nil
+}
+
+func (d *dataVersion) connect(ctx context.Context) error {
+	conn, err := d.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
@@ -90,24 +113,105 @@ func (c *sessionCache) connect(ctx context.Context) error {
 		conn.Close()
 		return err
 	}
-	c.conn, c.stmt = conn, stmt
+	d.conn, d.stmt = conn, stmt
+	d.gen++
 	return nil
 }
 
-func (c *sessionCache) disconnect() {
-	if c.conn != nil {
-		c.stmt.Close()
-		c.conn.Close()
+func (d *dataVersion) disconnect() {
+	if d.conn != nil {
+		d.stmt.Close()
+		d.conn.Close()
 	}
-	c.conn, c.stmt, c.entries, c.lists = nil, nil, nil, nil
+	d.conn, d.stmt = nil, nil
 }
 
+func (d *dataVersion) close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.disconnect()
+	return d.db.Close()
+}
+
+// snapshotVersion is PostgreSQL's current snapshot (xmin:xmax:in-progress
+// transactions). Two equal snapshots see the same rows: a commit, anywhere
+// in the cluster, either takes its transaction off the in-progress list or
+// moves xmax past it. It is a cheaper query than the session look-up (60k
+// against 29k a second on the benchmark machine), and asks no table. Any
+// commit moves it, to any table: under a steady stream of writes the cache
+// mostly reads again, and is worth most in the read-heavy stretches between.
+type snapshotVersion struct {
+	query func(context.Context) (string, error)
+
+	mu      sync.Mutex
+	reading bool      // a query is in flight
+	next    *snapshot // the query the callers arriving now wait for
+}
+
+func newSnapshotVersion(db *sql.DB) *snapshotVersion {
+	return &snapshotVersion{query: func(ctx context.Context) (string, error) {
+		var v string
+		err := db.QueryRowContext(ctx, `SELECT pg_current_snapshot()::text`).Scan(&v)
+		return v, err
+	}}
+}
+
+// snapshot is one query's answer, shared by the callers that waited for it.
+type snapshot struct {
+	done chan struct{}
+	v    string
+	err  error
+}
+
+// snapshotTimeout bounds a shared query, which no single caller may cancel.
+const snapshotTimeout = 10 * time.Second
+
+// read returns a snapshot taken after it was called: the callers that
+// arrive while a query is in flight share the next one, so that under load
+// one round trip serves many requests without any of them seeing the
+// database as it was before it arrived.
+func (p *snapshotVersion) read(ctx context.Context) (string, error) {
+	p.mu.Lock()
+	if p.next == nil {
+		p.next = &snapshot{done: make(chan struct{})}
+	}
+	s := p.next
+	if !p.reading {
+		p.reading, p.next = true, nil
+		go p.answer(ctx, s)
+	}
+	p.mu.Unlock()
+	select {
+	case <-s.done:
+		return s.v, s.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// answer answers s, then the snapshot callers started waiting for meanwhile.
+func (p *snapshotVersion) answer(ctx context.Context, s *snapshot) {
+	ctx = context.WithoutCancel(ctx)
+	for s != nil {
+		qctx, cancel := context.WithTimeout(ctx, snapshotTimeout)
+		s.v, s.err = p.query(qctx)
+		cancel()
+		close(s.done)
+		p.mu.Lock()
+		s, p.next = p.next, nil
+		p.reading = s != nil
+		p.mu.Unlock()
+	}
+}
+
+func (*snapshotVersion) close() error { return nil } // db is the store's
+
 // get returns copies of what key held at version v.
-func (c *sessionCache) get(key string, v int64) (*auth.Session, *auth.User, bool) {
+func (c *sessionCache) get(key, v string) (*auth.Session, *auth.User, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[key]
-	if !ok || c.version != v {
+	if !ok || c.current != v {
 		return nil, nil, false
 	}
 	return &e.session, &e.user, true
@@ -116,10 +220,10 @@ func (c *sessionCache) get(key string, v int64) (*auth.Session, *auth.User, bool
 // put remembers what was read after version v was taken. A change that
 // committed in between only makes the entry newer than v; the next look-up
 // sees a new version and reads again.
-func (c *sessionCache) put(key string, v int64, ss *auth.Session, u *auth.User) {
+func (c *sessionCache) put(key, v string, ss *auth.Session, u *auth.User) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.version != v || c.entries == nil {
+	if c.current != v || c.entries == nil {
 		return
 	}
 	c.makeRoom()
@@ -135,11 +239,11 @@ func (c *sessionCache) makeRoom() {
 // getList returns copies of userID's sessions listed at version v that
 // have not expired by now. A list taken at a later time than now could
 // lack sessions that expired in between, so it is not used then.
-func (c *sessionCache) getList(userID string, v int64, now time.Time) ([]*auth.Session, bool) {
+func (c *sessionCache) getList(userID, v string, now time.Time) ([]*auth.Session, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	l, ok := c.lists[userID]
-	if !ok || c.version != v || now.Before(l.at) {
+	if !ok || c.current != v || now.Before(l.at) {
 		return nil, false
 	}
 	var live []*auth.Session
@@ -152,10 +256,10 @@ func (c *sessionCache) getList(userID string, v int64, now time.Time) ([]*auth.S
 }
 
 // putList remembers userID's sessions as listed at now, after version v.
-func (c *sessionCache) putList(userID string, v int64, now time.Time, list []*auth.Session) {
+func (c *sessionCache) putList(userID, v string, now time.Time, list []*auth.Session) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.version != v || c.lists == nil {
+	if c.current != v || c.lists == nil {
 		return
 	}
 	c.makeRoom()
@@ -166,9 +270,4 @@ func (c *sessionCache) putList(userID string, v int64, now time.Time, list []*au
 	c.lists[userID] = l
 }
 
-func (c *sessionCache) close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.disconnect()
-	return c.db.Close()
-}
+func (c *sessionCache) close() error { return c.version.close() }

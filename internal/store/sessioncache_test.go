@@ -3,21 +3,31 @@ package store_test
 import (
 	"context"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/store"
+	"github.com/latchkey/latchkey/internal/store/pgtest"
 )
 
-// twoHandles opens the same new SQLite file twice (the second stands for
-// another process, such as the command line) and adds one user.
-func twoHandles(t *testing.T, username string) (server, other *store.Store, u *auth.User, now time.Time) {
+// onBothDatabases runs test on a new SQLite file and on a new PostgreSQL
+// database, each named by its URL.
+func onBothDatabases(t *testing.T, test func(t *testing.T, url string)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, "sqlite:"+filepath.Join(t.TempDir(), "latchkey.db")) })
+	t.Run("postgres", func(t *testing.T) { test(t, pgtest.URL(t)) })
+}
+
+// twoHandles opens the database at url twice (the second stands for
+// another process, such as the command line, or another instance) and adds
+// one user.
+func twoHandles(t *testing.T, url, username string) (server, other *store.Store, u *auth.User, now time.Time) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "latchkey.db")
 	open := func() *store.Store {
-		s, err := store.Open(context.Background(), "sqlite:"+path)
+		s, err := store.Open(context.Background(), url)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,13 +43,18 @@ func twoHandles(t *testing.T, username string) (server, other *store.Store, u *a
 	return server, other, u, now
 }
 
-// TestSessionCacheSeesEveryChange attacks the SQLite session cache: a
-// session remembered by one handle must read as revoked, or its user as
-// disabled, right after another handle on the same file (another process,
-// such as the command line) or the handle itself changed it.
+// TestSessionCacheSeesEveryChange attacks the session cache: a session
+// remembered by one handle must read as revoked, or its user as disabled,
+// right after another handle on the same database (another process, such
+// as the command line, or another instance) or the handle itself changed
+// it.
 func TestSessionCacheSeesEveryChange(t *testing.T) {
+	onBothDatabases(t, testSessionCacheSeesEveryChange)
+}
+
+func testSessionCacheSeesEveryChange(t *testing.T, url string) {
 	ctx := context.Background()
-	server, other, u, now := twoHandles(t, "alice")
+	server, other, u, now := twoHandles(t, url, "alice")
 	newSession := func() *auth.Session {
 		ss := &auth.Session{ID: uuid.NewString(), UserID: u.ID, Kind: auth.SessionBrowser, TokenHash: uuid.NewString(),
 			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour), IdleTimeout: time.Hour}
@@ -124,11 +139,15 @@ func TestSessionCacheHandsOutCopies(t *testing.T) {
 }
 
 // TestSessionListCacheSeesEveryChange: the remembered list of a user's
-// sessions follows changes made through another handle on the same file,
-// and drops sessions as they expire.
+// sessions follows changes made through another handle on the same
+// database, and drops sessions as they expire.
 func TestSessionListCacheSeesEveryChange(t *testing.T) {
+	onBothDatabases(t, testSessionListCacheSeesEveryChange)
+}
+
+func testSessionListCacheSeesEveryChange(t *testing.T, url string) {
 	ctx := context.Background()
-	server, other, u, now := twoHandles(t, "carol")
+	server, other, u, now := twoHandles(t, url, "carol")
 	create := func(s *store.Store, expires time.Time) *auth.Session {
 		ss := &auth.Session{ID: uuid.NewString(), UserID: u.ID, Kind: auth.SessionAPI, CreatedAt: now, LastSeenAt: now, ExpiresAt: expires, IdleTimeout: time.Hour}
 		if err := s.CreateSession(ctx, ss, nil); err != nil {
@@ -171,5 +190,57 @@ func TestSessionListCacheSeesEveryChange(t *testing.T) {
 	}
 	if got := ids(now); !got[short.ID] {
 		t.Error("asked about an earlier time, the list lacks a session live then")
+	}
+}
+
+// TestSessionCacheUnderConcurrentLookUps attacks the shared version reads:
+// while many requests look a session up at once (on PostgreSQL they share
+// snapshot queries), another handle revokes it, and no look-up that began
+// after the revocation was committed may find the session active.
+func TestSessionCacheUnderConcurrentLookUps(t *testing.T) {
+	onBothDatabases(t, testSessionCacheUnderConcurrentLookUps)
+}
+
+func testSessionCacheUnderConcurrentLookUps(t *testing.T, url string) {
+	ctx := context.Background()
+	server, other, u, now := twoHandles(t, url, "dave")
+	ss := &auth.Session{ID: uuid.NewString(), UserID: u.ID, Kind: auth.SessionAPI, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour), IdleTimeout: time.Hour}
+	if err := server.CreateSession(ctx, ss, nil); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		revoked     atomic.Bool
+		wg          sync.WaitGroup
+		stale, seen atomic.Int64 // of the look-ups begun after the revocation
+	)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for after := 0; after < 100; { // look-ups begun after the revocation
+				revokedBefore := revoked.Load()
+				got, _, err := server.SessionWithUser(ctx, ss.ID)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if revokedBefore {
+					after++
+					seen.Add(1)
+					if got.RevokedAt == nil {
+						stale.Add(1)
+					}
+				}
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	if err := other.RevokeSession(ctx, u.ID, ss.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	revoked.Store(true)
+	wg.Wait()
+	if stale.Load() > 0 {
+		t.Errorf("%d of %d look-ups begun after the revocation found the session active", stale.Load(), seen.Load())
 	}
 }

@@ -56,12 +56,9 @@ func (s *Store) SessionByTokenHash(ctx context.Context, hash string) (*auth.Sess
 
 // sessionWhere finds one session with its user: the look-up behind every
 // authenticated request, so both forms are indexed (primary key, unique),
-// and on SQLite remembered until the database changes (see sessionCache).
+// and remembered until the database changes (see sessionCache).
 func (s *Store) sessionWhere(ctx context.Context, where, kind, arg string) (*auth.Session, *auth.User, error) {
-	if s.sessions == nil {
-		return s.readSession(ctx, where, arg)
-	}
-	v, err := s.sessions.current(ctx)
+	v, err := s.sessions.check(ctx)
 	if err != nil {
 		return nil, nil, s.dialect.classify("get session", err)
 	}
@@ -151,10 +148,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, at time.Ti
 
 // ListSessions implements auth.Store.
 func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]*auth.Session, error) {
-	if s.sessions == nil {
-		return s.listSessions(ctx, userID, now)
-	}
-	v, err := s.sessions.current(ctx)
+	v, err := s.sessions.check(ctx)
 	if err != nil {
 		return nil, s.dialect.classify("list sessions", err)
 	}

@@ -30,7 +30,7 @@ var migrations embed.FS
 type Store struct {
 	w, r     *sql.DB
 	reads    *readStmts
-	sessions *sessionCache // SQLite only
+	sessions *sessionCache
 	dialect  dialect
 }
 
@@ -125,7 +125,7 @@ func OpenSQLite(path string) (*Store, error) {
 		v.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &Store{w: w, r: r, reads: &readStmts{db: r}, sessions: newSessionCache(v), dialect: sqliteDialect}, nil
+	return &Store{w: w, r: r, reads: &readStmts{db: r}, sessions: &sessionCache{version: newDataVersion(v)}, dialect: sqliteDialect}, nil
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -156,11 +156,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 // Close closes the database.
 func (s *Store) Close() error {
 	s.reads.close()
-	var cacheErr error
-	if s.sessions != nil {
-		cacheErr = s.sessions.close()
-	}
-	return errors.Join(cacheErr, s.r.Close(), s.w.Close())
+	return errors.Join(s.sessions.close(), s.r.Close(), s.w.Close())
 }
 
 // Ping implements auth.Store: it reports whether the database answers.
