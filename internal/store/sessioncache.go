@@ -75,6 +75,9 @@ type dataVersion struct {
 	conn *sql.Conn
 	stmt *sql.Stmt // PRAGMA data_version, prepared on conn
 	gen  int       // connections made: a new one's numbers do not compare with the old one's
+
+	last     int64  // the last version read
+	lastText string // and as read returns it
 }
 
 func newDataVersion(db *sql.DB) *dataVersion {
@@ -100,7 +103,10 @@ func (d *dataVersion) read(ctx context.Context) (string, error) {
 		}
 		return "", err
 	}
-	return strconv.Itoa(d.gen) + ":" + strconv.FormatInt(v, 10), nil
+	if v != d.last || d.lastText == "" { // spell each version once, not per request
+		d.last, d.lastText = v, strconv.Itoa(d.gen)+":"+strconv.FormatInt(v, 10)
+	}
+	return d.lastText, nil
 }
 
 func (d *dataVersion) connect(ctx context.Context) error {
@@ -115,6 +121,7 @@ func (d *dataVersion) connect(ctx context.Context) error {
 	}
 	d.conn, d.stmt = conn, stmt
 	d.gen++
+	d.lastText = ""
 	return nil
 }
 
