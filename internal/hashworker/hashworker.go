@@ -8,10 +8,11 @@
 // preemption, its p99 26 × its unloaded p99 (cmd/latchkey-bench's flood).
 // Raising GOMAXPROCS instead cost a fifth of the hashing rate, because
 // argon2 starts a goroutine per segment and idle threads steal them. A
-// worker process runs with GOMAXPROCS=1 and the lowest CPU priority (nice
-// 19): alone it hashes at full speed, and the kernel hands the core to the
-// server's threads as soon as they wake. (At nice 10, /me's p99 during the
-// flood was 2.2-3.8 × unloaded; at 19, 2.0 ×.)
+// worker process runs with GOMAXPROCS=1 and the lowest CPU priority (the
+// SCHED_IDLE class on Linux): alone it hashes at full speed, and the
+// kernel hands the core to the server's threads as soon as they wake. (At
+// nice 10, /me's p99 during the flood was 2.2-3.8 × unloaded; at nice 19,
+// 2.0 ×; in SCHED_IDLE, 1.5 ×.)
 package hashworker
 
 import (
