@@ -85,6 +85,15 @@ func TestDatabaseOutage(t *testing.T) {
 	if res := register("alice"); res.StatusCode != http.StatusCreated {
 		t.Fatalf("before the outage: %d", res.StatusCode)
 	}
+	// An authenticated request before, during and after: the session
+	// cache's snapshot checks must fail and then recover like the rest.
+	status, tokens := tokenRequest(t, url, neturl.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"correct horse battery"}})
+	if status != http.StatusOK {
+		t.Fatalf("log in before the outage: %d", status)
+	}
+	if status := me(t, url, tokens.AccessToken); status != http.StatusOK {
+		t.Fatalf("/me before the outage: %d", status)
+	}
 
 	pg.Stop()
 	if res := register("bob"); res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Content-Type") != "application/problem+json" ||
@@ -105,6 +114,9 @@ func TestDatabaseOutage(t *testing.T) {
 	if res, err := http.Get(url + "/healthz"); err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("healthz during the outage: %v %v", res, err)
 	}
+	if status := me(t, url, tokens.AccessToken); status != http.StatusServiceUnavailable {
+		t.Fatalf("/me during the outage: %d", status)
+	}
 
 	if err := pg.Start(); err != nil {
 		t.Fatal(err)
@@ -114,6 +126,9 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	if res := register("bob"); res.StatusCode != http.StatusCreated {
 		t.Fatalf("registration after the outage: %d", res.StatusCode)
+	}
+	if status := me(t, url, tokens.AccessToken); status != http.StatusOK {
+		t.Fatalf("/me after the outage: %d", status)
 	}
 }
 
