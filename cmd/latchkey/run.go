@@ -5,11 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/latchkey/latchkey/internal/hashworker"
 	"io"
 	"strings"
 
 	"github.com/latchkey/latchkey/internal/config"
+	"github.com/latchkey/latchkey/internal/hashworker"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
