@@ -59,7 +59,7 @@ func Serve(r io.Reader, w io.Writer) error {
 			return err
 		}
 		var res response
-		if err := check(req); err != nil {
+		if err := req.Validate(); err != nil { // what the server would never send
 			res.Err = err.Error()
 		} else {
 			res.Key = password.Derive(req)
@@ -73,19 +73,6 @@ func Serve(r io.Reader, w io.Writer) error {
 		// and the blocks hold no pointers, so this costs little.
 		runtime.GC()
 	}
-}
-
-// check refuses what the server would never send, so a confused caller
-// cannot make a worker allocate without bound.
-func check(r password.KeyRequest) error {
-	switch {
-	case r.MemoryKiB > password.MaxMemoryKiB || r.MemoryKiB < password.MinMemoryKiBPerThread*uint32(r.Threads),
-		r.Time < password.MinTime || r.Time > password.MaxTime,
-		r.Threads < password.MinThreads || r.Threads > password.MaxThreads,
-		r.KeyLen < password.MinKeyLen || r.KeyLen > password.MaxKeyLen:
-		return fmt.Errorf("hashworker: parameters beyond limits")
-	}
-	return nil
 }
 
 // Workers is a set of worker processes. Derive uses a free one; callers

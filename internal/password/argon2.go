@@ -44,6 +44,22 @@ type KeyRequest struct {
 	KeyLen    uint32
 }
 
+// Validate refuses what no stored hash or Params.Validate allows, so that
+// a process computing keys for others (internal/hashworker) cannot be made
+// to allocate without bound.
+func (r KeyRequest) Validate() error {
+	if err := checkArgon2Limits(r.MemoryKiB, r.Time, uint32(r.Threads)); err != nil {
+		return err
+	}
+	switch {
+	case len(r.Salt) < MinSaltLen || len(r.Salt) > MaxSaltLen:
+		return fmt.Errorf("salt of %d bytes outside %d..%d: %w", len(r.Salt), MinSaltLen, MaxSaltLen, ErrLimits)
+	case r.KeyLen < MinKeyLen || r.KeyLen > MaxKeyLen:
+		return fmt.Errorf("key of %d bytes outside %d..%d: %w", r.KeyLen, MinKeyLen, MaxKeyLen, ErrLimits)
+	}
+	return nil
+}
+
 // Derive computes the key in this process.
 func Derive(r KeyRequest) []byte {
 	if r.Argon2i {
