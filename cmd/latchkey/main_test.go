@@ -8,13 +8,29 @@ import (
 	"io"
 	"net/http"
 	neturl "net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/hashworker"
+	"github.com/latchkey/latchkey/internal/store/pgtest"
 )
+
+// TestMain runs the command instead of the tests when serve, running inside
+// this test binary, starts the binary as a hash worker.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == hashworker.Command {
+		if err := run(context.Background(), os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	pgtest.Main(m)
+}
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine to write while
 // the test reads.
@@ -87,12 +103,13 @@ func startServerLogging(t *testing.T, getenv func(string) string, stderr *syncBu
 	}
 }
 
-// tokenRequest posts form to the token endpoint.
+// pair is the token endpoint's answer.
 type pair struct {
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token"`
 }
 
+// tokenRequest posts form to the token endpoint.
 func tokenRequest(t *testing.T, base string, form neturl.Values) (int, pair) {
 	t.Helper()
 	res, err := http.PostForm(base+"/api/token", form)

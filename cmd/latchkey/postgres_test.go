@@ -4,26 +4,12 @@ import (
 	"io"
 	"net/http"
 	neturl "net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/hashworker"
 	"github.com/latchkey/latchkey/internal/store/pgtest"
 )
-
-// TestMain is also the hash worker when serve, running inside the test
-// binary, starts this binary as one.
-func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == hashworker.Command {
-		if err := hashworker.Serve(os.Stdin, os.Stdout); err != nil {
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	pgtest.Main(m)
-}
 
 // TestServeOnPostgres runs the real program on PostgreSQL: registration,
 // a password login and a call with the token.

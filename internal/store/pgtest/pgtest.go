@@ -105,7 +105,8 @@ func findBinary(name string) string {
 
 // StartDurable starts a throwaway cluster that, unlike the tests' one,
 // keeps PostgreSQL's durability settings (fsync, synchronous commit), for
-// measuring: call Remove when done.
+// measuring: call Remove when done. With ExternalEnv set it returns that
+// server instead, whose settings are its own.
 func StartDurable() (*Cluster, error) { return start(true) }
 
 func start(durable bool) (*Cluster, error) {
