@@ -33,10 +33,21 @@ func TestAccountFormsMatchFormTemplates(t *testing.T) {
 		return p, w
 	}
 	p, w := filled()
-	for name, forms := range map[string][2]*form{
+	cases := map[string][2]*form{
 		"empty":  {profileForm(u), passwordForm()},
 		"errors": {p, w},
-	} {
+	}
+	// An error on each input alone, so that every input's error and
+	// autofocus markup is compared, not only those the case above sets.
+	for i, build := range []func() *form{func() *form { return profileForm(u) }, passwordForm} {
+		for _, in := range build().inputs {
+			forms := [2]*form{profileForm(u), passwordForm()}
+			forms[i] = build()
+			forms[i].set(in.Name, "Wrong.")
+			cases["error on "+forms[i].ID+" "+in.Name] = forms
+		}
+	}
+	for name, forms := range cases {
 		t.Run(name, func(t *testing.T) {
 			var page bytes.Buffer
 			d := accountData{Profile: forms[0], Password: forms[1]}
