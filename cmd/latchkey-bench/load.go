@@ -11,7 +11,6 @@ import (
 
 // result is what one scenario measured.
 type result struct {
-	requests int
 	errors   int // transport errors and unexpected statuses
 	elapsed  time.Duration
 	latency  []time.Duration // of the requests counted as ok, sorted
@@ -35,7 +34,6 @@ func (r result) quantile(q float64) time.Duration {
 
 // merge adds the measurements of o (another slice of the same scenario).
 func (r *result) merge(o result) {
-	r.requests += o.requests
 	r.errors += o.errors
 	r.elapsed += o.elapsed
 	r.latency = append(r.latency, o.latency...)
@@ -67,7 +65,7 @@ func interleave(d time.Duration, base, scenario func(time.Duration) result) (b, 
 }
 
 // request is one request of a scenario: it returns the status.
-type request func(ctx context.Context, c *http.Client, worker, n int) (int, error)
+type request func(ctx context.Context, c *http.Client, worker int) (int, error)
 
 // load runs workers closed loops of req for d (a worker sends its next
 // request when the previous answer has arrived), counting as ok the
@@ -89,9 +87,9 @@ func load(ctx context.Context, c *http.Client, workers int, d time.Duration, req
 			defer wg.Done()
 			var lat []time.Duration
 			statuses, errs := map[int]int{}, 0
-			for n := 0; time.Now().Before(stop) && ctx.Err() == nil; n++ {
+			for time.Now().Before(stop) && ctx.Err() == nil {
 				t0 := time.Now()
-				status, err := req(ctx, c, w, n)
+				status, err := req(ctx, c, w)
 				statuses[status]++
 				if err != nil || !ok(status) {
 					errs++
@@ -105,7 +103,6 @@ func load(ctx context.Context, c *http.Client, workers int, d time.Duration, req
 			res.errors += errs
 			for s, k := range statuses {
 				res.statuses[s] += k
-				res.requests += k
 			}
 		}()
 	}

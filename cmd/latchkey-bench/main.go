@@ -35,15 +35,7 @@ func main() {
 	flag.StringVar(&o.database, "database", "sqlite", "sqlite, or postgres: a throwaway cluster from the local initdb/postgres, with fsync on")
 	flag.StringVar(&o.bin, "bin", "", "the latchkey binary to measure (default: build ./cmd/latchkey)")
 	bareFile := flag.String("bare", "", "internal: serve the response recorded in this file, as the baseline")
-	hasher := flag.Bool("hasher", false, "internal: be one process of the argon2id baseline")
 	flag.Parse()
-	if *hasher {
-		if err := serveHashes(os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "latchkey-bench -hasher:", err)
-			os.Exit(2)
-		}
-		return
-	}
 	if *bareFile != "" {
 		if err := serveBare(*bareFile, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "latchkey-bench -bare:", err)

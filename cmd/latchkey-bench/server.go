@@ -56,7 +56,9 @@ func start(ctx context.Context, bin, dir, name string, users int, env []string) 
 	cmd.Env = append(os.Environ(), append(env, "LATCHKEY_ADDR="+addr)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	dieWithParent(cmd)
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	logf.Close() // the child has its own copy
+	if err != nil {
 		return nil, err
 	}
 	s := &server{url: "http://" + addr, cmd: cmd, users: users}
