@@ -46,14 +46,18 @@ func blogRoutes(a huma.API, d Deps) {
 		[]int{http.StatusNotFound}), handleListUserPosts(d))
 }
 
-type listPostsInput struct {
-	Limit  int    `query:"limit" default:"20" minimum:"1" maximum:"100" doc:"Posts per page"`
+// PageQuery is the paging of every list endpoint: keyset pages, newest
+// first, each naming the cursor of the next.
+type PageQuery struct {
+	Limit  int    `query:"limit" default:"20" minimum:"1" maximum:"100" doc:"Items per page"`
 	Cursor string `query:"cursor" doc:"next_cursor of the previous page"`
 }
 
+type listPostsInput struct{ PageQuery }
+
 type postListOutput struct{ Body PostList }
 
-func listPosts(ctx context.Context, d Deps, authorID string, in *listPostsInput) (*postListOutput, error) {
+func listPosts(ctx context.Context, d Deps, authorID string, in PageQuery) (*postListOutput, error) {
 	posts, next, err := d.Auth.ListPosts(ctx, authorID, in.Cursor, in.Limit)
 	if err != nil {
 		return nil, fail(ctx, err)
@@ -67,19 +71,18 @@ func listPosts(ctx context.Context, d Deps, authorID string, in *listPostsInput)
 
 func handleListPosts(d Deps) func(context.Context, *listPostsInput) (*postListOutput, error) {
 	return func(ctx context.Context, in *listPostsInput) (*postListOutput, error) {
-		return listPosts(ctx, d, "", in)
+		return listPosts(ctx, d, "", in.PageQuery)
 	}
 }
 
 type listUserPostsInput struct {
-	ID     string `path:"id"`
-	Limit  int    `query:"limit" default:"20" minimum:"1" maximum:"100" doc:"Posts per page"`
-	Cursor string `query:"cursor" doc:"next_cursor of the previous page"`
+	ID string `path:"id"`
+	PageQuery
 }
 
 func handleListUserPosts(d Deps) func(context.Context, *listUserPostsInput) (*postListOutput, error) {
 	return func(ctx context.Context, in *listUserPostsInput) (*postListOutput, error) {
-		return listPosts(ctx, d, in.ID, &listPostsInput{Limit: in.Limit, Cursor: in.Cursor})
+		return listPosts(ctx, d, in.ID, in.PageQuery)
 	}
 }
 

@@ -27,10 +27,7 @@ type SessionList struct {
 
 type sessionsOutput struct{ Body SessionList }
 
-type listSessionsInput struct {
-	Limit  int    `query:"limit" default:"20" minimum:"1" maximum:"100" doc:"Sessions per page"`
-	Cursor string `query:"cursor" doc:"next_cursor of the previous page"`
-}
+type listSessionsInput struct{ PageQuery }
 
 func handleListSessions(d Deps) func(context.Context, *listSessionsInput) (*sessionsOutput, error) {
 	return func(ctx context.Context, in *listSessionsInput) (*sessionsOutput, error) {
