@@ -232,16 +232,23 @@ func TestSessionsArePaged(t *testing.T) {
 	}
 	type page struct {
 		Items []struct {
-			ID      string
-			Current bool
+			ID        string
+			Current   bool
+			CreatedAt time.Time `json:"created_at"`
 		}
-		NextCursor string `json:"next_cursor"`
+		NextCursor *string `json:"next_cursor"`
 	}
-	seen, current, pages := map[string]bool{}, 0, 0
-	for cursor := ""; ; pages++ {
+	var (
+		order []string
+		times []time.Time
+		seen  = map[string]bool{}
+		pages int
+	)
+	for cursor := ""; ; {
 		res := s.do(t, "GET", "/api/sessions?limit=2&cursor="+cursor, "", "", last.AccessToken)
 		var p page
 		res.json(t, &p)
+		pages++
 		if res.status != 200 || len(p.Items) == 0 || len(p.Items) > 2 {
 			t.Fatalf("page %d: %d %s", pages, res.status, res.body)
 		}
@@ -250,22 +257,34 @@ func TestSessionsArePaged(t *testing.T) {
 				t.Fatalf("session %s on two pages", it.ID)
 			}
 			seen[it.ID] = true
-			if it.Current {
-				current++
+			if it.Current != (len(order) == 0) {
+				t.Errorf("session %d of the list: current %v; want only the first, the newest, to be the caller's", len(order)+1, it.Current)
 			}
+			order, times = append(order, it.ID), append(times, it.CreatedAt)
 		}
-		if p.NextCursor == "" {
+		if p.NextCursor == nil {
 			break
 		}
-		cursor = p.NextCursor
+		if *p.NextCursor == "" || len(p.Items) < 2 {
+			t.Fatalf("page %d: next_cursor %q after %d items; want it absent unless a full page has more after it", pages, *p.NextCursor, len(p.Items))
+		}
+		cursor = *p.NextCursor
 	}
-	if len(seen) != 5 || pages != 2 || current != 1 {
-		t.Fatalf("%d sessions over %d pages, %d current; want 5 over 3, 1 current", len(seen), pages+1, current)
+	if len(order) != 5 || pages != 3 {
+		t.Fatalf("%d sessions over %d pages; want 5 over 3", len(order), pages)
 	}
-	for _, q := range []string{"limit=0", "limit=101", "limit=two", "cursor=not-a-cursor"} {
+	for i := 1; i < len(times); i++ {
+		if times[i].After(times[i-1]) || (times[i].Equal(times[i-1]) && order[i] > order[i-1]) {
+			t.Errorf("session %d (%s) listed after session %d (%s): want newest first", i+1, times[i], i, times[i-1])
+		}
+	}
+
+	for q, param := range map[string]string{"limit=0": "limit", "limit=101": "limit", "limit=two": "limit", "cursor=not-a-cursor": "cursor"} {
 		res := s.do(t, "GET", "/api/sessions?"+q, "", "", last.AccessToken)
-		if res.status != 422 {
-			t.Errorf("?%s: %d %s, want 422", q, res.status, res.body)
+		var problem struct{ Errors []struct{ Location string } }
+		res.json(t, &problem)
+		if res.status != 422 || len(problem.Errors) != 1 || problem.Errors[0].Location != "query."+param {
+			t.Errorf("?%s: %d %s, want 422 with one error at query.%s", q, res.status, res.body, param)
 		}
 	}
 }
