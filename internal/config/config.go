@@ -19,6 +19,12 @@ import (
 	"time"
 )
 
+// MaxHashConcurrency bounds LATCHKEY_HASH_CONCURRENCY. Each slot is a
+// worker process holding up to one hash's memory, and slots beyond the
+// number of cores add memory and no speed: 256 leaves room for the
+// largest machines without letting a typo start a thousand processes.
+const MaxHashConcurrency = 256
+
 // Config holds every setting, typed and validated, so that the rest of
 // Latchkey never parses a string or re-checks a range. Load is the only
 // way to get one that has been validated; the fields are exported so that
