@@ -86,7 +86,7 @@ func (s *site) renderAccount(w http.ResponseWriter, r *http.Request, status int,
 func (s *site) updateProfile(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	f := profileForm(p.User)
-	if err := readForm(w, r, f, "username", "email", "current_password"); err != nil {
+	if err := readForm(w, r, f); err != nil {
 		badForm(w, err)
 		return
 	}
@@ -107,7 +107,7 @@ func (s *site) updateProfile(w http.ResponseWriter, r *http.Request) {
 func (s *site) changePassword(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	f := passwordForm()
-	if err := readForm(w, r, f, "current_password", "new_password", "confirm_password"); err != nil {
+	if err := readForm(w, r, f); err != nil {
 		badForm(w, err)
 		return
 	}

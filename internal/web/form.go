@@ -85,13 +85,18 @@ func (f *form) ByName() map[string]*field {
 // HasErrors reports whether anything needs attention.
 func (f *form) HasErrors() bool { return len(f.Errors) > 0 || f.Notice != "" }
 
-// readForm fills a form from a POST body of at most 1 MiB.
-func readForm(w http.ResponseWriter, r *http.Request, f *form, names ...string) error {
+// readForm fills a form's inputs, and the fields named in extra that the
+// page writes out itself (a checkbox, a hidden "next"), from a POST body
+// of at most 1 MiB.
+func readForm(w http.ResponseWriter, r *http.Request, f *form, extra ...string) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 	if err := r.ParseForm(); err != nil {
 		return err
 	}
-	for _, n := range names {
+	for _, in := range f.inputs {
+		f.Values[in.Name] = r.PostForm.Get(in.Name)
+	}
+	for _, n := range extra {
 		f.Values[n] = r.PostForm.Get(n)
 	}
 	return nil

@@ -28,7 +28,7 @@ func (s *site) loginPage(w http.ResponseWriter, r *http.Request) {
 // replaced, never reused.
 func (s *site) login(w http.ResponseWriter, r *http.Request) {
 	f := loginForm()
-	if err := readForm(w, r, f, "identifier", "password", "remember_me", "next"); err != nil {
+	if err := readForm(w, r, f, "remember_me", "next"); err != nil {
 		badForm(w, err)
 		return
 	}

@@ -46,7 +46,7 @@ func (s *site) newPostPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *site) createPost(w http.ResponseWriter, r *http.Request) {
 	f := postForm("/posts/new")
-	if err := readForm(w, r, f, "title", "body"); err != nil {
+	if err := readForm(w, r, f); err != nil {
 		badForm(w, err)
 		return
 	}
@@ -110,7 +110,7 @@ func (s *site) updatePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := postForm("/posts/" + post.ID + "/edit")
-	if err := readForm(w, r, f, "title", "body"); err != nil {
+	if err := readForm(w, r, f); err != nil {
 		badForm(w, err)
 		return
 	}

@@ -26,7 +26,7 @@ func (s *site) registerPage(w http.ResponseWriter, r *http.Request) {
 // register creates the account and logs the new user in.
 func (s *site) register(w http.ResponseWriter, r *http.Request) {
 	f := registerForm()
-	if err := readForm(w, r, f, "username", "email", "password", "confirm_password", "next"); err != nil {
+	if err := readForm(w, r, f, "next"); err != nil {
 		badForm(w, err)
 		return
 	}
