@@ -172,7 +172,7 @@ func (s *Service) SessionsPage(ctx context.Context, p *Principal, cursor string,
 	if len(page) > limit {
 		page = page[:limit]
 		last := page[limit-1]
-		nextCursor = encodeCursor(PostCursor{CreatedAt: last.CreatedAt, ID: last.ID})
+		nextCursor = encodeCursor(PageCursor{CreatedAt: last.CreatedAt, ID: last.ID})
 	}
 	return page, nextCursor, nil
 }

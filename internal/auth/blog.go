@@ -30,9 +30,9 @@ type Post struct {
 	Author    *User
 }
 
-// PostCursor is the position after which a page of posts starts: the last
-// post of the previous page, newest first.
-type PostCursor struct {
+// PageCursor is the position after which a page of a newest-first list
+// (posts, sessions) starts: the last item of the previous page.
+type PageCursor struct {
 	CreatedAt time.Time
 	ID        string
 }
@@ -145,14 +145,14 @@ func (s *Service) ListPosts(ctx context.Context, authorID, cursor string, limit 
 	if len(posts) > limit {
 		posts = posts[:limit]
 		last := posts[limit-1]
-		nextCursor = encodeCursor(PostCursor{CreatedAt: last.CreatedAt, ID: last.ID})
+		nextCursor = encodeCursor(PageCursor{CreatedAt: last.CreatedAt, ID: last.ID})
 	}
 	return posts, nextCursor, nil
 }
 
 // pageParams checks a list's ?limit= (0: the default) and ?cursor= (""
 // for the first page), as every list of the API takes them.
-func pageParams(cursor string, limit int) (int, *PostCursor, error) {
+func pageParams(cursor string, limit int) (int, *PageCursor, error) {
 	if limit == 0 {
 		limit = DefaultPageSize
 	}
@@ -171,11 +171,11 @@ func pageParams(cursor string, limit int) (int, *PostCursor, error) {
 	return limit, after, nil
 }
 
-func encodeCursor(c PostCursor) string {
+func encodeCursor(c PageCursor) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + "." + c.ID))
 }
 
-func decodeCursor(s string) (*PostCursor, error) {
+func decodeCursor(s string) (*PageCursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return nil, err
@@ -188,7 +188,7 @@ func decodeCursor(s string) (*PostCursor, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &PostCursor{CreatedAt: time.UnixMicro(n).UTC(), ID: id}
+	c := &PageCursor{CreatedAt: time.UnixMicro(n).UTC(), ID: id}
 	// Only a cursor the server could have issued: a well-formed id and a
 	// time both databases can hold and compare (years 1-9999), written
 	// exactly as encodeCursor writes it.

@@ -72,7 +72,7 @@ type Store interface {
 	// ListPosts returns up to limit posts with their authors, newest
 	// first (by created_at, then id), of one author or all (authorID ""),
 	// strictly after the cursor when one is given.
-	ListPosts(ctx context.Context, authorID string, after *PostCursor, limit int) ([]*Post, error)
+	ListPosts(ctx context.Context, authorID string, after *PageCursor, limit int) ([]*Post, error)
 
 	// RecordLoginFailure notes a failed login for key (an account) at a
 	// time; LoginFailures counts the failures since a time and returns the

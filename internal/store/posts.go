@@ -42,7 +42,7 @@ func (s *Store) DeletePost(ctx context.Context, id string) error {
 // ListPosts implements auth.Store with keyset pagination on (created_at,
 // id), which the indexes serve in order: a page costs the same however
 // deep it is.
-func (s *Store) ListPosts(ctx context.Context, authorID string, after *auth.PostCursor, limit int) ([]*auth.Post, error) {
+func (s *Store) ListPosts(ctx context.Context, authorID string, after *auth.PageCursor, limit int) ([]*auth.Post, error) {
 	q := `SELECT ` + postColumns + `, ` + userColumnsU + ` FROM posts p JOIN users u ON u.id = p.author_id WHERE 1 = 1`
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }

@@ -77,7 +77,7 @@ func testPostPagination(t *testing.T, s auth.Store) {
 	}
 	for _, authorID := range []string{"", a.ID} {
 		var (
-			after *auth.PostCursor
+			after *auth.PageCursor
 			seen  = map[string]bool{}
 			prev  *auth.Post
 		)
@@ -104,7 +104,7 @@ func testPostPagination(t *testing.T, s auth.Store) {
 				break
 			}
 			last := list[len(list)-1]
-			after = &auth.PostCursor{CreatedAt: last.CreatedAt, ID: last.ID}
+			after = &auth.PageCursor{CreatedAt: last.CreatedAt, ID: last.ID}
 		}
 		wantN := len(want)
 		if authorID != "" {
@@ -139,7 +139,7 @@ func testPostOrderAcrossFractionLengths(t *testing.T, s auth.Store) {
 	}
 	var (
 		got   []string
-		after *auth.PostCursor
+		after *auth.PageCursor
 	)
 	for range len(want) + 1 {
 		page, err := s.ListPosts(ctx, "", after, 1)
@@ -148,7 +148,7 @@ func testPostOrderAcrossFractionLengths(t *testing.T, s auth.Store) {
 			break
 		}
 		got = append(got, page[0].Title)
-		after = &auth.PostCursor{CreatedAt: page[0].CreatedAt, ID: page[0].ID}
+		after = &auth.PageCursor{CreatedAt: page[0].CreatedAt, ID: page[0].ID}
 	}
 	Equal(t, fmt.Sprint(got), fmt.Sprint(want))
 }
