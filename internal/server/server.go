@@ -13,15 +13,19 @@ import (
 	"github.com/latchkey/latchkey/internal/web"
 )
 
-// Pinger reports whether the database is reachable.
-type Pinger interface {
+// Database is what the server asks of the store directly.
+type Database interface {
+	// Ping reports whether the database is reachable.
 	Ping(ctx context.Context) error
+	// Pin gives a request's context one shared check of the session cache
+	// (store.Store.Pin).
+	Pin(ctx context.Context) context.Context
 }
 
 // Deps are what the server needs.
 type Deps struct {
 	Log *slog.Logger
-	DB  Pinger
+	DB  Database
 	API api.Deps
 	Web web.Deps
 	// CORSOrigins are the SPA origins allowed to call the API.
@@ -43,7 +47,7 @@ func New(d Deps) (http.Handler, error) {
 	mux.Handle("GET /docs", docs)
 	mux.Handle("GET /docs/", docs)
 
-	h, err := crossOrigin(d.API.Cookies, d.CORSOrigins, mux)
+	h, err := crossOrigin(d.API.Cookies, d.CORSOrigins, pinRequests(d.DB, mux))
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +60,7 @@ func New(d Deps) (http.Handler, error) {
 
 // handleReady answers 200 when the database answers within two seconds, so
 // a load balancer stops sending traffic to an instance that cannot serve it.
-func handleReady(db Pinger) http.Handler {
+func handleReady(db Database) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
@@ -65,6 +69,15 @@ func handleReady(db Pinger) http.Handler {
 			return
 		}
 		writeStatus(w, http.StatusOK, "ok")
+	})
+}
+
+// pinRequests gives each request its own pin of the session cache, so
+// that a page which reads the session and then the session list checks
+// the database once.
+func pinRequests(db Database, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(db.Pin(r.Context())))
 	})
 }
 

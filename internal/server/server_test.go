@@ -13,9 +13,12 @@ import (
 	"testing"
 )
 
+// pinger is a database that answers Ping with err.
 type pinger struct{ err error }
 
 func (p pinger) Ping(context.Context) error { return p.err }
+
+func (pinger) Pin(ctx context.Context) context.Context { return ctx }
 
 func TestHealthAndReadiness(t *testing.T) {
 	tests := []struct {
@@ -63,5 +66,39 @@ func TestPanicIsA500AndLogged(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "secret") {
 		t.Fatal("the query string was logged")
+	}
+}
+
+// countingPins is a database whose every Pin is a new number in the context.
+type countingPins struct {
+	pinger
+	n int
+}
+
+type pinNumber struct{}
+
+func (c *countingPins) Pin(ctx context.Context) context.Context {
+	c.n++
+	return context.WithValue(ctx, pinNumber{}, c.n)
+}
+
+// TestEachRequestHasItsOwnPin: a pin shared between requests would let a
+// later request see the sessions as an earlier one found them.
+func TestEachRequestHasItsOwnPin(t *testing.T) {
+	type requestKey struct{}
+	db := &countingPins{}
+	var seen []any
+	h := pinRequests(db, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Context().Value(requestKey{}) == nil {
+			t.Error("the pinned context lost the request's own")
+		}
+		seen = append(seen, r.Context().Value(pinNumber{}))
+	}))
+	for range 3 {
+		r := httptest.NewRequest("GET", "/account", nil)
+		h.ServeHTTP(httptest.NewRecorder(), r.WithContext(context.WithValue(r.Context(), requestKey{}, true)))
+	}
+	if len(seen) != 3 || seen[0] != 1 || seen[1] != 2 || seen[2] != 3 {
+		t.Errorf("pins seen by three requests: %v; want 1, 2, 3", seen)
 	}
 }

@@ -16,7 +16,7 @@ func TestPragmas(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	for name, db := range map[string]*sql.DB{"writer": s.w, "reader": s.r} {
+	for name, db := range map[string]*sql.DB{"writer": s.w.db, "reader": s.r} {
 		for pragma, want := range map[string]string{
 			"journal_mode": "wal",
 			"synchronous":  "2", // FULL

@@ -45,18 +45,81 @@ type sessionList struct {
 	list []auth.Session
 }
 
-// check reads the database's version, forgetting every entry when it moved.
+// check reads the database's version, forgetting every entry when it
+// moved; or returns the version ctx's pin holds.
 func (c *sessionCache) check(ctx context.Context) (string, error) {
+	p, _ := ctx.Value(pinKey{}).(*pin)
+	if v, ok := p.get(); ok {
+		return v, nil
+	}
 	v, err := c.version.read(ctx)
 	if err != nil {
 		return "", err
 	}
+	p.set(v)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if v != c.current || c.entries == nil {
 		c.current, c.entries, c.lists = v, make(map[string]sessionEntry), make(map[string]sessionList)
 	}
 	return v, nil
+}
+
+// Pin returns a context whose session look-ups share one check of the
+// database's version: the first reads it, the others reuse it. A request
+// that finds its session and then lists the user's sessions (the account
+// page) asks the database once instead of twice; on PostgreSQL each check
+// is a round trip (see snapshotVersion).
+//
+// The request still sees every change committed before it arrived: the
+// first check is made after it. A write made with the context ends the
+// sharing for the rest of the request, so that it reads its own writes.
+// Give each request a context of its own: a pin shared between requests
+// would let a later one see the database as an earlier one found it.
+func (*Store) Pin(ctx context.Context) context.Context {
+	return context.WithValue(ctx, pinKey{}, &pin{})
+}
+
+type pinKey struct{}
+
+// pin is one request's shared version. Its methods do nothing on nil, a
+// context without one.
+type pin struct {
+	mu    sync.Mutex
+	v     string
+	held  bool // v is the version to use
+	ended bool // the request wrote: every look-up reads the version afresh
+}
+
+func (p *pin) get() (string, bool) {
+	if p == nil {
+		return "", false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.v, p.held
+}
+
+func (p *pin) set(v string) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.ended && !p.held {
+		p.v, p.held = v, true
+	}
+}
+
+// endPin ends ctx's pin, if it has one: called before every write.
+func endPin(ctx context.Context) {
+	p, _ := ctx.Value(pinKey{}).(*pin)
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.v, p.held, p.ended = "", false, true
 }
 
 // versionSource reads a database's version: equal versions, equal rows.

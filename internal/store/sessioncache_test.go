@@ -244,3 +244,82 @@ func testSessionCacheUnderConcurrentLookUps(t *testing.T, url string) {
 		t.Errorf("%d of %d look-ups begun after the revocation found the session active", stale.Load(), seen.Load())
 	}
 }
+
+// TestPinSharesOneCheckPerRequest: the look-ups made with one pinned
+// context (one request) see the database as the first found it, a change
+// committed before that first look-up included; the next request sees
+// everything committed before it.
+func TestPinSharesOneCheckPerRequest(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, url string) {
+		server, other, u, now := twoHandles(t, url, "alice")
+		a, b := newBrowserSession(t, server, u, now), newBrowserSession(t, server, u, now)
+
+		request := server.Pin(context.Background())
+		if err := other.RevokeSession(context.Background(), u.ID, a.ID, now); err != nil {
+			t.Fatal(err)
+		}
+		if revoked(t, server, request, a) != true {
+			t.Fatal("a request's first look-up missed a revocation committed before it")
+		}
+		if revoked(t, server, request, b) {
+			t.Fatal("a fresh session reads as revoked")
+		}
+		if err := other.RevokeSession(context.Background(), u.ID, b.ID, now); err != nil {
+			t.Fatal(err)
+		}
+		if revoked(t, server, request, b) != false {
+			t.Error("a second look-up in the same request checked the database again; want the request's one check shared")
+		}
+		if revoked(t, server, server.Pin(context.Background()), b) != true {
+			t.Error("the next request did not see a revocation committed before it")
+		}
+	})
+}
+
+// TestPinnedRequestReadsItsOwnWrites attacks the pin: a request that
+// revokes a session and then looks again (the account page after "log out
+// that device") must see the revocation, not its pinned view.
+func TestPinnedRequestReadsItsOwnWrites(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, url string) {
+		server, _, u, now := twoHandles(t, url, "alice")
+		a, b := newBrowserSession(t, server, u, now), newBrowserSession(t, server, u, now)
+
+		request := server.Pin(context.Background())
+		if revoked(t, server, request, a) {
+			t.Fatal("a fresh session reads as revoked")
+		}
+		if list, err := server.ListSessions(request, u.ID, now); err != nil || len(list) != 2 {
+			t.Fatalf("ListSessions: %d sessions, %v; want 2", len(list), err)
+		}
+		if err := server.RevokeSession(request, u.ID, a.ID, now); err != nil {
+			t.Fatal(err)
+		}
+		if !revoked(t, server, request, a) {
+			t.Error("a request's own revocation is not seen by its next look-up")
+		}
+		list, err := server.ListSessions(request, u.ID, now)
+		if err != nil || len(list) != 1 || list[0].ID != b.ID {
+			t.Errorf("ListSessions after the request revoked one: %d sessions, %v; want only %s", len(list), err, b.ID)
+		}
+	})
+}
+
+func newBrowserSession(t *testing.T, s *store.Store, u *auth.User, now time.Time) *auth.Session {
+	t.Helper()
+	ss := &auth.Session{ID: uuid.NewString(), UserID: u.ID, Kind: auth.SessionBrowser, TokenHash: uuid.NewString(),
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour), IdleTimeout: time.Hour}
+	if err := s.CreateSession(context.Background(), ss, nil); err != nil {
+		t.Fatal(err)
+	}
+	return ss
+}
+
+// revoked looks ss up by its token hash, as a cookie request does.
+func revoked(t *testing.T, s *store.Store, ctx context.Context, ss *auth.Session) bool {
+	t.Helper()
+	got, _, err := s.SessionByTokenHash(ctx, ss.TokenHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got.RevokedAt != nil
+}

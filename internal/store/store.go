@@ -28,7 +28,8 @@ var migrations embed.FS
 // through r: on SQLite w is a single connection (SQLite has one writer; a
 // pool of writers would only queue on its lock with busy errors), r a pool.
 type Store struct {
-	w, r     *sql.DB
+	w        writer
+	r        *sql.DB
 	reads    *readStmts
 	sessions *sessionCache
 	dialect  dialect
@@ -125,7 +126,7 @@ func OpenSQLite(path string) (*Store, error) {
 		v.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &Store{w: w, r: r, reads: &readStmts{db: r}, sessions: &sessionCache{version: newDataVersion(v)}, dialect: sqliteDialect}, nil
+	return &Store{w: writer{w}, r: r, reads: &readStmts{db: r}, sessions: &sessionCache{version: newDataVersion(v)}, dialect: sqliteDialect}, nil
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -143,7 +144,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	p, err := goose.NewProvider(s.dialect.goose, s.w, sub)
+	p, err := goose.NewProvider(s.dialect.goose, s.w.db, sub)
 	if err != nil {
 		return s.dialect.classify("migrate", err)
 	}
@@ -153,10 +154,26 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// writer is the handle every write goes through. A write ends the
+// version pin of the request making it (see Pin), so that the request's
+// later look-ups see what it wrote. It offers only the methods the writes
+// use, so that no write can go around it.
+type writer struct{ db *sql.DB }
+
+func (w writer) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	endPin(ctx)
+	return w.db.ExecContext(ctx, query, args...)
+}
+
+func (w writer) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
+	endPin(ctx)
+	return w.db.BeginTx(ctx, opts)
+}
+
 // Close closes the database.
 func (s *Store) Close() error {
 	s.reads.close()
-	return errors.Join(s.sessions.close(), s.r.Close(), s.w.Close())
+	return errors.Join(s.sessions.close(), s.r.Close(), s.w.db.Close())
 }
 
 // Ping implements auth.Store: it reports whether the database answers.
