@@ -48,7 +48,7 @@ type sessionList struct {
 // check reads the database's version, forgetting every entry when it
 // moved; or returns the version ctx's pin holds.
 func (c *sessionCache) check(ctx context.Context) (string, error) {
-	p, _ := ctx.Value(pinKey{}).(*pin)
+	p := pinOf(ctx)
 	if v, ok := p.get(); ok {
 		return v, nil
 	}
@@ -111,9 +111,14 @@ func (p *pin) set(v string) {
 	}
 }
 
-// endPin ends ctx's pin, if it has one: called before every write.
-func endPin(ctx context.Context) {
+// pinOf returns ctx's pin, or nil.
+func pinOf(ctx context.Context) *pin {
 	p, _ := ctx.Value(pinKey{}).(*pin)
+	return p
+}
+
+// end stops the sharing for good: called before every write.
+func (p *pin) end() {
 	if p == nil {
 		return
 	}

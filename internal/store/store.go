@@ -161,12 +161,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 type writer struct{ db *sql.DB }
 
 func (w writer) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	endPin(ctx)
+	pinOf(ctx).end()
 	return w.db.ExecContext(ctx, query, args...)
 }
 
 func (w writer) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
-	endPin(ctx)
+	pinOf(ctx).end()
 	return w.db.BeginTx(ctx, opts)
 }
 
