@@ -47,7 +47,8 @@ func blogRoutes(a huma.API, d Deps) {
 }
 
 // PageQuery is the paging of every list endpoint: keyset pages, newest
-// first, each naming the cursor of the next.
+// first, each naming the cursor of the next. It is exported because huma
+// reads the parameters of exported embedded structs only.
 type PageQuery struct {
 	Limit  int    `query:"limit" default:"20" minimum:"1" maximum:"100" doc:"Items per page"`
 	Cursor string `query:"cursor" doc:"next_cursor of the previous page"`
