@@ -48,20 +48,44 @@ func (r *result) merge(o result) {
 
 // interleave measures a baseline and a scenario in alternating slices
 // (ABBA, four times) of d/8 each, so that a drift in the machine's speed
-// (a VM's neighbours, the CPU's clock) falls on both alike.
-func interleave(d time.Duration, base, scenario func(time.Duration) result) (b, s result) {
+// (a VM's neighbours, the CPU's clock) falls on both alike. It returns both
+// sides' merged results and, for each pair of neighbouring slices, the
+// scenario's throughput as a ratio to the baseline's.
+func interleave(d time.Duration, base, scenario func(time.Duration) result) (b, s result, ratios []float64) {
 	const n = 8
 	slice := d / n
 	for i := range n {
+		var bi, si result
 		if i%2 == 0 {
-			b.merge(base(slice))
-			s.merge(scenario(slice))
+			bi = base(slice)
+			si = scenario(slice)
 		} else {
-			s.merge(scenario(slice))
-			b.merge(base(slice))
+			si = scenario(slice)
+			bi = base(slice)
+		}
+		b.merge(bi)
+		s.merge(si)
+		if bi.rps() > 0 {
+			ratios = append(ratios, si.rps()/bi.rps())
 		}
 	}
-	return b, s
+	return b, s, ratios
+}
+
+// median returns the middle of xs (the mean of the two middle ones for an
+// even count), or 0 for none. Unlike a ratio of totals, it does not move
+// when a burst of the VM's steal time falls on one slice: the pair it hit
+// lands at an end of the range, and the median ignores it.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(xs))
+	m := len(s) / 2
+	if len(s)%2 == 1 {
+		return s[m]
+	}
+	return (s[m-1] + s[m]) / 2
 }
 
 // request is one request of a scenario: it returns the status.

@@ -28,7 +28,8 @@ type row struct {
 	scenario string
 	res      result
 	rss      int64
-	ratio    float64 // to the baseline, or 0 when there is none
+	ratio    float64   // to the baseline, or 0 when there is none
+	spread   []float64 // the per-pair ratios ratio is the median of, if it is one
 	baseline string
 	budget   string
 	ok       bool
@@ -188,12 +189,12 @@ func (b *bench) versusBare(ctx context.Context, rec recorded, path, name string,
 		return nil, err
 	}
 	defer bare.stop()
-	base, res := interleave(b.o.duration,
+	base, res, ratios := interleave(b.o.duration,
 		func(d time.Duration) result { return load(ctx, b.c, b.o.workers, d, requestAt(bare.url), is(200)) },
 		func(d time.Duration) result { return load(ctx, b.c, b.o.workers, d, requestAt(b.srv.url), is(200)) })
 	return []row{
 		{scenario: "baseline: bare handler, " + path + " bytes", res: base, ok: true},
-		b.ratioRow(name, res, base, "bare handler", budget),
+		b.ratioRow(name, res, ratios, "bare handler", budget),
 	}, nil
 }
 
@@ -240,7 +241,7 @@ func (b *bench) versusArgon2(ctx context.Context, name string, req request, want
 		return nil, fmt.Errorf("raw argon2id: %w", err)
 	}
 	defer raw.Close()
-	base, res := interleave(b.o.duration,
+	base, res, ratios := interleave(b.o.duration,
 		func(d time.Duration) result { return load(ctx, b.c, b.pool, d, rawHash(raw), is(200)) },
 		func(d time.Duration) result { return load(ctx, b.c, b.pool*2, d, req, is(want)) })
 	if base.errors > 0 {
@@ -248,17 +249,15 @@ func (b *bench) versusArgon2(ctx context.Context, name string, req request, want
 	}
 	return []row{
 		{scenario: fmt.Sprintf("baseline: raw argon2id, %d hash workers", b.pool), res: base, ok: true},
-		b.ratioRow(name, res, base, "raw argon2id", 0.9),
+		b.ratioRow(name, res, ratios, "raw argon2id", 0.9),
 	}, nil
 }
 
-// ratioRow is a scenario's row with its throughput as a ratio to base's.
-func (b *bench) ratioRow(name string, r, base result, baseName string, budget float64) row {
-	ratio := 0.0
-	if base.rps() > 0 {
-		ratio = r.rps() / base.rps()
-	}
-	return row{scenario: name, res: r, rss: b.srv.peakRSS(), ratio: ratio, baseline: baseName,
+// ratioRow is a scenario's row with its throughput as a ratio to its
+// baseline's: the median over the pairs of slices, with their range shown.
+func (b *bench) ratioRow(name string, r result, ratios []float64, baseName string, budget float64) row {
+	ratio := median(ratios)
+	return row{scenario: name, res: r, rss: b.srv.peakRSS(), ratio: ratio, spread: ratios, baseline: baseName,
 		budget: fmt.Sprintf("≥ %.0f %%", budget*100), ok: ratio >= budget && r.errors == 0}
 }
 
@@ -338,6 +337,9 @@ func print(out io.Writer, rows []row, o options) {
 		ratio, rss, verdict := "", "", ""
 		if r.ratio > 0 {
 			ratio = fmt.Sprintf("%.2f × %s", r.ratio, r.baseline)
+			if len(r.spread) > 1 {
+				ratio += fmt.Sprintf(" (%.2f–%.2f)", slices.Min(r.spread), slices.Max(r.spread))
+			}
 		}
 		if r.rss > 0 {
 			rss = fmt.Sprintf("%d MiB", r.rss>>20)

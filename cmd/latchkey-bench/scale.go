@@ -34,13 +34,13 @@ func (b *bench) scale(ctx context.Context) ([]row, error) {
 			return load(ctx, b.c, b.o.workers, d, meRequest(srv.url, srv.tokens), is(200))
 		}
 	}
-	meSmall, meLarge := interleave(b.o.duration, me(small), me(large))
+	meSmall, meLarge, _ := interleave(b.o.duration, me(small), me(large))
 	rows = append(rows, b.scaleRows("GET /api/users/me", meSmall, meLarge, small, large)...)
 	login := func(srv *server) func(time.Duration) result {
 		req := loginRequest(srv.url, srv.users)
 		return func(d time.Duration) result { return load(ctx, b.c, b.pool*2, d, req, is(200)) }
 	}
-	loginSmall, loginLarge := interleave(b.o.duration, login(small), login(large))
+	loginSmall, loginLarge, _ := interleave(b.o.duration, login(small), login(large))
 	rows = append(rows, b.scaleRows("login", loginSmall, loginLarge, small, large)...)
 	rows[len(rows)-1].scenario += fmt.Sprintf(" (seeded in %s)", seeded.Round(time.Second))
 	return rows, nil
