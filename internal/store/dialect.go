@@ -23,6 +23,9 @@ type dialect struct {
 	// forUpdate locks a selected row until the transaction ends, where the
 	// database needs telling (SQLite has one writer and locks at BEGIN).
 	forUpdate string
+	// insertInWith: the database takes an INSERT inside WITH, so that two
+	// dependent inserts go as one atomic statement, one round trip.
+	insertInWith bool
 	// unavailable reports whether err means the database cannot be used
 	// right now (locked, unreachable, disk full) rather than a bug.
 	unavailable func(error) bool

@@ -47,9 +47,10 @@ func OpenPostgres(ctx context.Context, url string, o PoolOptions) (*Store, error
 }
 
 var postgresDialect = dialect{
-	name:      "postgres",
-	goose:     goose.DialectPostgres,
-	forUpdate: " FOR UPDATE",
+	name:         "postgres",
+	goose:        goose.DialectPostgres,
+	forUpdate:    " FOR UPDATE",
+	insertInWith: true,
 	uniqueViolation: func(err error) (string, bool) {
 		var e *pgconn.PgError
 		if !errors.As(err, &e) || e.Code != "23505" {

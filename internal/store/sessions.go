@@ -15,23 +15,34 @@ const userColumnsU = `u.id, u.username, u.email, u.password_hash, u.role, u.crea
 
 // CreateSession implements auth.Store.
 func (s *Store) CreateSession(ctx context.Context, ss *auth.Session, rt *auth.RefreshToken) error {
+	const insertSession = `INSERT INTO sessions (id, user_id, token_hash, kind, created_at, last_seen_at, expires_at, idle_timeout_seconds, user_agent, ip)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+	args := []any{ss.ID, ss.UserID, nullString(ss.TokenHash), string(ss.Kind), ss.CreatedAt, ss.LastSeenAt, ss.ExpiresAt,
+		int64(ss.IdleTimeout / time.Second), ss.UserAgent, ss.IP}
+	if rt == nil {
+		_, err := s.w.ExecContext(ctx, insertSession, args...)
+		return s.dialect.classify("create session", err)
+	}
+	if s.dialect.insertInWith {
+		// Every API login lands here: one statement is one round trip where
+		// a transaction took four (BEGIN, two inserts, COMMIT), and it is as
+		// atomic (the foreign key is checked at its end, when both rows exist).
+		_, err := s.w.ExecContext(ctx, `WITH session AS (`+insertSession+`)
+			INSERT INTO refresh_tokens (id, session_id, token_hash, created_at, expires_at)
+			VALUES ($11, $12, $13, $14, $15)`,
+			append(args, rt.ID, rt.SessionID, rt.TokenHash, rt.CreatedAt, rt.ExpiresAt)...)
+		return s.dialect.classify("create session", err)
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return s.dialect.classify("create session", err)
 	}
 	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO sessions (id, user_id, token_hash, kind, created_at, last_seen_at, expires_at, idle_timeout_seconds, user_agent, ip)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		ss.ID, ss.UserID, nullString(ss.TokenHash), string(ss.Kind), ss.CreatedAt, ss.LastSeenAt, ss.ExpiresAt,
-		int64(ss.IdleTimeout/time.Second), ss.UserAgent, ss.IP)
-	if err != nil {
+	if _, err := tx.ExecContext(ctx, insertSession, args...); err != nil {
 		return s.dialect.classify("create session", err)
 	}
-	if rt != nil {
-		if err := insertRefreshToken(ctx, tx, rt); err != nil {
-			return s.dialect.classify("create session", err)
-		}
+	if err := insertRefreshToken(ctx, tx, rt); err != nil {
+		return s.dialect.classify("create session", err)
 	}
 	return s.dialect.classify("create session", tx.Commit())
 }

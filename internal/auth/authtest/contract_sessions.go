@@ -20,6 +20,7 @@ func sessionTests() []storeTest {
 		{"ListAndRevokeSessions", testListAndRevoke},
 		{"UpdateAndDeleteUser", testUpdateAndDeleteUser},
 		{"BrowserSessionByToken", testBrowserSessionByToken},
+		{"SessionAndRefreshTokenAllOrNothing", testSessionAllOrNothing},
 	}
 }
 
@@ -70,6 +71,38 @@ func testSessionRoundTrip(t *testing.T, s auth.Store) {
 	if !errors.Is(err, auth.ErrNotFound) {
 		t.Fatalf("malformed session id: %v", err)
 	}
+}
+
+// testSessionAllOrNothing: an API session is stored with its first
+// refresh token or not at all; a session left without one could never be
+// refreshed, and one of the two failing must not leave the other behind.
+func testSessionAllOrNothing(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	u := mustUser(t, s, "carol")
+	first, rt := NewSession(u, auth.SessionAPI, t0, "taken")
+	NoError(t, s.CreateSession(ctx, first, rt))
+
+	// The refresh token's hash is taken: the token cannot be stored.
+	ss, dup := NewSession(u, auth.SessionAPI, t0, "taken")
+	if err := s.CreateSession(ctx, ss, dup); err == nil {
+		t.Fatal("a second refresh token with a taken hash was stored")
+	}
+	if _, _, err := s.SessionWithUser(ctx, ss.ID); !errors.Is(err, auth.ErrNotFound) {
+		t.Fatalf("the session of a refresh token that failed: %v, want ErrNotFound", err)
+	}
+
+	// The session's id is taken: the refresh token must not be stored.
+	again, fresh := NewSession(u, auth.SessionAPI, t0, "fresh")
+	again.ID, fresh.SessionID = first.ID, first.ID
+	if err := s.CreateSession(ctx, again, fresh); err == nil {
+		t.Fatal("a second session with a taken id was stored")
+	}
+	if _, _, _, err := s.RefreshTokenByHash(ctx, "fresh"); !errors.Is(err, auth.ErrNotFound) {
+		t.Fatalf("the refresh token of a session that failed: %v, want ErrNotFound", err)
+	}
+	list, err := s.ListSessions(ctx, u.ID, t0)
+	NoError(t, err)
+	Equal(t, len(list), 1)
 }
 
 func testRefreshTokenLookup(t *testing.T, s auth.Store) {
