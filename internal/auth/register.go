@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 )
 
@@ -78,16 +77,16 @@ func (s *Service) checkRegistration(r Registration) (username, email string, err
 
 // checkTaken reports a taken username and a taken email together.
 func (s *Service) checkTaken(ctx context.Context, username, email string) error {
-	var taken []*Error
-	if _, err := s.store.UserByUsername(ctx, username); err == nil {
-		taken = append(taken, ErrUsernameTaken)
-	} else if !errors.Is(err, ErrNotFound) {
+	byName, byEmail, err := s.store.IdentityTaken(ctx, username, email)
+	if err != nil {
 		return err
 	}
-	if _, err := s.store.UserByEmail(ctx, email); err == nil {
+	var taken []*Error
+	if byName {
+		taken = append(taken, ErrUsernameTaken)
+	}
+	if byEmail {
 		taken = append(taken, ErrEmailTaken)
-	} else if !errors.Is(err, ErrNotFound) {
-		return err
 	}
 	switch len(taken) {
 	case 0:

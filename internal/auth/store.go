@@ -22,6 +22,10 @@ type Store interface {
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	// UserByUsername compares case-insensitively.
 	UserByUsername(ctx context.Context, username string) (*User, error)
+	// IdentityTaken reports, in one look-up, whether an account has the
+	// username (case-insensitively) and whether one has the email (already
+	// lower-cased).
+	IdentityTaken(ctx context.Context, username, email string) (usernameTaken, emailTaken bool, err error)
 	SetPasswordHash(ctx context.Context, userID, hash string, at time.Time) error
 	// SetDisabled disables the user at the given time, or enables them when
 	// at is nil.

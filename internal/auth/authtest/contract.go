@@ -19,6 +19,7 @@ func TestStore(t *testing.T, open func(t *testing.T) auth.Store) {
 		{"CreateAndGetUser", testCreateAndGetUser},
 		{"UsernameUniqueIgnoringCase", testUsernameUnique},
 		{"EmailUnique", testEmailUnique},
+		{"IdentityTaken", testIdentityTaken},
 		{"ConcurrentDuplicateRegistration", testConcurrentDuplicates},
 		{"NotFound", testNotFound},
 		{"SetPasswordHashAndDisabled", testUpdates},
@@ -95,6 +96,31 @@ func testEmailUnique(t *testing.T, s auth.Store) {
 // testConcurrentDuplicates is the race a pre-check cannot win: 20
 // registrations of one email (and 20 of one username in varying case) at
 // once give exactly one account each.
+// testIdentityTaken: each half of the answer is about its own column, the
+// username's case-insensitively, whether one account or two hold them.
+func testIdentityTaken(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	NoError(t, s.CreateUser(ctx, NewUser("Alice", "alice@example.com", t0)))
+	NoError(t, s.CreateUser(ctx, NewUser("carol", "carol@example.com", t0)))
+	for _, tt := range []struct {
+		username, email string
+		byName, byEmail bool
+	}{
+		{"bob", "bob@example.com", false, false},
+		{"ALICE", "bob@example.com", true, false},
+		{"bob", "alice@example.com", false, true},
+		{"alice", "alice@example.com", true, true},
+		{"alice", "carol@example.com", true, true},
+		{"alice@example.com", "Alice", false, false}, // the columns are not mixed up
+	} {
+		byName, byEmail, err := s.IdentityTaken(ctx, tt.username, tt.email)
+		NoError(t, err)
+		if byName != tt.byName || byEmail != tt.byEmail {
+			t.Errorf("IdentityTaken(%q, %q) = %v, %v; want %v, %v", tt.username, tt.email, byName, byEmail, tt.byName, tt.byEmail)
+		}
+	}
+}
+
 func testConcurrentDuplicates(t *testing.T, s auth.Store) {
 	ctx := context.Background()
 	const n = 20

@@ -1,0 +1,40 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestIdentityTakenUsesTheIndexes guards registration at a million users:
+// the OR must be answered from the two unique indexes, not by a scan.
+func TestIdentityTakenUsesTheIndexes(t *testing.T) {
+	s, err := Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rows, err := s.r.Query(`EXPLAIN QUERY PLAN `+identityTakenQuery, "alice", "alice@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(plan, "; ")
+	if strings.Contains(joined, "SCAN users") || !strings.Contains(joined, "users_username_key") || !strings.Contains(joined, "INDEX") {
+		t.Fatalf("plan %q: want both unique indexes searched, no scan", joined)
+	}
+	t.Log(joined)
+}
