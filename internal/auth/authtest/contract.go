@@ -93,9 +93,6 @@ func testEmailUnique(t *testing.T, s auth.Store) {
 	Code(t, err, auth.CodeEmailTaken)
 }
 
-// testConcurrentDuplicates is the race a pre-check cannot win: 20
-// registrations of one email (and 20 of one username in varying case) at
-// once give exactly one account each.
 // testIdentityTaken: each half of the answer is about its own column, the
 // username's case-insensitively, whether one account or two hold them.
 func testIdentityTaken(t *testing.T, s auth.Store) {
@@ -121,6 +118,9 @@ func testIdentityTaken(t *testing.T, s auth.Store) {
 	}
 }
 
+// testConcurrentDuplicates is the race a pre-check cannot win: 20
+// registrations of one email (and 20 of one username in varying case) at
+// once give exactly one account each.
 func testConcurrentDuplicates(t *testing.T, s auth.Store) {
 	ctx := context.Background()
 	const n = 20
