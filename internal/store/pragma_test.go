@@ -7,15 +7,23 @@ import (
 	"testing"
 )
 
-// TestPragmas checks the settings durability and integrity depend on, on
-// the writer and on a reader connection: they are per connection in SQLite,
-// so a DSN mistake would silently lose them.
-func TestPragmas(t *testing.T) {
+// openSQLite returns a migrated store on a fresh database file, for the
+// tests that look inside it.
+func openSQLite(t *testing.T) *Store {
+	t.Helper()
 	s, err := Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "p.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestPragmas checks the settings durability and integrity depend on, on
+// the writer and on a reader connection: they are per connection in SQLite,
+// so a DSN mistake would silently lose them.
+func TestPragmas(t *testing.T) {
+	s := openSQLite(t)
 	for name, db := range map[string]*sql.DB{"writer": s.w.db, "reader": s.r} {
 		for pragma, want := range map[string]string{
 			"journal_mode": "wal",

@@ -1,8 +1,6 @@
 package store
 
 import (
-	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -10,12 +8,7 @@ import (
 // TestIdentityTakenUsesTheIndexes guards registration at a million users:
 // the OR must be answered from the two unique indexes, not by a scan.
 func TestIdentityTakenUsesTheIndexes(t *testing.T) {
-	s, err := Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	rows, err := s.r.Query(`EXPLAIN QUERY PLAN `+identityTakenQuery, "alice", "alice@example.com")
+	rows, err := openSQLite(t).r.Query(`EXPLAIN QUERY PLAN `+identityTakenQuery, "alice", "alice@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +26,8 @@ func TestIdentityTakenUsesTheIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	joined := strings.Join(plan, "; ")
-	if strings.Contains(joined, "SCAN users") || !strings.Contains(joined, "users_username_key") || !strings.Contains(joined, "INDEX") {
+	if strings.Contains(joined, "SCAN users") ||
+		!strings.Contains(joined, "USING INDEX users_username_key") || !strings.Contains(joined, "USING INDEX users_email_key") {
 		t.Fatalf("plan %q: want both unique indexes searched, no scan", joined)
 	}
 	t.Log(joined)
