@@ -28,9 +28,8 @@ func (s *Store) CreateSession(ctx context.Context, ss *auth.Session, rt *auth.Re
 		// a transaction took four (BEGIN, two inserts, COMMIT), and it is as
 		// atomic (the foreign key is checked at its end, when both rows exist).
 		_, err := s.w.ExecContext(ctx, `WITH session AS (`+insertSession+`)
-			INSERT INTO refresh_tokens (id, session_id, token_hash, created_at, expires_at)
-			VALUES ($11, $12, $13, $14, $15)`,
-			append(args, rt.ID, rt.SessionID, rt.TokenHash, rt.CreatedAt, rt.ExpiresAt)...)
+			INSERT INTO refresh_tokens (`+refreshTokenColumns+`) VALUES ($11, $12, $13, $14, $15)`,
+			append(args, refreshTokenValues(rt)...)...)
 		return s.dialect.classify("create session", err)
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
@@ -47,11 +46,16 @@ func (s *Store) CreateSession(ctx context.Context, ss *auth.Session, rt *auth.Re
 	return s.dialect.classify("create session", tx.Commit())
 }
 
+const refreshTokenColumns = `id, session_id, token_hash, created_at, expires_at`
+
+// refreshTokenValues are rt's values for refreshTokenColumns.
+func refreshTokenValues(rt *auth.RefreshToken) []any {
+	return []any{rt.ID, rt.SessionID, rt.TokenHash, rt.CreatedAt, rt.ExpiresAt}
+}
+
 func insertRefreshToken(ctx context.Context, tx *sql.Tx, rt *auth.RefreshToken) error {
-	_, err := tx.ExecContext(ctx, `
-		INSERT INTO refresh_tokens (id, session_id, token_hash, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5)`,
-		rt.ID, rt.SessionID, rt.TokenHash, rt.CreatedAt, rt.ExpiresAt)
+	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (`+refreshTokenColumns+`) VALUES ($1, $2, $3, $4, $5)`,
+		refreshTokenValues(rt)...)
 	return err
 }
 
