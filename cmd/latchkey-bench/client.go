@@ -120,3 +120,19 @@ func fetch(c *http.Client, u, bearer string, cookie *http.Cookie) (recorded, err
 	}
 	return recorded{Header: res.Header, Body: b}, err
 }
+
+// seedPosts writes n posts through the API as the first logged-in user, so
+// that GET /api/posts answers a page of them.
+func (s *server) seedPosts(ctx context.Context, c *http.Client, n int) error {
+	for i := range n {
+		body := fmt.Sprintf(`{"title":"Post %d","body":"%s"}`, i, strings.Repeat("Words of a post. ", 20))
+		r, _ := http.NewRequestWithContext(ctx, "POST", s.url+"/api/posts", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", "Bearer "+s.tokens[0].AccessToken)
+		status, err := send(c, r)
+		if err != nil || status != http.StatusCreated {
+			return fmt.Errorf("write post %d: %d %v", i, status, err)
+		}
+	}
+	return nil
+}

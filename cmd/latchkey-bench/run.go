@@ -58,6 +58,7 @@ var scenarios = []struct {
 	{"register", (*bench).register},
 	{"page", (*bench).page},
 	{"flood", (*bench).flood},
+	{"cheap", (*bench).cheap},
 	{"scale", (*bench).scale},
 }
 
@@ -234,23 +235,27 @@ func (b *bench) register(ctx context.Context) ([]row, error) {
 }
 
 // versusArgon2 measures req, two clients per hashing slot, against the raw
-// argon2id rate (one client per worker), in alternating slices.
+// argon2id rate (one hashing goroutine per slot, in this process), in
+// alternating slices.
 func (b *bench) versusArgon2(ctx context.Context, name string, req request, want int) ([]row, error) {
-	raw, err := startHashers(b.bin, b.pool)
-	if err != nil {
-		return nil, fmt.Errorf("raw argon2id: %w", err)
-	}
-	defer raw.Close()
+	rawHash(ctx, nil, 0) // warm: the first hash faults its memory in
 	base, res, ratios := interleave(b.o.duration,
-		func(d time.Duration) result { return load(ctx, b.c, b.pool, d, rawHash(raw), is(200)) },
+		func(d time.Duration) result { return load(ctx, b.c, b.pool, d, rawHash, is(200)) },
 		func(d time.Duration) result { return load(ctx, b.c, b.pool*2, d, req, is(want)) })
-	if base.errors > 0 {
-		return nil, fmt.Errorf("raw argon2id: %d keys failed", base.errors)
-	}
 	return []row{
-		{scenario: fmt.Sprintf("baseline: raw argon2id, %d hash workers", b.pool), res: base, ok: true},
-		b.ratioRow(name, res, ratios, "raw argon2id", 0.9),
+		{scenario: fmt.Sprintf("baseline: raw argon2id, %d goroutines", b.pool), res: base, ok: true},
+		b.ratioRow(name, res, ratios, "raw argon2id", b.hashBudget()),
 	}, nil
+}
+
+// hashBudget is login's and registration's share of the raw hashing rate:
+// 90 %, or 85 % on PostgreSQL, whose own work per login runs on the same
+// cores as the hashes.
+func (b *bench) hashBudget() float64 {
+	if b.pg != nil {
+		return 0.85
+	}
+	return 0.9
 }
 
 // ratioRow is a scenario's row with its throughput as a ratio to its
@@ -262,9 +267,9 @@ func (b *bench) ratioRow(name string, r result, ratios []float64, baseName strin
 }
 
 // flood sends 4× more concurrent logins than the hashing pool serves while
-// /me keeps being measured: /me's p99 must stay within 3× of its unloaded
-// p99, admitted logins' p99 under 2 s, and the server's memory under
-// pool × m + 100 MiB.
+// /me keeps being measured: /me's p99 must stay under 25 ms, admitted
+// logins' p99 under 2 s, refused ones must get their 503 within a second,
+// and the server's memory must stay under pool × m + 100 MiB.
 func (b *bench) flood(ctx context.Context) ([]row, error) {
 	const meWorkers = 2
 	me := meRequest(b.srv.url, b.srv.tokens)
@@ -304,27 +309,70 @@ func (b *bench) flood(ctx context.Context) ([]row, error) {
 	m := int64(password.DefaultParams().MemoryKiB) * 1024
 	limit := int64(b.pool)*m + 100<<20
 	rss := b.srv.peakRSS()
-	p99quiet, p99loaded := quiet.quantile(0.99), loadedMe.quantile(0.99)
-	ratio := float64(p99loaded) / float64(max(p99quiet, 1))
+	meP99 := loadedMe.quantile(0.99)
 	slices.Sort(admittedLat)
 	slices.Sort(refusedLat)
 	loginP99 := result{latency: admittedLat}.quantile(0.99)
-	// A refused login waits at most LATCHKEY_HASH_QUEUE_TIMEOUT (1 s) for a
-	// slot before its 503.
 	refusedP99 := result{latency: refusedLat}.quantile(0.99)
-	refused := "none refused" // the queue held them all: nothing to time
+	refused := "none refused" // the pool's wait held them all: nothing to time
 	if len(refusedLat) > 0 {
-		refused = fmt.Sprintf("refused p99 ≤ 1.5 s (%s)", refusedP99.Round(time.Millisecond))
+		refused = fmt.Sprintf("refused p99 < 1 s (%s)", refusedP99.Round(time.Millisecond))
 	}
 	return []row{
 		{scenario: fmt.Sprintf("flood: /me unloaded (%d clients)", meWorkers), res: quiet, ok: quiet.errors == 0},
-		{scenario: fmt.Sprintf("flood: /me during %d concurrent logins", b.pool*4), res: loadedMe, rss: rss, ratio: ratio,
-			baseline: "unloaded /me p99", budget: "p99 ≤ 3×", ok: ratio <= 3 && loadedMe.errors == 0},
+		{scenario: fmt.Sprintf("flood: /me during %d concurrent logins", b.pool*4), res: loadedMe, rss: rss,
+			budget: "p99 < 25 ms", ok: meP99 < 25*time.Millisecond && loadedMe.errors == 0},
 		{scenario: fmt.Sprintf("flood: logins (%d admitted, %d refused 503)", logins.statuses[200], logins.statuses[503]),
 			res: logins, rss: rss, budget: fmt.Sprintf("admitted p99 < 2 s (%s); %s; RSS ≤ %d MiB",
 				loginP99.Round(time.Millisecond), refused, limit>>20),
-			ok: loginP99 < 2*time.Second && refusedP99 <= 1500*time.Millisecond && rss <= limit && logins.errors == 0},
+			ok: loginP99 < 2*time.Second && refusedP99 < time.Second && rss <= limit && logins.errors == 0},
 	}, nil
+}
+
+// cheap saturates the CPU with cheap requests (GET /api/posts, then
+// /me), b.o.workers clients at a time, while one client logs in, one
+// login after another: a login's p99 must stay under 1 s. It is the other
+// direction of the flood's trade-off: hashing must not starve cheap
+// requests, and cheap requests must not starve hashing.
+func (b *bench) cheap(ctx context.Context) ([]row, error) {
+	if err := b.srv.seedPosts(ctx, b.c, 20); err != nil {
+		return nil, err
+	}
+	posts := func(ctx context.Context, c *http.Client, w int) (int, error) {
+		r, _ := http.NewRequestWithContext(ctx, "GET", b.srv.url+"/api/posts", nil)
+		return send(c, r)
+	}
+	var rows []row
+	for _, f := range []struct {
+		name string
+		req  request
+	}{
+		{"GET /api/posts", posts},
+		{"GET /api/users/me", meRequest(b.srv.url, b.srv.tokens)},
+	} {
+		var (
+			wg            sync.WaitGroup
+			flood, logins result
+		)
+		login := loginRequest(b.srv.url, b.o.users)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			flood = load(ctx, b.c, b.o.workers, b.o.duration, f.req, is(200))
+		}()
+		go func() {
+			defer wg.Done()
+			time.Sleep(b.o.duration / 10) // let the flood build up first
+			logins = load(ctx, b.c, 1, b.o.duration*8/10, login, is(200))
+		}()
+		wg.Wait()
+		p99 := logins.quantile(0.99)
+		rows = append(rows,
+			row{scenario: fmt.Sprintf("cheap flood: %s (%d clients)", f.name, b.o.workers), res: flood, ok: flood.errors == 0},
+			row{scenario: "cheap flood: one client logging in", res: logins, rss: b.srv.peakRSS(),
+				budget: "p99 < 1 s", ok: p99 < time.Second && logins.errors == 0 && len(logins.latency) > 0})
+	}
+	return rows, nil
 }
 
 func print(out io.Writer, rows []row, o options) {

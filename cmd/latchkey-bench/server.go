@@ -79,24 +79,8 @@ func start(ctx context.Context, bin, dir, name string, users int, env []string) 
 	}
 }
 
-// peakRSS is the server's peak resident memory so far (VmHWM), in bytes,
-// with that of its child processes (the hash workers) added: an upper
-// bound, since their peaks need not coincide and shared pages count twice.
-func (s *server) peakRSS() int64 {
-	pid := s.cmd.Process.Pid
-	total := vmHWM(pid)
-	// Each thread lists the children it started.
-	lists, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
-	for _, l := range lists {
-		children, _ := os.ReadFile(l)
-		for _, c := range strings.Fields(string(children)) {
-			if n, err := strconv.Atoi(c); err == nil {
-				total += vmHWM(n)
-			}
-		}
-	}
-	return total
-}
+// peakRSS is the server's peak resident memory so far (VmHWM), in bytes.
+func (s *server) peakRSS() int64 { return vmHWM(s.cmd.Process.Pid) }
 
 func vmHWM(pid int) int64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
