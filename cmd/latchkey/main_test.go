@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	neturl "net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,21 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/hashworker"
 	"github.com/latchkey/latchkey/internal/store/pgtest"
 )
 
-// TestMain runs the command instead of the tests when serve, running inside
-// this test binary, starts the binary as a hash worker.
-func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == hashworker.Command {
-		if err := run(context.Background(), os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	pgtest.Main(m)
-}
+// TestMain starts and stops the throwaway PostgreSQL cluster the tests
+// share.
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine to write while
 // the test reads.

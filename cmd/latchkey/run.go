@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/latchkey/latchkey/internal/config"
-	"github.com/latchkey/latchkey/internal/hashworker"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -43,8 +42,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return env.keys(ctx, rest)
 	case "config":
 		return env.config(rest)
-	case hashworker.Command: // started by serve, not by people
-		return hashworker.Serve(stdin, stdout)
 	case "version":
 		if len(rest) > 0 {
 			return usagef("version takes no arguments")

@@ -7,14 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/api"
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/config"
-	"github.com/latchkey/latchkey/internal/hashworker"
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/server"
 	"github.com/latchkey/latchkey/internal/sessioncookie"
@@ -61,17 +59,7 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	}
 	go tokens.Run(ctx) // picks up key rotations made by `latchkey keys rotate` or other instances
 
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("hash workers: %w", err)
-	}
-	workers, err := hashworker.Start(exe, cfg.HashConcurrency)
-	if err != nil {
-		return err
-	}
-	defer workers.Close()
-
-	svc := newService(cfg, db, tokens, workers.Derive)
+	svc := newService(cfg, db, tokens)
 	cookies := sessioncookie.New(cfg.BaseURL)
 	ips := clientip.Resolver{Trusted: cfg.TrustedProxies}
 	handler, err := server.New(server.Deps{
@@ -140,13 +128,13 @@ func newTokens(ctx context.Context, cfg *config.Config, db *store.Store) (*token
 }
 
 // newService builds the account flows from the settings. tokens may be nil
-// for commands that issue none; derive nil hashes in this process.
+// for commands that issue none.
 //
 // The per-IP budget lives in memory on SQLite (one machine, one process)
 // and in the database on PostgreSQL, where several instances share it.
-func newService(cfg *config.Config, db *store.Store, tokens auth.AccessTokens, derive password.DeriveFunc) *auth.Service {
+func newService(cfg *config.Config, db *store.Store, tokens auth.AccessTokens) *auth.Service {
 	params := password.Params{MemoryKiB: cfg.Argon2MemoryKiB, Time: cfg.Argon2Time, Threads: cfg.Argon2Threads}
-	hasher := password.NewHasherWith(params, password.NewPool(cfg.HashConcurrency, cfg.HashQueueTimeout), derive)
+	hasher := password.NewHasher(params, password.NewPool(cfg.HashConcurrency, cfg.HashQueueTimeout))
 	var limiter auth.Limiter
 	if _, sqlite := cfg.SQLitePath(); cfg.RateLimitPerIP > 0 && sqlite {
 		limiter = auth.NewMemoryLimiter(cfg.RateLimitPerIP)

@@ -19,10 +19,10 @@ import (
 	"time"
 )
 
-// MaxHashConcurrency bounds LATCHKEY_HASH_CONCURRENCY. Each slot is a
-// worker process holding up to one hash's memory, and slots beyond the
-// number of cores add memory and no speed: 256 leaves room for the
-// largest machines without letting a typo start a thousand processes.
+// MaxHashConcurrency bounds LATCHKEY_HASH_CONCURRENCY. Each slot may hold
+// one hash's memory, and slots beyond the number of cores add memory and
+// no speed: 256 leaves room for the largest machines without letting a
+// typo reserve gigabytes.
 const MaxHashConcurrency = 256
 
 // Config holds every setting, typed and validated, so that the rest of

@@ -111,7 +111,7 @@ var settings = []setting{
 		},
 	},
 	{
-		name: "LATCHKEY_HASH_CONCURRENCY", usage: "password hashes computed at once (`slots` of the hashing pool, one worker process each)", defText: "the number of CPUs",
+		name: "LATCHKEY_HASH_CONCURRENCY", usage: "password hashes computed at once (`slots` of the hashing pool)", defText: "the number of CPUs",
 		def:   func(*Config) string { return strconv.Itoa(min(max(runtime.NumCPU(), 1), MaxHashConcurrency)) },
 		parse: intIn(1, MaxHashConcurrency, func(c *Config, n int) { c.HashConcurrency = n }),
 		show:  func(c *Config) string { return strconv.Itoa(c.HashConcurrency) },

@@ -32,64 +32,19 @@ func (h *argon2Hash) String() string {
 		b64.EncodeToString(h.salt), b64.EncodeToString(h.key))
 }
 
-// KeyRequest is one argon2 computation: everything Derive needs, so that
-// it can be sent to another process.
-type KeyRequest struct {
-	Argon2i   bool // argon2i (imported hashes) rather than argon2id
-	Password  []byte
-	Salt      []byte
-	Time      uint32
-	MemoryKiB uint32
-	Threads   uint8
-	KeyLen    uint32
-}
-
-// Validate refuses what no stored hash or Params.Validate allows, so that
-// a process computing keys for others (internal/hashworker) cannot be made
-// to allocate without bound.
-func (r KeyRequest) Validate() error {
-	if err := checkArgon2Limits(r.MemoryKiB, r.Time, uint32(r.Threads)); err != nil {
-		return err
+// derive computes the argon2 key of password with h's salt and parameters.
+// The parameters were checked against the limits when h was decoded or
+// built, so the memory it allocates is bounded.
+func (h *argon2Hash) derive(password []byte, keyLen uint32) []byte {
+	if h.id == argon2iName {
+		return argon2.Key(password, h.salt, h.time, h.memory, h.threads, keyLen)
 	}
-	switch {
-	case len(r.Salt) < MinSaltLen || len(r.Salt) > MaxSaltLen:
-		return fmt.Errorf("salt of %d bytes outside %d..%d: %w", len(r.Salt), MinSaltLen, MaxSaltLen, ErrLimits)
-	case r.KeyLen < MinKeyLen || r.KeyLen > MaxKeyLen:
-		return fmt.Errorf("key of %d bytes outside %d..%d: %w", r.KeyLen, MinKeyLen, MaxKeyLen, ErrLimits)
-	}
-	return nil
-}
-
-// Derive computes the key in this process.
-func Derive(r KeyRequest) []byte {
-	if r.Argon2i {
-		return argon2.Key(r.Password, r.Salt, r.Time, r.MemoryKiB, r.Threads, r.KeyLen)
-	}
-	return argon2.IDKey(r.Password, r.Salt, r.Time, r.MemoryKiB, r.Threads, r.KeyLen)
-}
-
-// DeriveFunc computes argon2 keys: Derive, or another process (see
-// internal/hashworker). Its error is a failure to compute, never a mismatch.
-type DeriveFunc func(KeyRequest) ([]byte, error)
-
-func deriveHere(r KeyRequest) ([]byte, error) { return Derive(r), nil }
-
-func (h *argon2Hash) request(password []byte, keyLen uint32) KeyRequest {
-	return KeyRequest{Argon2i: h.id == argon2iName, Password: password, Salt: h.salt,
-		Time: h.time, MemoryKiB: h.memory, Threads: h.threads, KeyLen: keyLen}
+	return argon2.IDKey(password, h.salt, h.time, h.memory, h.threads, keyLen)
 }
 
 func (h *argon2Hash) matches(password string) bool {
-	ok, _ := h.matchesWith(deriveHere, password)
-	return ok
-}
-
-func (h *argon2Hash) matchesWith(derive DeriveFunc, password string) (bool, error) {
-	got, err := derive(h.request([]byte(password), uint32(len(h.key))))
-	if err != nil {
-		return false, err
-	}
-	return subtle.ConstantTimeCompare(got, h.key) == 1, nil
+	got := h.derive([]byte(password), uint32(len(h.key)))
+	return subtle.ConstantTimeCompare(got, h.key) == 1
 }
 
 // decodeArgon2 parses the PHC form libargon2 writes. The parameters are

@@ -12,10 +12,15 @@ import (
 // Hasher is what the application uses: the current parameters, the pool that
 // bounds the work, and the rule that new hashes are made from the NFKC form
 // of a password while imported ones were made from its raw bytes.
+//
+// Hashes run in this process, on the request's goroutine once it holds a
+// slot. The Go scheduler then shares the cores fairly between hashes and
+// every other request: neither can starve the other, which a separate
+// process at a lower priority could not promise (it starved logins behind
+// a flood of cheap requests).
 type Hasher struct {
 	params Params
 	pool   *Pool
-	derive DeriveFunc
 
 	dummyOnce sync.Once
 	dummy     *argon2Hash
@@ -26,16 +31,7 @@ type Hasher struct {
 // hash in pool (nil: unbounded). p is checked by Hash, not here: the
 // configuration has validated it already with Params.Validate.
 func NewHasher(p Params, pool *Pool) *Hasher {
-	return NewHasherWith(p, pool, nil)
-}
-
-// NewHasherWith is NewHasher with the argon2 computations done by derive
-// (nil: in this process). bcrypt hashes are always checked here.
-func NewHasherWith(p Params, pool *Pool, derive DeriveFunc) *Hasher {
-	if derive == nil {
-		derive = deriveHere
-	}
-	return &Hasher{params: p, pool: pool, derive: derive}
+	return &Hasher{params: p, pool: pool}
 }
 
 // Params returns the parameters new hashes are made with.
@@ -43,12 +39,13 @@ func (h *Hasher) Params() Params { return h.params }
 
 // Hash NFKC-normalises the password, so that the same password typed on
 // another keyboard or input method still matches, and hashes it in a pool
-// slot. It returns ErrBusy when the pool stays full.
+// slot. It returns ErrBusy when the pool stays full, and ctx's error when
+// ctx ends before the hash starts.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	normalized := norm.NFKC.String(password)
 	var encoded string
 	var err error
-	if perr := h.pool.Do(ctx, func() { encoded, err = hashWith(h.derive, normalized, h.params) }); perr != nil {
+	if perr := h.pool.Do(ctx, func() { encoded, err = Hash(normalized, h.params) }); perr != nil {
 		return "", perr
 	}
 	return encoded, err
@@ -62,7 +59,9 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // rehash is true when ok and the hash should be replaced by Hash's: it was
 // not made with the current parameters, or it matched through the raw form.
 // A stored hash that cannot be checked is an error, returned without taking
-// a slot.
+// a slot. A hash, once started, runs to its end (argon2 cannot be
+// interrupted); ctx is checked before each of the two, so a client that
+// has gone costs at most the hash already under way.
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, rehash bool, err error) {
 	s, err := decode(encoded)
 	if err != nil {
@@ -70,21 +69,22 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 	}
 	normalized := norm.NFKC.String(password)
 	viaRaw := false
-	var derr error
+	var cerr error
 	err = h.pool.Do(ctx, func() {
-		a, isArgon2 := s.(*argon2Hash)
-		if !isArgon2 { // bcrypt: other stacks hashed the raw bytes
+		if _, isArgon2 := s.(*argon2Hash); !isArgon2 { // bcrypt: other stacks hashed the raw bytes
 			ok = s.matches(password)
 			return
 		}
-		ok, derr = a.matchesWith(h.derive, normalized)
-		if derr == nil && !ok && normalized != password {
-			ok, derr = a.matchesWith(h.derive, password)
-			viaRaw = ok
+		ok = s.matches(normalized)
+		if !ok && normalized != password {
+			if cerr = ctx.Err(); cerr == nil {
+				ok = s.matches(password)
+				viaRaw = ok
+			}
 		}
 	})
 	if err == nil {
-		err = derr
+		err = cerr
 	}
 	if err != nil || !ok {
 		return false, false, err
@@ -102,17 +102,18 @@ func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
 		return err
 	}
 	normalized := norm.NFKC.String(password)
-	var derr error
+	var cerr error
 	err = h.pool.Do(ctx, func() {
-		var ok bool
-		if ok, derr = d.matchesWith(h.derive, normalized); derr == nil && !ok && normalized != password {
-			_, derr = d.matchesWith(h.derive, password)
+		if !d.matches(normalized) && normalized != password {
+			if cerr = ctx.Err(); cerr == nil {
+				d.matches(password)
+			}
 		}
 	})
 	if err != nil {
 		return err
 	}
-	return derr
+	return cerr
 }
 
 // dummyHash builds, once, a hash at the current parameters with a random

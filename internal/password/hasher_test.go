@@ -55,6 +55,24 @@ func TestHasherVerifyRehashOnNewParams(t *testing.T) {
 	}
 }
 
+// TestHasherCancelled: a request whose client has gone starts no hash, and
+// its error says why, so that the transport does not answer 503 for it.
+func TestHasherCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	h := NewHasher(testParams, NewPool(1, 0))
+	encoded := mustHash(t, "pw", testParams)
+	if _, err := h.Hash(ctx, "pw"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Hash = %v, want context.Canceled", err)
+	}
+	if _, _, err := h.Verify(ctx, "pw", encoded); !errors.Is(err, context.Canceled) {
+		t.Errorf("Verify = %v, want context.Canceled", err)
+	}
+	if err := h.VerifyDummy(ctx, "pw"); !errors.Is(err, context.Canceled) {
+		t.Errorf("VerifyDummy = %v, want context.Canceled", err)
+	}
+}
+
 // TestHasherBusy checks that a full pool answers ErrBusy for every kind of
 // work, and that a stored hash that cannot be checked is reported as such
 // without waiting for a slot.

@@ -102,10 +102,6 @@ func (p Params) Validate() error {
 // argon2-cffi writes, so other stacks can read Latchkey's hashes too.
 // It does not normalise: Hasher.Hash is what the application calls.
 func Hash(password string, p Params) (string, error) {
-	return hashWith(deriveHere, password, p)
-}
-
-func hashWith(derive DeriveFunc, password string, p Params) (string, error) {
 	if err := p.Validate(); err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
@@ -120,11 +116,7 @@ func hashWith(derive DeriveFunc, password string, p Params) (string, error) {
 	// crypto/rand.Read never fails; it crashes the program rather than
 	// return predictable bytes.
 	_, _ = rand.Read(h.salt)
-	key, err := derive(h.request([]byte(password), KeyLen))
-	if err != nil {
-		return "", fmt.Errorf("hash password: %w", err)
-	}
-	h.key = key
+	h.key = h.derive([]byte(password), KeyLen)
 	return h.String(), nil
 }
 

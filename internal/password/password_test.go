@@ -194,27 +194,3 @@ func TestLimitConstants(t *testing.T) {
 		})
 	}
 }
-
-// TestKeyRequestValidate: a key request beyond the limits a stored hash may
-// have is refused, field by field; one within them passes.
-func TestKeyRequestValidate(t *testing.T) {
-	ok := KeyRequest{Password: []byte("pw"), Salt: make([]byte, SaltLen), Time: 2, MemoryKiB: 19456, Threads: 1, KeyLen: KeyLen}
-	if err := ok.Validate(); err != nil {
-		t.Fatalf("default request refused: %v", err)
-	}
-	for name, bad := range map[string]func(*KeyRequest){
-		"memory":     func(r *KeyRequest) { r.MemoryKiB = MaxMemoryKiB + 1 },
-		"time":       func(r *KeyRequest) { r.Time = MaxTime + 1 },
-		"threads":    func(r *KeyRequest) { r.Threads = 0 },
-		"short salt": func(r *KeyRequest) { r.Salt = make([]byte, MinSaltLen-1) },
-		"long salt":  func(r *KeyRequest) { r.Salt = make([]byte, MaxSaltLen+1) },
-		"short key":  func(r *KeyRequest) { r.KeyLen = MinKeyLen - 1 },
-		"long key":   func(r *KeyRequest) { r.KeyLen = MaxKeyLen + 1 },
-	} {
-		r := ok
-		bad(&r)
-		if err := r.Validate(); !errors.Is(err, ErrLimits) {
-			t.Errorf("%s: got %v, want ErrLimits", name, err)
-		}
-	}
-}

@@ -46,6 +46,9 @@ func (p *Pool) Do(ctx context.Context, fn func()) error {
 	}
 	// Released by defer so that a panicking fn does not leak its slot.
 	defer func() { <-p.slots }()
+	if err := ctx.Err(); err != nil { // the client left while it waited
+		return err
+	}
 	fn()
 	return nil
 }
