@@ -9,7 +9,6 @@ import (
 	"net/http"
 	neturl "net/url"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -56,8 +55,6 @@ func testEnv(t *testing.T, extra ...string) func(string) string {
 	return func(k string) string { return env[k] }
 }
 
-var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
-
 // startServer runs the real program and returns its base URL once it
 // listens, and a function that stops it and returns run's error.
 func startServer(t *testing.T, getenv func(string) string) (string, func() error) {
@@ -69,28 +66,25 @@ func startServer(t *testing.T, getenv func(string) string) (string, func() error
 func startServerLogging(t *testing.T, getenv func(string) string, stderr *syncBuffer) (string, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"latchkey"}, getenv, strings.NewReader(""), io.Discard, stderr)
-	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if m := listening.FindStringSubmatch(stderr.String()); m != nil {
-			url := "http://" + m[1]
-			stop := sync.OnceValue(func() error { cancel(); return <-done })
-			t.Cleanup(func() { stop() })
-			waitHealthy(t, url)
-			return url, stop
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("run returned before listening: %v\n%s", err, stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not start:\n%s", stderr.String())
-		}
+	addr, done := make(chan string, 1), make(chan error, 1)
+	env := &environment{getenv: getenv, stdin: strings.NewReader(""), stdout: io.Discard, stderr: stderr,
+		listening: func(a string) { addr <- a }}
+	go func() { done <- env.run(ctx, []string{"latchkey"}) }()
+	var a string
+	select {
+	case a = <-addr:
+	case err := <-done:
+		cancel()
+		t.Fatalf("run returned before listening: %v\n%s", err, stderr.String())
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatalf("server did not start:\n%s", stderr.String())
 	}
+	url := "http://" + a
+	stop := sync.OnceValue(func() error { cancel(); return <-done })
+	t.Cleanup(func() { stop() })
+	waitHealthy(t, url)
+	return url, stop
 }
 
 // pair is the token endpoint's answer.

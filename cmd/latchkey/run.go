@@ -27,6 +27,10 @@ func usagef(format string, args ...any) error {
 // as arguments, so tests run it as it runs in production.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	env := &environment{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	return env.run(ctx, args)
+}
+
+func (env *environment) run(ctx context.Context, args []string) error {
 	cmd, rest := "serve", args[1:]
 	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		cmd, rest = rest[0], rest[1:]
@@ -46,10 +50,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if len(rest) > 0 {
 			return usagef("version takes no arguments")
 		}
-		fmt.Fprintln(stdout, "latchkey", version)
+		fmt.Fprintln(env.stdout, "latchkey", version)
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(env.stdout, usage)
 		return nil
 	}
 	return usagef("unknown command %q", cmd)
@@ -78,6 +82,9 @@ type environment struct {
 	getenv         func(string) string
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// listening, if set, is told serve's address once it accepts
+	// connections: tests that ask for any free port learn it here.
+	listening func(addr string)
 }
 
 // flags returns a flag set for a subcommand with every setting's flag.

@@ -92,6 +92,9 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	if env.listening != nil {
+		env.listening(ln.Addr().String())
+	}
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)
