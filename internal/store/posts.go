@@ -54,20 +54,8 @@ func (s *Store) ListPosts(ctx context.Context, authorID string, after *auth.Page
 		q += ` AND (p.created_at < ` + at + ` OR (p.created_at = ` + at + ` AND p.id < ` + id + `))`
 	}
 	q += ` ORDER BY p.created_at DESC, p.id DESC LIMIT ` + arg(limit)
-	rows, err := s.query(ctx, q, args...)
-	if err != nil {
-		return nil, s.dialect.classify("list posts", err)
-	}
-	defer rows.Close()
-	var list []*auth.Post
-	for rows.Next() {
-		p, err := scanPost(rows)
-		if err != nil {
-			return nil, s.dialect.classify("list posts", err)
-		}
-		list = append(list, p)
-	}
-	return list, s.dialect.classify("list posts", rows.Err())
+	list, err := queryList(ctx, s, scanPost, q, args...)
+	return list, s.dialect.classify("list posts", err)
 }
 
 func scanPost(row scanner) (*auth.Post, error) {

@@ -178,23 +178,11 @@ func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) 
 }
 
 func (s *Store) listSessions(ctx context.Context, userID string, now time.Time) ([]*auth.Session, error) {
-	rows, err := s.query(ctx, `
+	list, err := queryList(ctx, s, scanSession, `
 		SELECT `+sessionColumns+` FROM sessions s
 		WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
 		ORDER BY s.created_at DESC, s.id DESC`, userID, now)
-	if err != nil {
-		return nil, s.dialect.classify("list sessions", err)
-	}
-	defer rows.Close()
-	var list []*auth.Session
-	for rows.Next() {
-		ss, err := scanSession(rows)
-		if err != nil {
-			return nil, s.dialect.classify("list sessions", err)
-		}
-		list = append(list, ss)
-	}
-	return list, s.dialect.classify("list sessions", rows.Err())
+	return list, s.dialect.classify("list sessions", err)
 }
 
 // RevokeSession implements auth.Store.
