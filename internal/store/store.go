@@ -1,6 +1,7 @@
 // Package store implements auth.Store on SQL databases: SQLite (embedded,
-// the default) now, PostgreSQL next. The queries are written once with $N
-// placeholders, which both accept; dialect.go holds the little that differs.
+// the default) and PostgreSQL (for several instances sharing one
+// database). The queries are written once with $N placeholders, which both
+// accept; dialect.go holds the little that differs.
 package store
 
 import (
