@@ -8,7 +8,7 @@ import (
 // PublicUser returns a user as anyone may see it. A malformed id is simply
 // not found.
 func (s *Service) PublicUser(ctx context.Context, id string) (*User, error) {
-	if !wellFormedID(id) {
+	if !WellFormedID(id) {
 		return nil, ErrNotFound
 	}
 	return s.store.UserByID(ctx, id)
@@ -147,7 +147,7 @@ func (s *Service) Sessions(ctx context.Context, p *Principal) ([]*Session, error
 // previous page (the API's list form); nextCursor is "" on the last page.
 // A user's live sessions are few enough to page through in memory.
 func (s *Service) SessionsPage(ctx context.Context, p *Principal, cursor string, limit int) (page []*Session, nextCursor string, err error) {
-	limit, after, err := pageParams(cursor, limit)
+	limit, after, err := PageParams(cursor, limit)
 	if err != nil {
 		return nil, "", err
 	}
@@ -172,7 +172,7 @@ func (s *Service) SessionsPage(ctx context.Context, p *Principal, cursor string,
 	if len(page) > limit {
 		page = page[:limit]
 		last := page[limit-1]
-		nextCursor = encodeCursor(PageCursor{CreatedAt: last.CreatedAt, ID: last.ID})
+		nextCursor = PageCursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
 	}
 	return page, nextCursor, nil
 }
@@ -187,7 +187,7 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, p *Principal) error {
 // is not found.
 func (s *Service) RevokeSession(ctx context.Context, p *Principal, sessionID string) error {
 	var err error = ErrNotFound
-	if wellFormedID(sessionID) {
+	if WellFormedID(sessionID) {
 		err = s.store.RevokeSession(ctx, p.User.ID, sessionID, s.timestamp())
 	}
 	if errors.Is(err, ErrNotFound) {

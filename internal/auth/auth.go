@@ -118,11 +118,11 @@ func (s *Service) timestamp() time.Time {
 	return s.now().UTC().Truncate(time.Microsecond)
 }
 
-// wellFormedID reports whether id could be one of ours (a UUID in its
+// WellFormedID reports whether id could be one of ours (a UUID in its
 // canonical text form). A path id that is not is simply not found, without
 // a trip to the database, where odd bytes (NUL, invalid UTF-8) could
 // otherwise surface as errors rather than as "no such row".
-func wellFormedID(id string) bool {
+func WellFormedID(id string) bool {
 	if len(id) != 36 {
 		return false
 	}

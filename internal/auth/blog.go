@@ -2,10 +2,7 @@ package auth
 
 import (
 	"context"
-	"encoding/base64"
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -13,10 +10,8 @@ import (
 
 // Limits of a post (DESIGN.md).
 const (
-	MaxTitleLength  = 200
-	MaxBodyLength   = 100_000
-	DefaultPageSize = 20
-	MaxPageSize     = 100
+	MaxTitleLength = 200
+	MaxBodyLength  = 100_000
 )
 
 // Post is a blog post with its author.
@@ -28,13 +23,6 @@ type Post struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	Author    *User
-}
-
-// PageCursor is the position after which a page of a newest-first list
-// (posts, sessions) starts: the last item of the previous page.
-type PageCursor struct {
-	CreatedAt time.Time
-	ID        string
 }
 
 // CanEditPost reports whether the caller may edit or delete a post: its
@@ -76,7 +64,7 @@ func (s *Service) CreatePost(ctx context.Context, p *Principal, title, body stri
 
 // Post returns one post; a malformed or unknown id is not found.
 func (s *Service) Post(ctx context.Context, id string) (*Post, error) {
-	if !wellFormedID(id) {
+	if !WellFormedID(id) {
 		return nil, ErrNotFound
 	}
 	return s.store.PostByID(ctx, id)
@@ -128,7 +116,7 @@ func (s *Service) DeletePost(ctx context.Context, p *Principal, id string) error
 // everyone when authorID is ""), after an opaque cursor from the previous
 // page. nextCursor is "" on the last page.
 func (s *Service) ListPosts(ctx context.Context, authorID, cursor string, limit int) (posts []*Post, nextCursor string, err error) {
-	limit, after, err := pageParams(cursor, limit)
+	limit, after, err := PageParams(cursor, limit)
 	if err != nil {
 		return nil, "", err
 	}
@@ -145,55 +133,7 @@ func (s *Service) ListPosts(ctx context.Context, authorID, cursor string, limit 
 	if len(posts) > limit {
 		posts = posts[:limit]
 		last := posts[limit-1]
-		nextCursor = encodeCursor(PageCursor{CreatedAt: last.CreatedAt, ID: last.ID})
+		nextCursor = PageCursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
 	}
 	return posts, nextCursor, nil
-}
-
-// pageParams checks a list's ?limit= (0: the default) and ?cursor= (""
-// for the first page), as every list of the API takes them.
-func pageParams(cursor string, limit int) (int, *PageCursor, error) {
-	if limit == 0 {
-		limit = DefaultPageSize
-	}
-	if limit < 1 || limit > MaxPageSize {
-		return 0, nil, &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: []FieldError{
-			{Field: "query.limit", Code: "out_of_range", Message: fmt.Sprintf("Use a whole number from 1 to %d.", MaxPageSize)}}}
-	}
-	if cursor == "" {
-		return limit, nil, nil
-	}
-	after, err := decodeCursor(cursor)
-	if err != nil {
-		return 0, nil, &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: []FieldError{
-			{Field: "query.cursor", Code: "invalid_cursor", Message: "This cursor is not one the server gave out; start from the first page."}}}
-	}
-	return limit, after, nil
-}
-
-func encodeCursor(c PageCursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + "." + c.ID))
-}
-
-func decodeCursor(s string) (*PageCursor, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, err
-	}
-	micros, id, ok := strings.Cut(string(b), ".")
-	if !ok || id == "" {
-		return nil, errors.New("cursor: no id")
-	}
-	n, err := strconv.ParseInt(micros, 10, 64)
-	if err != nil {
-		return nil, err
-	}
-	c := &PageCursor{CreatedAt: time.UnixMicro(n).UTC(), ID: id}
-	// Only a cursor the server could have issued: a well-formed id and a
-	// time both databases can hold and compare (years 1-9999), written
-	// exactly as encodeCursor writes it.
-	if !wellFormedID(id) || c.CreatedAt.Year() < 1 || c.CreatedAt.Year() > 9999 || encodeCursor(*c) != s {
-		return nil, errors.New("cursor: not one the server issued")
-	}
-	return c, nil
 }

@@ -14,7 +14,7 @@ func (s *Service) FindUser(ctx context.Context, who string) (*User, error) {
 		email, _ := CheckEmail(who)
 		return s.store.UserByEmail(ctx, email)
 	}
-	if !wellFormedID(who) {
+	if !WellFormedID(who) {
 		return nil, ErrNotFound
 	}
 	return s.store.UserByID(ctx, who)
