@@ -11,6 +11,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/api"
 	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/blog"
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/config"
 	"github.com/latchkey/latchkey/internal/password"
@@ -60,6 +61,7 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	go tokens.Run(ctx) // picks up key rotations made by `latchkey keys rotate` or other instances
 
 	svc := newService(cfg, db, tokens)
+	posts := blog.NewService(blog.Deps{Store: db, Accounts: svc, Now: time.Now})
 	cookies := sessioncookie.New(cfg.BaseURL)
 	ips := clientip.Resolver{Trusted: cfg.TrustedProxies}
 	handler, err := server.New(server.Deps{
@@ -68,13 +70,14 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 		CORSOrigins: cfg.CORSOrigins,
 		API: api.Deps{
 			Auth:     svc,
+			Blog:     posts,
 			Log:      log,
 			ClientIP: ips,
 			JWKS:     tokens.JWKS,
 			BaseURL:  cfg.BaseURL.String(),
 			Cookies:  cookies,
 		},
-		Web: web.Deps{Auth: svc, Log: log, ClientIP: ips, Cookies: cookies},
+		Web: web.Deps{Auth: svc, Blog: posts, Log: log, ClientIP: ips, Cookies: cookies},
 	})
 	if err != nil {
 		return err

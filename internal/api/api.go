@@ -1,6 +1,6 @@
 // Package api is Latchkey's JSON API over HTTP. routes.go lists every
 // operation; problem.go maps error codes to statuses in one table; each
-// handler decodes, calls one flow of package auth, and encodes. The
+// handler decodes, calls one flow of package auth or blog, and encodes. The
 // operations are declared with huma, so the OpenAPI document at
 // /openapi.json is generated from the same Go types the handlers use.
 package api
@@ -14,6 +14,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/blog"
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/sessioncookie"
 )
@@ -24,6 +25,7 @@ const MaxBodyBytes = 1 << 20
 // Deps are what the API's handlers need.
 type Deps struct {
 	Auth     *auth.Service
+	Blog     *blog.Service
 	Log      *slog.Logger
 	ClientIP clientip.Resolver
 	// JWKS returns the current JSON Web Key Set document.

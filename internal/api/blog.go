@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/blog"
 )
 
 // PostView is a post as the API shows it; the author is a public user.
@@ -19,7 +19,7 @@ type PostView struct {
 	Author    PublicUser `json:"author"`
 }
 
-func postView(p *auth.Post) PostView {
+func postView(p *blog.Post) PostView {
 	return PostView{ID: p.ID, Title: p.Title, Body: p.Body, CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC(), Author: publicUser(p.Author)}
 }
 
@@ -59,7 +59,7 @@ type listPostsInput struct{ PageQuery }
 type postListOutput struct{ Body PostList }
 
 func listPosts(ctx context.Context, d Deps, authorID string, in PageQuery) (*postListOutput, error) {
-	posts, next, err := d.Auth.ListPosts(ctx, authorID, in.Cursor, in.Limit)
+	posts, next, err := d.Blog.ListPosts(ctx, authorID, in.Cursor, in.Limit)
 	if err != nil {
 		return nil, fail(ctx, err)
 	}
@@ -101,7 +101,7 @@ type postOutput struct {
 
 func handleCreatePost(d Deps) func(context.Context, *postInput) (*postOutput, error) {
 	return func(ctx context.Context, in *postInput) (*postOutput, error) {
-		p, err := d.Auth.CreatePost(ctx, principal(ctx), in.Body.Title, in.Body.Body)
+		p, err := d.Blog.CreatePost(ctx, principal(ctx), in.Body.Title, in.Body.Body)
 		if err != nil {
 			return nil, fail(ctx, err)
 		}
@@ -113,7 +113,7 @@ type onePostOutput struct{ Body PostView }
 
 func handleGetPost(d Deps) func(context.Context, *idInput) (*onePostOutput, error) {
 	return func(ctx context.Context, in *idInput) (*onePostOutput, error) {
-		p, err := d.Auth.Post(ctx, in.ID)
+		p, err := d.Blog.Post(ctx, in.ID)
 		if err != nil {
 			return nil, fail(ctx, err)
 		}
@@ -131,7 +131,7 @@ type updatePostInput struct {
 
 func handleUpdatePost(d Deps) func(context.Context, *updatePostInput) (*onePostOutput, error) {
 	return func(ctx context.Context, in *updatePostInput) (*onePostOutput, error) {
-		p, err := d.Auth.UpdatePost(ctx, principal(ctx), in.ID, in.Body.Title, in.Body.Body)
+		p, err := d.Blog.UpdatePost(ctx, principal(ctx), in.ID, in.Body.Title, in.Body.Body)
 		if err != nil {
 			return nil, fail(ctx, err)
 		}
@@ -141,7 +141,7 @@ func handleUpdatePost(d Deps) func(context.Context, *updatePostInput) (*onePostO
 
 func handleDeletePost(d Deps) func(context.Context, *idInput) (*struct{}, error) {
 	return func(ctx context.Context, in *idInput) (*struct{}, error) {
-		if err := d.Auth.DeletePost(ctx, principal(ctx), in.ID); err != nil {
+		if err := d.Blog.DeletePost(ctx, principal(ctx), in.ID); err != nil {
 			return nil, fail(ctx, err)
 		}
 		return nil, nil

@@ -16,6 +16,7 @@ import (
 	"github.com/latchkey/latchkey/internal/api"
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/auth/authtest"
+	"github.com/latchkey/latchkey/internal/blog"
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/store"
 	"github.com/latchkey/latchkey/internal/store/storetest"
@@ -62,7 +63,8 @@ func newServer(t testing.TB, o serverOptions) *testServer {
 		Store: s, Hasher: password.NewHasher(authtest.CheapParams, pool), Limiter: lim, Tokens: tokens,
 	}, auth.DefaultOptions())
 	mux := http.NewServeMux()
-	api.New(mux, api.Deps{Auth: svc, Log: slog.New(slog.DiscardHandler), JWKS: tokens.JWKS, BaseURL: base})
+	posts := blog.NewService(blog.Deps{Store: s, Accounts: svc})
+	api.New(mux, api.Deps{Auth: svc, Blog: posts, Log: slog.New(slog.DiscardHandler), JWKS: tokens.JWKS, BaseURL: base})
 	srv.Config.Handler = mux
 	srv.Start()
 	t.Cleanup(srv.Close)

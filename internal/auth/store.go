@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// Store persists accounts. SQLite and PostgreSQL implement it in package
-// store; authtest holds the contract suite both must pass.
+// Store persists accounts, their sessions and their failed logins. SQLite
+// and PostgreSQL implement it in package store; authtest holds the
+// contract suite both must pass.
 //
 // Uniqueness of usernames (case-insensitively) and emails is the store's job
 // and must be enforced by the database itself, so that concurrent
@@ -34,7 +35,8 @@ type Store interface {
 	// UpdateUser writes u's username, email and updated_at; conflicts as
 	// for CreateUser.
 	UpdateUser(ctx context.Context, u *User) error
-	// DeleteUser deletes the user and, by cascade, everything they own.
+	// DeleteUser deletes the user and, by cascade, everything they own:
+	// their sessions here and their posts in package blog.
 	DeleteUser(ctx context.Context, userID string) error
 
 	// CreateSession inserts a session and, for API sessions, its first
@@ -65,18 +67,6 @@ type Store interface {
 	RevokeSession(ctx context.Context, userID, sessionID string, at time.Time) error
 	// RevokeUserSessions revokes every session of the user but exceptID.
 	RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time) error
-
-	// CreatePost inserts a post.
-	CreatePost(ctx context.Context, p *Post) error
-	// PostByID returns a post with its author.
-	PostByID(ctx context.Context, id string) (*Post, error)
-	// UpdatePost writes a post's title, body and updated_at.
-	UpdatePost(ctx context.Context, p *Post) error
-	DeletePost(ctx context.Context, id string) error
-	// ListPosts returns up to limit posts with their authors, newest
-	// first (by created_at, then id), of one author or all (authorID ""),
-	// strictly after the cursor when one is given.
-	ListPosts(ctx context.Context, authorID string, after *PageCursor, limit int) ([]*Post, error)
 
 	// RecordLoginFailure notes a failed login for key (an account) at a
 	// time; LoginFailures counts the failures since a time and returns the

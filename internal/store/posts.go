@@ -5,20 +5,21 @@ import (
 	"strconv"
 
 	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/blog"
 )
 
 const postColumns = `p.id, p.author_id, p.title, p.body, p.created_at, p.updated_at`
 
-// CreatePost implements auth.Store.
-func (s *Store) CreatePost(ctx context.Context, p *auth.Post) error {
+// CreatePost implements blog.Store.
+func (s *Store) CreatePost(ctx context.Context, p *blog.Post) error {
 	_, err := s.w.ExecContext(ctx, `
 		INSERT INTO posts (id, author_id, title, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		p.ID, p.AuthorID, p.Title, p.Body, p.CreatedAt, p.UpdatedAt)
 	return s.dialect.classify("create post", err)
 }
 
-// PostByID implements auth.Store.
-func (s *Store) PostByID(ctx context.Context, id string) (*auth.Post, error) {
+// PostByID implements blog.Store.
+func (s *Store) PostByID(ctx context.Context, id string) (*blog.Post, error) {
 	row := s.queryRow(ctx, `SELECT `+postColumns+`, `+userColumnsU+`
 		FROM posts p JOIN users u ON u.id = p.author_id WHERE p.id = $1`, id)
 	p, err := scanPost(row)
@@ -28,21 +29,21 @@ func (s *Store) PostByID(ctx context.Context, id string) (*auth.Post, error) {
 	return p, nil
 }
 
-// UpdatePost implements auth.Store.
-func (s *Store) UpdatePost(ctx context.Context, p *auth.Post) error {
+// UpdatePost implements blog.Store.
+func (s *Store) UpdatePost(ctx context.Context, p *blog.Post) error {
 	return s.updateRow(ctx, "update post", `UPDATE posts SET title = $2, body = $3, updated_at = $4 WHERE id = $1`,
 		p.ID, p.Title, p.Body, p.UpdatedAt)
 }
 
-// DeletePost implements auth.Store.
+// DeletePost implements blog.Store.
 func (s *Store) DeletePost(ctx context.Context, id string) error {
 	return s.updateRow(ctx, "delete post", `DELETE FROM posts WHERE id = $1`, id)
 }
 
-// ListPosts implements auth.Store with keyset pagination on (created_at,
+// ListPosts implements blog.Store with keyset pagination on (created_at,
 // id), which the indexes serve in order: a page costs the same however
 // deep it is.
-func (s *Store) ListPosts(ctx context.Context, authorID string, after *auth.PageCursor, limit int) ([]*auth.Post, error) {
+func (s *Store) ListPosts(ctx context.Context, authorID string, after *auth.PageCursor, limit int) ([]*blog.Post, error) {
 	q := `SELECT ` + postColumns + `, ` + userColumnsU + ` FROM posts p JOIN users u ON u.id = p.author_id WHERE 1 = 1`
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
@@ -58,9 +59,9 @@ func (s *Store) ListPosts(ctx context.Context, authorID string, after *auth.Page
 	return list, s.dialect.classify("list posts", err)
 }
 
-func scanPost(row scanner) (*auth.Post, error) {
+func scanPost(row scanner) (*blog.Post, error) {
 	var (
-		p  auth.Post
+		p  blog.Post
 		u  auth.User
 		ud userDest
 	)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/auth/authtest"
+	"github.com/latchkey/latchkey/internal/blog/blogtest"
 	"github.com/latchkey/latchkey/internal/store"
 	"github.com/latchkey/latchkey/internal/store/pgtest"
 )
@@ -26,6 +27,7 @@ func openSQLite(t *testing.T) *store.Store {
 
 func TestSQLiteContract(t *testing.T) {
 	authtest.TestStore(t, func(t *testing.T) auth.Store { return openSQLite(t) })
+	blogtest.TestStore(t, func(t *testing.T) blogtest.Store { return openSQLite(t) })
 }
 
 func TestMigrateTwice(t *testing.T) {
@@ -58,6 +60,7 @@ func openPostgres(t *testing.T) *store.Store {
 
 func TestPostgresContract(t *testing.T) {
 	authtest.TestStore(t, func(t *testing.T) auth.Store { return openPostgres(t) })
+	blogtest.TestStore(t, func(t *testing.T) blogtest.Store { return openPostgres(t) })
 }
 
 func TestIPLimiterOnBothDatabases(t *testing.T) {

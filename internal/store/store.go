@@ -1,7 +1,8 @@
-// Package store implements auth.Store on SQL databases: SQLite (embedded,
-// the default) and PostgreSQL (for several instances sharing one
-// database). The queries are written once with $N placeholders, which both
-// accept; dialect.go holds the little that differs.
+// Package store implements auth.Store and blog.Store on SQL databases:
+// SQLite (embedded, the default) and PostgreSQL (for several instances
+// sharing one database). The queries are written once with $N
+// placeholders, which both accept; dialect.go holds the little that
+// differs.
 package store
 
 import (
@@ -18,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/blog"
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -25,7 +27,7 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
-// Store is an auth.Store over database/sql. Writes go through w and reads
+// Store is an auth.Store and a blog.Store over database/sql. Writes go through w and reads
 // through r: on SQLite w is a single connection (SQLite has one writer; a
 // pool of writers would only queue on its lock with busy errors), r a pool.
 type Store struct {
@@ -36,7 +38,10 @@ type Store struct {
 	dialect  dialect
 }
 
-var _ auth.Store = (*Store)(nil)
+var (
+	_ auth.Store = (*Store)(nil)
+	_ blog.Store = (*Store)(nil)
+)
 
 // Open opens the database a LATCHKEY_DATABASE_URL names (sqlite:PATH or
 // postgres://…) and brings its schema up to date.

@@ -4,18 +4,19 @@ import (
 	"net/http"
 
 	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/blog"
 )
 
 type homeData struct {
-	Posts []*auth.Post
+	Posts []*blog.Post
 	Next  string
 }
 
 // home lists the latest posts, a page at a time.
 func (s *site) home(w http.ResponseWriter, r *http.Request) {
-	posts, next, err := s.Auth.ListPosts(r.Context(), "", r.URL.Query().Get("cursor"), 10)
+	posts, next, err := s.Blog.ListPosts(r.Context(), "", r.URL.Query().Get("cursor"), 10)
 	if auth.ErrorCode(err) == auth.CodeInvalid { // a stale or edited cursor: start over
-		posts, next, err = s.Auth.ListPosts(r.Context(), "", "", 10)
+		posts, next, err = s.Blog.ListPosts(r.Context(), "", "", 10)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -25,7 +26,7 @@ func (s *site) home(w http.ResponseWriter, r *http.Request) {
 }
 
 type postData struct {
-	Post    *auth.Post
+	Post    *blog.Post
 	CanEdit bool
 }
 
@@ -50,7 +51,7 @@ func (s *site) createPost(w http.ResponseWriter, r *http.Request) {
 		badForm(w, err)
 		return
 	}
-	post, err := s.Auth.CreatePost(r.Context(), principal(r), f.Values["title"], f.Values["body"])
+	post, err := s.Blog.CreatePost(r.Context(), principal(r), f.Values["title"], f.Values["body"])
 	if err != nil {
 		s.formError(w, r, err, "post_form", "New post", postFormData{Form: f}, f)
 		return
@@ -59,8 +60,8 @@ func (s *site) createPost(w http.ResponseWriter, r *http.Request) {
 }
 
 // loadPost finds the post a path names, answering 404 itself.
-func (s *site) loadPost(w http.ResponseWriter, r *http.Request) *auth.Post {
-	post, err := s.Auth.Post(r.Context(), r.PathValue("id"))
+func (s *site) loadPost(w http.ResponseWriter, r *http.Request) *blog.Post {
+	post, err := s.Blog.Post(r.Context(), r.PathValue("id"))
 	if auth.ErrorCode(err) == auth.CodeNotFound {
 		s.render(w, r, http.StatusNotFound, "error", "Not found", "There is no such post.")
 		return nil
@@ -77,17 +78,17 @@ func (s *site) postPage(w http.ResponseWriter, r *http.Request) {
 	if post == nil {
 		return
 	}
-	s.render(w, r, http.StatusOK, "post", post.Title, postData{Post: post, CanEdit: auth.CanEditPost(principal(r), post)})
+	s.render(w, r, http.StatusOK, "post", post.Title, postData{Post: post, CanEdit: blog.CanEdit(principal(r), post)})
 }
 
 // editable loads a post the caller may change, answering 404 or 403
 // itself otherwise.
-func (s *site) editable(w http.ResponseWriter, r *http.Request) *auth.Post {
+func (s *site) editable(w http.ResponseWriter, r *http.Request) *blog.Post {
 	post := s.loadPost(w, r)
 	if post == nil {
 		return nil
 	}
-	if !auth.CanEditPost(principal(r), post) {
+	if !blog.CanEdit(principal(r), post) {
 		s.render(w, r, http.StatusForbidden, "error", "Forbidden", "Only the author of this post or an admin may change it.")
 		return nil
 	}
@@ -115,7 +116,7 @@ func (s *site) updatePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	title, body := f.Values["title"], f.Values["body"]
-	if _, err := s.Auth.UpdatePost(r.Context(), principal(r), post.ID, &title, &body); err != nil {
+	if _, err := s.Blog.UpdatePost(r.Context(), principal(r), post.ID, &title, &body); err != nil {
 		s.formError(w, r, err, "post_form", "Edit post", postFormData{Form: f, PostID: post.ID}, f)
 		return
 	}
@@ -127,7 +128,7 @@ func (s *site) deletePost(w http.ResponseWriter, r *http.Request) {
 	if post == nil {
 		return
 	}
-	if err := s.Auth.DeletePost(r.Context(), principal(r), post.ID); err != nil {
+	if err := s.Blog.DeletePost(r.Context(), principal(r), post.ID); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/blog"
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/sessioncookie"
 )
@@ -28,6 +29,7 @@ var templateFS embed.FS
 // Deps are what the pages need.
 type Deps struct {
 	Auth     *auth.Service
+	Blog     *blog.Service
 	Log      *slog.Logger
 	ClientIP clientip.Resolver
 	Cookies  sessioncookie.Jar
@@ -64,7 +66,7 @@ func (s *site) parse() error {
 		"asset":  s.assets.url,
 		"date":   func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 		"time":   formatTime,
-		"edited": func(p *auth.Post) bool { return !p.UpdatedAt.Equal(p.CreatedAt) },
+		"edited": func(p *blog.Post) bool { return !p.UpdatedAt.Equal(p.CreatedAt) },
 	}
 	names, err := fs.Glob(templateFS, "templates/page_*.html")
 	if err != nil {

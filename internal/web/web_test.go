@@ -14,6 +14,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/auth/authtest"
+	"github.com/latchkey/latchkey/internal/blog"
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/sessioncookie"
 	"github.com/latchkey/latchkey/internal/store/storetest"
@@ -37,7 +38,7 @@ func newSiteTB(t testing.TB) *site {
 	pool := password.NewPool(2, 50*time.Millisecond)
 	svc := auth.NewService(auth.Deps{Store: st, Hasher: password.NewHasher(authtest.CheapParams, pool)}, auth.DefaultOptions())
 	mux := http.NewServeMux()
-	if err := web.New(mux, web.Deps{Auth: svc, Log: slog.New(slog.DiscardHandler), Cookies: sessioncookie.New(nil)}); err != nil {
+	if err := web.New(mux, web.Deps{Auth: svc, Blog: blog.NewService(blog.Deps{Store: st, Accounts: svc}), Log: slog.New(slog.DiscardHandler), Cookies: sessioncookie.New(nil)}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(mux)

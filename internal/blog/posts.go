@@ -1,58 +1,34 @@
-package auth
+package blog
 
 import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf8"
+
+	"github.com/latchkey/latchkey/internal/auth"
 )
 
-// Limits of a post (DESIGN.md).
-const (
-	MaxTitleLength = 200
-	MaxBodyLength  = 100_000
-)
-
-// Post is a blog post with its author.
-type Post struct {
-	ID        string
-	AuthorID  string
-	Title     string
-	Body      string
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	Author    *User
-}
-
-// CanEditPost reports whether the caller may edit or delete a post: its
-// author or an admin. Pages use it to show the buttons only to them.
-func CanEditPost(p *Principal, post *Post) bool {
-	return p != nil && (p.User.ID == post.AuthorID || p.User.Role == RoleAdmin)
-}
-
-var errNotYourPost = &Error{Code: CodeForbidden, Message: "Only the author of this post or an admin may change it."}
-
-func checkPost(title, body string) (string, []FieldError) {
+func checkPost(title, body string) (string, []auth.FieldError) {
 	title = strings.TrimSpace(title)
-	var errs []FieldError
+	var errs []auth.FieldError
 	switch n := utf8.RuneCountInString(title); {
 	case n == 0:
-		errs = append(errs, FieldError{Field: "title", Code: "required", Message: "Give the post a title."})
+		errs = append(errs, auth.FieldError{Field: "title", Code: "required", Message: "Give the post a title."})
 	case n > MaxTitleLength:
-		errs = append(errs, FieldError{Field: "title", Code: "title_too_long", Message: fmt.Sprintf("Use at most %d characters.", MaxTitleLength)})
+		errs = append(errs, auth.FieldError{Field: "title", Code: "title_too_long", Message: fmt.Sprintf("Use at most %d characters.", MaxTitleLength)})
 	}
 	if utf8.RuneCountInString(body) > MaxBodyLength {
-		errs = append(errs, FieldError{Field: "body", Code: "body_too_long", Message: "Use at most 100,000 characters."})
+		errs = append(errs, auth.FieldError{Field: "body", Code: "body_too_long", Message: "Use at most 100,000 characters."})
 	}
 	return title, errs
 }
 
 // CreatePost publishes a post by the caller.
-func (s *Service) CreatePost(ctx context.Context, p *Principal, title, body string) (*Post, error) {
+func (s *Service) CreatePost(ctx context.Context, p *auth.Principal, title, body string) (*Post, error) {
 	title, errs := checkPost(title, body)
 	if len(errs) > 0 {
-		return nil, &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
+		return nil, &auth.Error{Code: auth.CodeInvalid, Message: "Some fields need attention.", Fields: errs}
 	}
 	now := s.timestamp()
 	post := &Post{ID: newID(), AuthorID: p.User.ID, Title: title, Body: body, CreatedAt: now, UpdatedAt: now, Author: p.User}
@@ -64,19 +40,19 @@ func (s *Service) CreatePost(ctx context.Context, p *Principal, title, body stri
 
 // Post returns one post; a malformed or unknown id is not found.
 func (s *Service) Post(ctx context.Context, id string) (*Post, error) {
-	if !WellFormedID(id) {
-		return nil, ErrNotFound
+	if !auth.WellFormedID(id) {
+		return nil, auth.ErrNotFound
 	}
 	return s.store.PostByID(ctx, id)
 }
 
 // UpdatePost changes a post's title and/or body (nil leaves it).
-func (s *Service) UpdatePost(ctx context.Context, p *Principal, id string, title, body *string) (*Post, error) {
+func (s *Service) UpdatePost(ctx context.Context, p *auth.Principal, id string, title, body *string) (*Post, error) {
 	post, err := s.Post(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if !CanEditPost(p, post) {
+	if !CanEdit(p, post) {
 		return nil, errNotYourPost
 	}
 	t, b := post.Title, post.Body
@@ -88,7 +64,7 @@ func (s *Service) UpdatePost(ctx context.Context, p *Principal, id string, title
 	}
 	t, errs := checkPost(t, b)
 	if len(errs) > 0 {
-		return nil, &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
+		return nil, &auth.Error{Code: auth.CodeInvalid, Message: "Some fields need attention.", Fields: errs}
 	}
 	if t == post.Title && b == post.Body {
 		return post, nil // nothing changed, so it was not edited (no "edited" mark)
@@ -101,12 +77,12 @@ func (s *Service) UpdatePost(ctx context.Context, p *Principal, id string, title
 }
 
 // DeletePost deletes a post of the caller's (or any, for an admin).
-func (s *Service) DeletePost(ctx context.Context, p *Principal, id string) error {
+func (s *Service) DeletePost(ctx context.Context, p *auth.Principal, id string) error {
 	post, err := s.Post(ctx, id)
 	if err != nil {
 		return err
 	}
-	if !CanEditPost(p, post) {
+	if !CanEdit(p, post) {
 		return errNotYourPost
 	}
 	return s.store.DeletePost(ctx, id)
@@ -116,12 +92,12 @@ func (s *Service) DeletePost(ctx context.Context, p *Principal, id string) error
 // everyone when authorID is ""), after an opaque cursor from the previous
 // page. nextCursor is "" on the last page.
 func (s *Service) ListPosts(ctx context.Context, authorID, cursor string, limit int) (posts []*Post, nextCursor string, err error) {
-	limit, after, err := PageParams(cursor, limit)
+	limit, after, err := auth.PageParams(cursor, limit)
 	if err != nil {
 		return nil, "", err
 	}
 	if authorID != "" {
-		if _, err := s.PublicUser(ctx, authorID); err != nil {
+		if _, err := s.accounts.PublicUser(ctx, authorID); err != nil {
 			return nil, "", err
 		}
 	}
@@ -133,7 +109,7 @@ func (s *Service) ListPosts(ctx context.Context, authorID, cursor string, limit 
 	if len(posts) > limit {
 		posts = posts[:limit]
 		last := posts[limit-1]
-		nextCursor = PageCursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
+		nextCursor = auth.PageCursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
 	}
 	return posts, nextCursor, nil
 }

@@ -1,4 +1,4 @@
-package auth_test
+package blog_test
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 func TestPostLimitsCountCharactersAfterTrimming(t *testing.T) {
 	e := newEnv(t)
 	e.register(t, "alice", "alice@example.com")
-	p := e.principal(t, e.login(t, "alice"))
+	p := e.login(t, "alice")
 	ctx := context.Background()
 	tests := []struct {
 		name, title, body, wantTitle, fields string
@@ -49,7 +49,7 @@ func TestUpdatePost(t *testing.T) {
 	e := newEnv(t)
 	e.register(t, "alice", "alice@example.com")
 	e.register(t, "bob", "bob@example.com")
-	alice, bob := e.principal(t, e.login(t, "alice")), e.principal(t, e.login(t, "bob"))
+	alice, bob := e.login(t, "alice"), e.login(t, "bob")
 	ctx := context.Background()
 	post, err := e.svc.CreatePost(ctx, alice, "Title", "Body")
 	authtest.NoError(t, err)
@@ -110,10 +110,10 @@ func TestAdminDeletesAnotherUsersPost(t *testing.T) {
 	e := newEnv(t)
 	author := e.register(t, "alice", "alice@example.com")
 	ctx := context.Background()
-	if _, err := e.svc.Register(ctx, auth.Registration{Username: "root", Email: "root@example.com", Password: goodPassword, Role: auth.RoleAdmin}, auth.Client{}); err != nil {
+	if _, err := e.accounts.Register(ctx, auth.Registration{Username: "root", Email: "root@example.com", Password: goodPassword, Role: auth.RoleAdmin}, auth.Client{}); err != nil {
 		t.Fatal(err)
 	}
-	alice, root := e.principal(t, e.login(t, "alice")), e.principal(t, e.login(t, "root"))
+	alice, root := e.login(t, "alice"), e.login(t, "root")
 	keep, err := e.svc.CreatePost(ctx, alice, "Keep", "")
 	authtest.NoError(t, err)
 	gone, err := e.svc.CreatePost(ctx, alice, "Gone", "")
@@ -135,7 +135,7 @@ func TestListPostsOfOneAuthor(t *testing.T) {
 	e := newEnv(t)
 	e.register(t, "alice", "alice@example.com")
 	bob := e.register(t, "bob", "bob@example.com")
-	alice := e.principal(t, e.login(t, "alice"))
+	alice := e.login(t, "alice")
 	ctx := context.Background()
 	for range 3 {
 		_, err := e.svc.CreatePost(ctx, alice, "by alice", "")
