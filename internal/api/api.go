@@ -60,9 +60,6 @@ func config(baseURL string) huma.Config {
 	return c
 }
 
-// userSecurity says an operation takes either security scheme.
-var userSecurity = []map[string][]string{{"oauth2": {}}, {"bearer": {}}}
-
 // New registers the API on mux and returns the huma API (whose OpenAPI
 // document describes it).
 func New(mux *http.ServeMux, d Deps) huma.API {

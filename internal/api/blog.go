@@ -2,10 +2,8 @@ package api
 
 import (
 	"context"
-	"net/http"
 	"time"
 
-	"github.com/danielgtaylor/huma/v2"
 	"github.com/latchkey/latchkey/internal/blog"
 )
 
@@ -27,23 +25,6 @@ func postView(p *blog.Post) PostView {
 type PostList struct {
 	Items      []PostView `json:"items"`
 	NextCursor string     `json:"next_cursor,omitempty" doc:"Pass as ?cursor= for the next page; absent on the last page"`
-}
-
-// blogRoutes registers the blog's operations.
-func blogRoutes(a huma.API, d Deps) {
-	user := huma.Middlewares{requireUser(a, d)}
-	huma.Register(a, op("listPosts", "GET", "/api/posts", "List posts, newest first", "posts", nil, 0,
-		[]int{}), handleListPosts(d))
-	huma.Register(a, op("createPost", "POST", "/api/posts", "Write a post", "posts", user, http.StatusCreated,
-		append(bodyErrors, http.StatusUnauthorized)), handleCreatePost(d))
-	huma.Register(a, op("getPost", "GET", "/api/posts/{id}", "Get a post", "posts", nil, 0,
-		[]int{http.StatusNotFound}), handleGetPost(d))
-	huma.Register(a, op("updatePost", "PATCH", "/api/posts/{id}", "Change a post (author or admin)", "posts", user, 0,
-		append(bodyErrors, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound)), handleUpdatePost(d))
-	huma.Register(a, op("deletePost", "DELETE", "/api/posts/{id}", "Delete a post (author or admin)", "posts", user, http.StatusNoContent,
-		[]int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound}), handleDeletePost(d))
-	huma.Register(a, op("listUserPosts", "GET", "/api/users/{id}/posts", "List a user's posts, newest first", "posts", nil, 0,
-		[]int{http.StatusNotFound}), handleListUserPosts(d))
 }
 
 // PageQuery is the paging of every list endpoint: keyset pages, newest

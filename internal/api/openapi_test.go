@@ -91,9 +91,7 @@ func TestOpenAPIDocumentIsValid31(t *testing.T) {
 func TestOpenAPIDocumentsEveryEndpoint(t *testing.T) {
 	s := newServer(t, serverOptions{})
 	sp := fetchSpec(t, s)
-	// DESIGN.md's JSON API table, as far as it is built. The posts endpoints
-	// (GET/POST /api/posts, GET/PATCH/DELETE /api/posts/{id},
-	// GET /api/users/{id}/posts) do not exist yet; add them here with them.
+	// DESIGN.md's JSON API table, and the key set verifiers fetch.
 	want := []struct{ method, path string }{
 		{"POST", "/api/users"},
 		{"POST", "/api/token"},
@@ -105,6 +103,13 @@ func TestOpenAPIDocumentsEveryEndpoint(t *testing.T) {
 		{"GET", "/api/users/{id}"},
 		{"GET", "/api/sessions"},
 		{"DELETE", "/api/sessions/{id}"},
+		{"GET", "/api/posts"},
+		{"POST", "/api/posts"},
+		{"GET", "/api/posts/{id}"},
+		{"PATCH", "/api/posts/{id}"},
+		{"DELETE", "/api/posts/{id}"},
+		{"GET", "/api/users/{id}/posts"},
+		{"GET", "/.well-known/jwks.json"},
 	}
 	if sp.model.Paths == nil || sp.model.Paths.PathItems == nil {
 		t.Fatal("the document has no paths")
@@ -186,6 +191,35 @@ func TestOpenAPISecurity(t *testing.T) {
 	}
 	if requiresSecurity(m, op("/api/users/{id}", "get")) {
 		t.Error("GET /api/users/{id} requires security; it is public")
+	}
+
+	// Every operation states its security, an empty list for a public one,
+	// and asks for credentials exactly when it documents the 401 of their
+	// absence.
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage
+	}
+	if err := json.Unmarshal(sp.raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for path, item := range doc.Paths {
+		for method, raw := range item {
+			var o struct {
+				Security  *[]map[string][]string
+				Responses map[string]json.RawMessage
+			}
+			if json.Unmarshal(raw, &o) != nil || o.Responses == nil {
+				continue // not an operation
+			}
+			if o.Security == nil {
+				t.Errorf("%s %s does not state its security", method, path)
+				continue
+			}
+			_, has401 := o.Responses["401"]
+			if needs := len(*o.Security) > 0; needs != has401 {
+				t.Errorf("%s %s: security %v, but a documented 401 is %v", method, path, *o.Security, has401)
+			}
+		}
 	}
 }
 
@@ -348,6 +382,9 @@ func TestOpenAPIResponsesMatchDocument(t *testing.T) {
 
 	req, res = exchange(t, s, "GET", "/api/users/me", "", "", "")
 	check("GET /api/users/me 401", req, res, http.StatusUnauthorized, false)
+
+	req, res = exchange(t, s, "GET", "/.well-known/jwks.json", "", "", "")
+	check("GET /.well-known/jwks.json 200", req, res, http.StatusOK, true)
 }
 
 // TestOpenAPIDocumentsResponseHeaders: every 401 documents the bearer

@@ -3,124 +3,182 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
+	"strconv"
 	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 )
 
-// Errors every operation with a body may answer besides its own.
-var bodyErrors = []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType}
-
 // routes registers every operation: the API surface at a glance.
+//
+// Each operation lists its error statuses itself (see problems) rather
+// than in huma's Errors, for two reasons: huma adds a 422 to every
+// operation with a parameter, which a path id never causes (a bad one is
+// 404, DESIGN.md), and it cannot attach the headers some statuses carry.
 func routes(a huma.API, mux *http.ServeMux, d Deps) {
 	user := huma.Middlewares{requireUser(a, d)}
+	problems := problemResponses(a)
 
-	huma.Register(a, op("register", "POST", "/api/users", "Register an account", "users", nil,
-		http.StatusCreated, append(bodyErrors, http.StatusConflict, http.StatusTooManyRequests, http.StatusServiceUnavailable)), handleRegister(d))
-	huma.Register(a, op("getMe", "GET", "/api/users/me", "Get the caller's profile", "users", user, 0,
-		[]int{http.StatusUnauthorized}), handleGetMe(d))
-	huma.Register(a, op("updateMe", "PATCH", "/api/users/me", "Change the caller's username or email", "users", user, 0,
-		append(bodyErrors, http.StatusUnauthorized, http.StatusConflict)), handleUpdateMe(d))
-	huma.Register(a, op("deleteMe", "DELETE", "/api/users/me", "Delete the caller's account", "users", user, http.StatusNoContent,
-		append(bodyErrors, http.StatusUnauthorized)), handleDeleteMe(d))
-	huma.Register(a, op("changePassword", "POST", "/api/users/me/password", "Change the caller's password; other sessions end", "users", user, http.StatusNoContent,
-		append(bodyErrors, http.StatusUnauthorized, http.StatusTooManyRequests)), handleChangePassword(d))
-	huma.Register(a, op("getUser", "GET", "/api/users/{id}", "Get a user's public profile", "users", nil, 0,
-		[]int{http.StatusNotFound}), handleGetUser(d))
-	huma.Register(a, op("listSessions", "GET", "/api/sessions", "List the caller's active sessions", "sessions", user, 0,
-		[]int{http.StatusUnauthorized}), handleListSessions(d))
-	huma.Register(a, op("revokeSession", "DELETE", "/api/sessions/{id}", "Log one of the caller's sessions out", "sessions", user, http.StatusNoContent,
-		[]int{http.StatusUnauthorized, http.StatusNotFound}), handleRevokeSession(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "register", Method: http.MethodPost, Path: "/api/users", Tags: []string{"users"},
+		Summary:  "Register an account",
+		Security: public, MaxBodyBytes: maxBody,
+		DefaultStatus: http.StatusCreated,
+		Responses:     problems(append(bodyErrors, http.StatusConflict, http.StatusTooManyRequests, http.StatusServiceUnavailable)...),
+	}, handleRegister(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "getMe", Method: http.MethodGet, Path: "/api/users/me", Tags: []string{"users"},
+		Summary:  "Get the caller's profile",
+		Security: userSecurity, Middlewares: user,
+		Responses: problems(http.StatusUnauthorized),
+	}, handleGetMe(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "updateMe", Method: http.MethodPatch, Path: "/api/users/me", Tags: []string{"users"},
+		Summary:  "Change the caller's username or email",
+		Security: userSecurity, Middlewares: user, MaxBodyBytes: maxBody,
+		Responses: problems(append(bodyErrors, http.StatusUnauthorized, http.StatusConflict)...),
+	}, handleUpdateMe(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "deleteMe", Method: http.MethodDelete, Path: "/api/users/me", Tags: []string{"users"},
+		Summary:  "Delete the caller's account",
+		Security: userSecurity, Middlewares: user, MaxBodyBytes: maxBody,
+		DefaultStatus: http.StatusNoContent,
+		Responses:     problems(append(bodyErrors, http.StatusUnauthorized)...),
+	}, handleDeleteMe(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "changePassword", Method: http.MethodPost, Path: "/api/users/me/password", Tags: []string{"users"},
+		Summary:  "Change the caller's password; other sessions end",
+		Security: userSecurity, Middlewares: user, MaxBodyBytes: maxBody,
+		DefaultStatus: http.StatusNoContent,
+		Responses:     problems(append(bodyErrors, http.StatusUnauthorized, http.StatusTooManyRequests)...),
+	}, handleChangePassword(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "getUser", Method: http.MethodGet, Path: "/api/users/{id}", Tags: []string{"users"},
+		Summary:   "Get a user's public profile",
+		Security:  public,
+		Responses: problems(http.StatusNotFound),
+	}, handleGetUser(d))
 
-	blogRoutes(a, d)
+	huma.Register(a, huma.Operation{
+		OperationID: "listSessions", Method: http.MethodGet, Path: "/api/sessions", Tags: []string{"sessions"},
+		Summary:  "List the caller's active sessions",
+		Security: userSecurity, Middlewares: user,
+		Responses: problems(http.StatusUnauthorized, http.StatusUnprocessableEntity),
+	}, handleListSessions(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "revokeSession", Method: http.MethodDelete, Path: "/api/sessions/{id}", Tags: []string{"sessions"},
+		Summary:  "Log one of the caller's sessions out",
+		Security: userSecurity, Middlewares: user,
+		DefaultStatus: http.StatusNoContent,
+		Responses:     problems(http.StatusUnauthorized, http.StatusNotFound),
+	}, handleRevokeSession(d))
 
-	// A path id is a plain string, never refused by validation: a bad one
-	// is 404 (DESIGN.md), so the 422 huma lists for parameters is false.
-	paths := a.OpenAPI().Paths
-	for _, o := range []*huma.Operation{paths["/api/users/{id}"].Get, paths["/api/sessions/{id}"].Delete,
-		paths["/api/posts/{id}"].Get, paths["/api/posts/{id}"].Delete} {
-		delete(o.Responses, "422")
-	}
+	huma.Register(a, huma.Operation{
+		OperationID: "listPosts", Method: http.MethodGet, Path: "/api/posts", Tags: []string{"posts"},
+		Summary:   "List posts, newest first",
+		Security:  public,
+		Responses: problems(http.StatusUnprocessableEntity),
+	}, handleListPosts(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "createPost", Method: http.MethodPost, Path: "/api/posts", Tags: []string{"posts"},
+		Summary:  "Write a post",
+		Security: userSecurity, Middlewares: user, MaxBodyBytes: maxBody,
+		DefaultStatus: http.StatusCreated,
+		Responses:     problems(append(bodyErrors, http.StatusUnauthorized)...),
+	}, handleCreatePost(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "getPost", Method: http.MethodGet, Path: "/api/posts/{id}", Tags: []string{"posts"},
+		Summary:   "Get a post",
+		Security:  public,
+		Responses: problems(http.StatusNotFound),
+	}, handleGetPost(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "updatePost", Method: http.MethodPatch, Path: "/api/posts/{id}", Tags: []string{"posts"},
+		Summary:  "Change a post (author or admin)",
+		Security: userSecurity, Middlewares: user, MaxBodyBytes: maxBody,
+		Responses: problems(append(bodyErrors, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound)...),
+	}, handleUpdatePost(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "deletePost", Method: http.MethodDelete, Path: "/api/posts/{id}", Tags: []string{"posts"},
+		Summary:  "Delete a post (author or admin)",
+		Security: userSecurity, Middlewares: user,
+		DefaultStatus: http.StatusNoContent,
+		Responses:     problems(http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound),
+	}, handleDeletePost(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "listUserPosts", Method: http.MethodGet, Path: "/api/users/{id}/posts", Tags: []string{"posts"},
+		Summary:   "List a user's posts, newest first",
+		Security:  public,
+		Responses: problems(http.StatusNotFound, http.StatusUnprocessableEntity),
+	}, handleListUserPosts(d))
 
 	// The OAuth 2.0 endpoints speak RFC 6749, not problem details, and read
-	// forms: plain handlers, documented from their Go types in token.go.
-	mux.Handle("POST /api/token", handleToken(d))
-	mux.Handle("POST /api/token/revoke", handleRevoke(d))
-	documentTokenEndpoints(a)
+	// forms, and the key set is a document of its own type: plain handlers,
+	// documented from their Go types (token.go, jwks.go).
+	handle(a, mux, tokenOperation(a), handleToken(d))
+	handle(a, mux, revokeOperation(a), handleRevoke(d))
+	handle(a, mux, jwksOperation(a), handleJWKS(d))
 
-	mux.Handle("GET /.well-known/jwks.json", handleJWKS(d))
 	mux.Handle("GET /openapi.json", handleOpenAPI(a))
-	documentHeaders(a)
 }
+
+// maxBody is every operation's body limit, MaxBodyBytes; huma refuses a
+// body of exactly its limit, hence the +1.
+const maxBody = MaxBodyBytes + 1
+
+// userSecurity says an operation takes either security scheme; public is
+// the security of one anyone may call, an empty list so that the document
+// says so rather than leaving it unsaid.
+var (
+	userSecurity = []map[string][]string{{"oauth2": {}}, {"bearer": {}}}
+	public       = []map[string][]string{}
+)
+
+// bodyErrors are what every operation with a JSON body may answer besides
+// its own: a body that is not one JSON value, too large, not JSON, or
+// with fields that fail validation.
+var bodyErrors = []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity}
 
 // responseHeaders are the headers that come with some statuses on every
 // operation: RFC 6750's challenge with a 401, and when to come back with a
 // 429 or a 503 (sent whenever the server knows; a database outage's 503
 // has none).
-var responseHeaders = map[string]map[string]*huma.Param{
-	"401": {"WWW-Authenticate": {Description: `The bearer challenge (RFC 6750): Bearer realm="latchkey", with error="invalid_token" when a token was sent but refused`,
+var responseHeaders = map[int]map[string]*huma.Param{
+	http.StatusUnauthorized: {"WWW-Authenticate": {Description: `The bearer challenge (RFC 6750): Bearer realm="latchkey", with error="invalid_token" when a token was sent but refused`,
 		Required: true, Schema: &huma.Schema{Type: "string"}}},
-	"429": {"Retry-After": {Description: "Seconds until another attempt may succeed", Schema: &huma.Schema{Type: "integer"}}},
-	"503": {"Retry-After": {Description: "Seconds until another attempt may succeed", Schema: &huma.Schema{Type: "integer"}}},
+	http.StatusTooManyRequests:    {"Retry-After": retryAfter},
+	http.StatusServiceUnavailable: {"Retry-After": retryAfter},
 }
 
-// documentHeaders adds responseHeaders to every operation's responses of
-// those statuses, so clients generated from the document know to read
-// them.
-func documentHeaders(a huma.API) {
-	for _, item := range a.OpenAPI().Paths {
-		for _, o := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
-			if o == nil {
-				continue
-			}
-			for code, headers := range responseHeaders {
-				r, ok := o.Responses[code]
-				if !ok {
-					continue
-				}
-				withHeaders := *r // responses may be shared between statuses
-				withHeaders.Headers = map[string]*huma.Param{}
-				for k, v := range r.Headers {
-					withHeaders.Headers[k] = v
-				}
-				for k, v := range headers {
-					withHeaders.Headers[k] = v
-				}
-				o.Responses[code] = &withHeaders
+var retryAfter = &huma.Param{Description: "Seconds until another attempt may succeed", Schema: &huma.Schema{Type: "integer"}}
+
+// problemResponses returns a function that documents an operation's error
+// statuses, and a 500, which any operation may answer: each a problem
+// document (application/problem+json) with the headers its status
+// carries. Each call returns a new map, since huma adds the operation's
+// success response to it.
+func problemResponses(a huma.API) func(statuses ...int) map[string]*huma.Response {
+	schema := a.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[Problem](), true, "Problem")
+	return func(statuses ...int) map[string]*huma.Response {
+		rs := map[string]*huma.Response{}
+		for _, status := range append(statuses, http.StatusInternalServerError) {
+			rs[strconv.Itoa(status)] = &huma.Response{
+				Description: http.StatusText(status),
+				Headers:     responseHeaders[status],
+				Content:     map[string]*huma.MediaType{"application/problem+json": {Schema: schema}},
 			}
 		}
+		return rs
 	}
 }
 
-// op declares an operation. Operations with user middleware require a
-// token; every body is limited to MaxBodyBytes (huma refuses a body of
-// exactly its limit, hence the +1).
-func op(id, method, path, summary, tag string, mw huma.Middlewares, status int, errs []int) huma.Operation {
-	o := huma.Operation{
-		OperationID:   id,
-		Method:        method,
-		Path:          path,
-		Summary:       summary,
-		Tags:          []string{tag},
-		DefaultStatus: status,
-		Errors:        errs,
-		MaxBodyBytes:  MaxBodyBytes + 1,
-		Middlewares:   mw,
-	}
-	if mw != nil {
-		o.Security = userSecurity
-	}
-	return o
-}
-
-func handleJWKS(d Deps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/jwk-set+json")
-		// Verifiers cache the keys; a rotation is published within 60 s,
-		// so caching them a few minutes is safe enough and saves requests.
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		w.Write(d.JWKS())
-	})
+// handle serves a plain handler at its operation's method and path and
+// lists the operation in the document, so that what is served and what is
+// documented cannot drift apart.
+func handle(a huma.API, mux *http.ServeMux, o *huma.Operation, h http.Handler) {
+	mux.Handle(o.Method+" "+o.Path, h)
+	a.OpenAPI().AddOperation(o)
 }
 
 func handleOpenAPI(a huma.API) http.Handler {

@@ -203,40 +203,53 @@ func writeOAuth(w http.ResponseWriter, ok *TokenResponse, e *OAuthError) {
 	w.Write(append(b, '\n'))
 }
 
-// documentTokenEndpoints adds the OAuth endpoints to the OpenAPI document,
-// with schemas generated from the Go types above.
-func documentTokenEndpoints(a huma.API) {
-	reg := a.OpenAPI().Components.Schemas
-	form := func(t reflect.Type, name string) *huma.RequestBody {
-		return &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{
-			"application/x-www-form-urlencoded": {Schema: reg.Schema(t, true, name)},
-		}}
+// oauthResponses documents a token endpoint's errors: RFC 6749 §5.2
+// errors, with when to come back for a 429 or a 503.
+func oauthResponses(a huma.API, statuses ...int) map[string]*huma.Response {
+	schema := a.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[OAuthError](), true, "OAuthError")
+	rs := map[string]*huma.Response{}
+	for _, status := range statuses {
+		rs[strconv.Itoa(status)] = &huma.Response{
+			Description: "An RFC 6749 §5.2 error",
+			Headers:     responseHeaders[status],
+			Content:     map[string]*huma.MediaType{"application/json": {Schema: schema}},
+		}
 	}
-	oauthErr := &huma.Response{Description: "An RFC 6749 §5.2 error", Content: map[string]*huma.MediaType{
-		"application/json": {Schema: reg.Schema(reflect.TypeFor[OAuthError](), true, "OAuthError")},
+	return rs
+}
+
+// form is a token endpoint's request body, a form of type t.
+func form(a huma.API, t reflect.Type, name string) *huma.RequestBody {
+	return &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{
+		"application/x-www-form-urlencoded": {Schema: a.OpenAPI().Components.Schemas.Schema(t, true, name)},
 	}}
-	errs := map[string]*huma.Response{"400": oauthErr, "413": oauthErr, "429": oauthErr, "500": oauthErr, "503": oauthErr}
-	token := &huma.Operation{
+}
+
+func tokenOperation(a huma.API) *huma.Operation {
+	o := &huma.Operation{
 		OperationID: "token", Method: http.MethodPost, Path: "/api/token", Tags: []string{"tokens"},
 		Summary:     "OAuth 2.0 token endpoint: log in with a password or refresh tokens",
 		Description: "The password grant is kept on purpose for first-party apps, although the OAuth 2.0 Security BCP discourages it. Each refresh token works once; a replay after 10 seconds ends the session.",
-		RequestBody: form(reflect.TypeFor[TokenRequest](), "TokenRequest"),
-		Responses: map[string]*huma.Response{"200": {Description: "New tokens", Content: map[string]*huma.MediaType{
-			"application/json": {Schema: reg.Schema(reflect.TypeFor[TokenResponse](), true, "TokenResponse")},
-		}}},
+		Security:    public,
+		RequestBody: form(a, reflect.TypeFor[TokenRequest](), "TokenRequest"),
+		Responses: oauthResponses(a, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusTooManyRequests,
+			http.StatusInternalServerError, http.StatusServiceUnavailable),
 	}
-	revoke := &huma.Operation{
+	o.Responses["200"] = &huma.Response{Description: "New tokens", Content: map[string]*huma.MediaType{
+		"application/json": {Schema: a.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[TokenResponse](), true, "TokenResponse")},
+	}}
+	return o
+}
+
+func revokeOperation(a huma.API) *huma.Operation {
+	o := &huma.Operation{
 		OperationID: "revokeToken", Method: http.MethodPost, Path: "/api/token/revoke", Tags: []string{"tokens"},
 		Summary:     "Revoke a refresh or access token (RFC 7009): its session ends",
-		RequestBody: form(reflect.TypeFor[RevokeRequest](), "RevokeRequest"),
-		Responses:   map[string]*huma.Response{"200": {Description: "Revoked, or nothing to revoke"}},
+		Security:    public,
+		RequestBody: form(a, reflect.TypeFor[RevokeRequest](), "RevokeRequest"),
+		Responses: oauthResponses(a, http.StatusBadRequest, http.StatusRequestEntityTooLarge,
+			http.StatusInternalServerError, http.StatusServiceUnavailable),
 	}
-	for code, resp := range errs {
-		token.Responses[code] = resp
-		if code != "429" {
-			revoke.Responses[code] = resp
-		}
-	}
-	a.OpenAPI().AddOperation(token)
-	a.OpenAPI().AddOperation(revoke)
+	o.Responses["200"] = &huma.Response{Description: "Revoked, or nothing to revoke"}
+	return o
 }
