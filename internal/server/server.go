@@ -4,10 +4,13 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
 	"github.com/latchkey/latchkey/internal/api"
 	"github.com/latchkey/latchkey/internal/apidocs"
 	"github.com/latchkey/latchkey/internal/web"
@@ -35,17 +38,16 @@ type Deps struct {
 // New returns the root handler.
 func New(d Deps) (http.Handler, error) {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeStatus(w, http.StatusOK, "ok")
-	})
-	mux.Handle("GET /readyz", handleReady(d.DB))
-	api.New(mux, d.API)
+	a := api.New(mux, d.API)
 	if err := web.New(mux, d.Web); err != nil {
 		return nil, err
 	}
-	docs := apidocs.Handler()
-	mux.Handle("GET /docs", docs)
-	mux.Handle("GET /docs/", docs)
+	for _, r := range routes(d.DB, a.OpenAPI().Components.Schemas) {
+		mux.Handle(r.pattern, r.handler)
+		if r.doc != nil {
+			a.OpenAPI().AddOperation(r.doc)
+		}
+	}
 
 	h, err := crossOrigin(d.API.Cookies, d.CORSOrigins, pinRequests(d.DB, mux))
 	if err != nil {
@@ -56,6 +58,54 @@ func New(d Deps) (http.Handler, error) {
 	h = recoverPanics(d.Log, h)
 	h = logRequests(d.Log, h)
 	return h, nil
+}
+
+// route is one of the server's own endpoints, beside the API and the
+// pages.
+type route struct {
+	pattern string
+	handler http.Handler
+	doc     *huma.Operation // its entry in the API's OpenAPI document; nil: none
+}
+
+// routes are the server's own endpoints: the probes, which the API's
+// document lists so that whoever sets up a load balancer finds them there,
+// and the API reference page.
+func routes(db Database, reg huma.Registry) []route {
+	status := func(description string) *huma.Response {
+		return &huma.Response{Description: description, Content: map[string]*huma.MediaType{
+			"application/json": {Schema: reg.Schema(reflect.TypeFor[Status](), true, "Status")},
+		}}
+	}
+	docs := apidocs.Handler()
+	return []route{
+		{"GET /healthz", http.HandlerFunc(handleHealth), &huma.Operation{
+			OperationID: "healthz", Method: http.MethodGet, Path: "/healthz", Tags: []string{"health"},
+			Summary:   "Whether the process is up",
+			Security:  []map[string][]string{},
+			Responses: map[string]*huma.Response{"200": status(`Up: {"status":"ok"}`)},
+		}},
+		{"GET /readyz", handleReady(db), &huma.Operation{
+			OperationID: "readyz", Method: http.MethodGet, Path: "/readyz", Tags: []string{"health"},
+			Summary:  "Whether the instance can serve: its database answers within two seconds",
+			Security: []map[string][]string{},
+			Responses: map[string]*huma.Response{
+				"200": status(`Ready: {"status":"ok"}`),
+				"503": status(`Not ready: {"status":"database unreachable"}`),
+			},
+		}},
+		{"GET /docs", docs, nil},
+		{"GET /docs/", docs, nil},
+	}
+}
+
+// Status is the answer of the probes.
+type Status struct {
+	Status string `json:"status" example:"ok"`
+}
+
+func handleHealth(w http.ResponseWriter, _ *http.Request) {
+	writeStatus(w, http.StatusOK, "ok")
 }
 
 // handleReady answers 200 when the database answers within two seconds, so
@@ -82,8 +132,9 @@ func pinRequests(db Database, next http.Handler) http.Handler {
 }
 
 func writeStatus(w http.ResponseWriter, code int, status string) {
+	b, _ := json.Marshal(Status{Status: status}) // a string field: cannot fail
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
-	w.Write([]byte(`{"status":"` + status + `"}` + "\n"))
+	w.Write(append(b, '\n'))
 }

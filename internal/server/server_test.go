@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"github.com/latchkey/latchkey/internal/api"
 	"github.com/latchkey/latchkey/internal/web"
@@ -47,6 +48,51 @@ func TestHealthAndReadiness(t *testing.T) {
 				t.Error("nosniff header missing")
 			}
 		})
+	}
+}
+
+// TestProbesAreDocumented: the API's document lists the probes, public,
+// with the statuses they answer, so that whoever sets up a load balancer
+// finds them where the rest of the surface is described.
+func TestProbesAreDocumented(t *testing.T) {
+	h, err := New(Deps{Log: slog.New(slog.DiscardHandler), DB: pinger{}, API: api.Deps{JWKS: func() []byte { return nil }}, Web: web.Deps{Log: slog.New(slog.DiscardHandler)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/openapi.json", nil))
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Security  *[]map[string][]string
+			Responses map[string]struct {
+				Content map[string]struct {
+					Schema struct {
+						Ref string `json:"$ref"`
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+		t.Fatalf("GET /openapi.json: %d %v", rec.Code, err)
+	}
+	for path, statuses := range map[string][]string{"/healthz": {"200"}, "/readyz": {"200", "503"}} {
+		o, ok := doc.Paths[path]["get"]
+		if !ok {
+			t.Errorf("GET %s is not in the document", path)
+			continue
+		}
+		if o.Security == nil || len(*o.Security) != 0 {
+			t.Errorf("GET %s: security %v; want [] (public)", path, o.Security)
+		}
+		if len(o.Responses) != len(statuses) {
+			t.Errorf("GET %s: %d responses documented; want %v", path, len(o.Responses), statuses)
+		}
+		for _, code := range statuses {
+			if ref := o.Responses[code].Content["application/json"].Schema.Ref; ref != "#/components/schemas/Status" {
+				t.Errorf("GET %s %s: schema %q; want the Status schema", path, code, ref)
+			}
+		}
 	}
 }
 
