@@ -188,20 +188,24 @@ func fieldOfHuma(loc, msg string) ProblemField {
 		name := strings.TrimSuffix(strings.TrimPrefix(msg, requiredPrefix), requiredSuffix)
 		return ProblemField{Location: loc + "." + name, Code: "required", Message: "This field is required."}
 	}
+	// The whole messages come first: "expected number" alone is a wrong
+	// type, and only with a bound after it ("expected number <= 100") out
+	// of range. TestHumaMessagesMapToStableCodes provokes each message from
+	// huma, so a rewording in an upgrade fails it.
 	code := "invalid"
 	switch {
 	case msg == validation.MsgUnexpectedProperty:
 		code, msg = "unknown_field", "This field is not part of the request; remove it or check its spelling."
-	case strings.HasPrefix(msg, "expected number"), strings.HasPrefix(msg, "expected value to be one of"):
-		code = "out_of_range"
-	case strings.HasPrefix(msg, "expected string to"):
-		code = "invalid_format"
-		msg, _, _ = strings.Cut(msg, ": ") // the wrapped parser error may quote the value
 	case msg == "invalid integer", msg == "invalid float", msg == "invalid boolean",
 		msg == validation.MsgExpectedString, msg == validation.MsgExpectedInteger,
 		msg == validation.MsgExpectedNumber, msg == validation.MsgExpectedBoolean,
 		msg == validation.MsgExpectedObject, msg == validation.MsgExpectedArray:
 		code = "wrong_type"
+	case strings.HasPrefix(msg, "expected number"), strings.HasPrefix(msg, "expected value to be one of"):
+		code = "out_of_range"
+	case strings.HasPrefix(msg, "expected string to"):
+		code = "invalid_format"
+		msg, _, _ = strings.Cut(msg, ": ") // the wrapped parser error may quote the value
 	}
 	return ProblemField{Location: loc, Code: code, Message: msg}
 }
