@@ -111,7 +111,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, newest := tokenRequest(t, a, neturl.Values{"username": {"alice"}, "password": {password}})
-	signed, _, err := signer.Issue(u, payload(t, newest.AccessToken).Sid, time.Now().Add(time.Hour))
+	signed, _, err := signer.Issue(u.ID, payload(t, newest.AccessToken).Sid, string(u.Role), time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

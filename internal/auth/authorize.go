@@ -21,7 +21,7 @@ func (s *Service) AuthorizeAccessToken(ctx context.Context, token string) (*Prin
 	if s.tokens == nil {
 		return nil, ErrInvalidToken
 	}
-	claims, err := s.tokens.Verify(token)
+	claims, err := s.verifyAccessToken(token)
 	if err != nil {
 		return nil, err
 	}

@@ -106,7 +106,7 @@ func (s *Service) Revoke(ctx context.Context, token string) error {
 	}
 	now := s.timestamp()
 	if strings.Count(token, ".") == 2 && s.tokens != nil {
-		claims, err := s.tokens.Verify(token)
+		claims, err := s.verifyAccessToken(token)
 		if err != nil {
 			return nil
 		}
@@ -130,7 +130,7 @@ func (s *Service) grant(u *User, ss *Session, refresh string, now time.Time) (*G
 	if s.tokens == nil {
 		return nil, errors.New("grant: no access token issuer configured")
 	}
-	at, exp, err := s.tokens.Issue(u, ss.ID, ss.ExpiresAt)
+	at, exp, err := s.tokens.Issue(u.ID, ss.ID, string(u.Role), ss.ExpiresAt)
 	if err != nil {
 		return nil, fmt.Errorf("issue access token: %w", err)
 	}

@@ -50,6 +50,27 @@ func TestPasswordGrant(t *testing.T) {
 	authtest.Code(t, err, auth.CodeInvalidCredentials)
 }
 
+// TestGrantCarriesTheRole checks that every account role reaches the
+// access token: the roles are the domain's, the token spells them for
+// other services, and a role token did not know would be refused.
+func TestGrantCarriesTheRole(t *testing.T) {
+	e := newEnv(t)
+	for _, role := range []auth.Role{auth.RoleUser, auth.RoleAdmin} {
+		t.Run(string(role), func(t *testing.T) {
+			name := "a" + string(role)
+			_, err := e.svc.Register(context.Background(), auth.Registration{Username: name, Email: name + "@example.com", Password: goodPassword, Role: role}, auth.Client{})
+			authtest.NoError(t, err)
+			g := e.login(t, name)
+			c, err := e.tokens.Verify(g.AccessToken)
+			authtest.NoError(t, err)
+			authtest.Equal(t, c.Role, string(role))
+			authtest.Equal(t, c.UserID, g.User.ID)
+			authtest.Equal(t, c.SessionID, g.Session.ID)
+			authtest.NoError(t, e.authorized(t, g.AccessToken))
+		})
+	}
+}
+
 func TestRefreshRotates(t *testing.T) {
 	e := newEnv(t)
 	e.register(t, "alice", "alice@example.com")

@@ -5,18 +5,13 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
-	"github.com/latchkey/latchkey/internal/auth"
 )
 
 const (
-	// maxTokenLen bounds the work a garbage Authorization header can cause;
-	// our tokens are about 500 bytes.
-	maxTokenLen = 4096
 	// unknownKIDReloadEvery limits the reloads an unknown kid triggers, so
 	// that tokens with made-up kids cannot turn into database reads.
 	unknownKIDReloadEvery = 5 * time.Second
@@ -25,75 +20,13 @@ const (
 	forcedReloadTimeout = 5 * time.Second
 )
 
-// claims is an access token's payload (RFC 9068 §2.2, without client_id:
-// Latchkey has no client registry, every token is for its own API).
-type claims struct {
-	Issuer    string           `json:"iss"`
-	Audience  audience         `json:"aud"`
-	Subject   string           `json:"sub"`
-	SessionID string           `json:"sid"`
-	Role      string           `json:"role"`
-	IssuedAt  *jwt.NumericDate `json:"iat,omitempty"`
-	ExpiresAt *jwt.NumericDate `json:"exp,omitempty"`
-	NotBefore *jwt.NumericDate `json:"nbf,omitempty"`
-	ID        string           `json:"jti"`
-}
-
-func (c *claims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
-func (c *claims) GetIssuedAt() (*jwt.NumericDate, error)       { return c.IssuedAt, nil }
-func (c *claims) GetNotBefore() (*jwt.NumericDate, error)      { return c.NotBefore, nil }
-func (c *claims) GetIssuer() (string, error)                   { return c.Issuer, nil }
-func (c *claims) GetSubject() (string, error)                  { return c.Subject, nil }
-func (c *claims) GetAudience() (jwt.ClaimStrings, error)       { return jwt.ClaimStrings(c.Audience), nil }
-
-// Validate is called by the parser after the standard claims: a token
-// without a user, a session or a known role is not ours, whoever signed it.
-func (c *claims) Validate() error {
-	switch {
-	case c.Subject == "":
-		return errors.New("no sub")
-	case c.SessionID == "":
-		return errors.New("no sid")
-	case c.ID == "":
-		return errors.New("no jti")
-	case c.IssuedAt == nil:
-		return errors.New("no iat")
-	case auth.Role(c.Role) != auth.RoleUser && auth.Role(c.Role) != auth.RoleAdmin:
-		return errors.New("unknown role")
-	}
-	return nil
-}
-
-// audience is the aud claim: written as a single string (RFC 9068 tokens
-// have one audience, and some verifiers expect a string), read as either
-// form RFC 7519 allows. jwt.ClaimStrings alone writes an array unless a
-// package-wide variable is changed, which would affect every user of the
-// library in the binary.
-type audience []string
-
-func (a audience) MarshalJSON() ([]byte, error) {
-	if len(a) == 1 {
-		return jsonString(a[0]), nil
-	}
-	return jwt.ClaimStrings(a).MarshalJSON()
-}
-
-func (a *audience) UnmarshalJSON(b []byte) error {
-	var cs jwt.ClaimStrings
-	if err := cs.UnmarshalJSON(b); err != nil {
-		return err
-	}
-	*a = audience(cs)
-	return nil
-}
-
-// Issue implements auth.AccessTokens. The token is signed with the newest
-// unretired key; its exp is now + TTL or notAfter, whichever is sooner,
-// rounded down to the second as the claim is written.
-func (m *Manager) Issue(u *auth.User, sessionID string, notAfter time.Time) (string, time.Time, error) {
-	if u.ID == "" || sessionID == "" || (u.Role != auth.RoleUser && u.Role != auth.RoleAdmin) {
+// Issue signs a token for user userID with role in session sessionID,
+// with the newest unretired key. Its exp is now + TTL or notAfter,
+// whichever is sooner, rounded down to the second as the claim is written.
+func (m *Manager) Issue(userID, sessionID, role string, notAfter time.Time) (string, time.Time, error) {
+	if userID == "" || sessionID == "" || !knownRole(role) {
 		// Verify would refuse the token; better to fail where the bug is.
-		return "", time.Time{}, fmt.Errorf("issue access token: user %q, role %q, session %q", u.ID, u.Role, sessionID)
+		return "", time.Time{}, fmt.Errorf("issue access token: user %q, role %q, session %q", userID, role, sessionID)
 	}
 	now := m.now()
 	k := m.current(now).signer
@@ -115,9 +48,9 @@ func (m *Manager) Issue(u *auth.User, sessionID string, notAfter time.Time) (str
 	t := jwt.NewWithClaims(m.method, &claims{
 		Issuer:    m.issuer,
 		Audience:  audience{m.audience},
-		Subject:   u.ID,
+		Subject:   userID,
 		SessionID: sessionID,
-		Role:      string(u.Role),
+		Role:      role,
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(exp),
 		ID:        jti.String(),
@@ -131,17 +64,18 @@ func (m *Manager) Issue(u *auth.User, sessionID string, notAfter time.Time) (str
 	return s, exp, nil
 }
 
-// Verify implements auth.AccessTokens. A token verified before is answered
+// Verify checks a token's signature, algorithm, type, key id, issuer,
+// audience and expiry (the Parser's rules, with the keys this Manager
+// publishes) and returns its claims. A token verified before is answered
 // from the cache (a SHA-256 and a map look-up) as long as it has not
-// expired and its key is still published; any failure wraps
-// auth.ErrInvalidToken with the reason, which is for logs only.
-func (m *Manager) Verify(token string) (*auth.AccessClaims, error) {
-	if len(token) > maxTokenLen {
-		return nil, fmt.Errorf("%w: longer than %d bytes", auth.ErrInvalidToken, maxTokenLen)
-	}
+// expired and its key is still published. Any failure wraps ErrInvalid
+// with the reason, which is for logs only.
+func (m *Manager) Verify(token string) (*Claims, error) {
 	now := m.now()
+	// A token too long to be ours is not worth hashing: Parse refuses it.
+	cacheable := m.cache != nil && len(token) <= MaxLen
 	var h [sha256.Size]byte
-	if m.cache != nil {
+	if cacheable {
 		h = tokenHash(token)
 		if e, ok := m.cache.get(h, now); ok && m.current(now).published(e.kid, now) != nil {
 			c := e.claims
@@ -149,12 +83,9 @@ func (m *Manager) Verify(token string) (*auth.AccessClaims, error) {
 		}
 	}
 	m.misses.Add(1)
-	var (
-		c   claims
-		kid string
-	)
-	_, err := m.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
-		k, err := m.keyFor(t, now)
+	var kid string
+	c, err := m.parser.Parse(token, func(id string) (any, error) {
+		k, err := m.keyFor(id, now)
 		if err != nil {
 			return nil, err
 		}
@@ -162,20 +93,12 @@ func (m *Manager) Verify(token string) (*auth.AccessClaims, error) {
 		return k.verify, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", auth.ErrInvalidToken, err)
+		return nil, err
 	}
-	ac := auth.AccessClaims{
-		ID:        c.ID,
-		UserID:    c.Subject,
-		SessionID: c.SessionID,
-		Role:      auth.Role(c.Role),
-		IssuedAt:  c.IssuedAt.UTC(),
-		ExpiresAt: c.ExpiresAt.UTC(),
+	if cacheable {
+		m.cache.put(h, cached{claims: *c, kid: kid}, now)
 	}
-	if m.cache != nil {
-		m.cache.put(h, cached{claims: ac, kid: kid}, now)
-	}
-	return &ac, nil
+	return c, nil
 }
 
 // tokenHash is the cache key of a token. Hashing through a buffer on the
@@ -190,28 +113,10 @@ func tokenHash(token string) [sha256.Size]byte {
 	return sha256.Sum256([]byte(token))
 }
 
-// keyFor checks the header and finds the key a token names. An unknown kid
-// may be a key rotated in on another instance a moment ago, so it triggers
-// a reload (at most one per unknownKIDReloadEvery) before it is refused.
-func (m *Manager) keyFor(t *jwt.Token, now time.Time) (*key, error) {
-	// The parser has already refused any alg but m.alg (WithValidMethods);
-	// this is a second lock on the same door.
-	if t.Method.Alg() != m.alg {
-		return nil, fmt.Errorf("alg %s is not %s", t.Method.Alg(), m.alg)
-	}
-	typ, _ := t.Header["typ"].(string)
-	if !strings.EqualFold(typ, "at+jwt") && !strings.EqualFold(typ, "application/at+jwt") {
-		return nil, errors.New("typ is not at+jwt")
-	}
-	// RFC 7515 §4.1.11: extensions marked critical that we do not
-	// understand (we understand none) make the token invalid.
-	if _, ok := t.Header["crit"]; ok {
-		return nil, errors.New("crit header")
-	}
-	kid, _ := t.Header["kid"].(string)
-	if kid == "" || len(kid) > 128 {
-		return nil, errors.New("no usable kid")
-	}
+// keyFor finds the published key kid names. An unknown kid may be a key
+// rotated in on another instance a moment ago, so it triggers a reload (at
+// most one per unknownKIDReloadEvery) before it is refused.
+func (m *Manager) keyFor(kid string, now time.Time) (*key, error) {
 	if k := m.current(now).published(kid, now); k != nil {
 		return k, nil
 	}

@@ -81,7 +81,7 @@ func BenchmarkIssue(b *testing.B) {
 			m := benchManager(b, alg, 0)
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, _, err := m.Issue(alice, sessionID, far); err != nil {
+				if _, _, err := m.Issue(aliceID, sessionID, token.RoleUser, far); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -4,8 +4,6 @@ import (
 	"crypto/sha256"
 	"sync"
 	"time"
-
-	"github.com/latchkey/latchkey/internal/auth"
 )
 
 // cache remembers verified tokens, so that the hot path of an API request
@@ -24,7 +22,7 @@ type cache struct {
 // cached is what a token verified to. kid lets a hit be refused once the
 // key that signed the token is no longer published.
 type cached struct {
-	claims auth.AccessClaims
+	claims Claims
 	kid    string
 }
 

@@ -36,7 +36,7 @@ func TestVerifyCachesVerifiedTokens(t *testing.T) {
 func TestVerifyRefusesACachedTokenOnceExpired(t *testing.T) {
 	clock := authtest.NewClock()
 	m := newManager(t, &memKeys{}, options(token.ES256, clock))
-	tok, exp, err := m.Issue(alice, sessionID, far)
+	tok, exp, err := m.Issue(aliceID, sessionID, token.RoleUser, far)
 	authtest.NoError(t, err)
 	_, err = m.Verify(tok)
 	authtest.NoError(t, err)

@@ -78,7 +78,7 @@ func TestRetiredForCoversTheLastToken(t *testing.T) {
 	// b has not reloaded yet and signs with the retired key, a little
 	// before its next reload.
 	clock.Advance(token.DefaultReloadEvery - time.Second)
-	late, exp, err := b.Issue(alice, sessionID, far)
+	late, exp, err := b.Issue(aliceID, sessionID, token.RoleUser, far)
 	authtest.NoError(t, err)
 	clock.Advance(exp.Sub(clock.Now()) - time.Second)
 	_, err = a.Verify(late)
@@ -226,7 +226,7 @@ func TestConcurrentUse(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for range 50 {
-				tok, _, err := m.Issue(alice, sessionID, far)
+				tok, _, err := m.Issue(aliceID, sessionID, token.RoleUser, far)
 				if err != nil {
 					t.Error(err)
 					return

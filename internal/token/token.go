@@ -1,8 +1,13 @@
 // Package token signs and verifies Latchkey's access tokens: JWTs in the
 // RFC 9068 profile (header typ "at+jwt" and a kid), signed with keys kept in
 // the database so that every instance signs with the same key, publishes the
-// same JWK Set and follows a rotation made on any of them. Manager implements
-// auth.AccessTokens, so the flows never see JOSE.
+// same JWK Set and follows a rotation made on any of them. Manager is the
+// auth.AccessTokens the flows use, so they never see JOSE.
+//
+// Users, sessions and roles are the plain strings a token carries, and the
+// database is only the KeyStore it is given: package auth depends on this
+// one (for Claims), never the reverse, so that the token format and its
+// rules (claims.go) can be shared with verifiers outside the server.
 //
 // Signing and parsing are github.com/golang-jwt/jwt/v5's; this package
 // decides which algorithm, which key and which claims are acceptable, and
@@ -19,7 +24,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/latchkey/latchkey/internal/auth"
 )
 
 // The signing algorithms, as LATCHKEY_JWT_ALG and a token's alg header
@@ -84,7 +88,7 @@ type Manager struct {
 	issuer, audience string
 	ttl, reloadEvery time.Duration
 	now              func() time.Time
-	parser           *jwt.Parser
+	parser           *Parser
 	cache            *cache // nil when off
 
 	keys atomic.Pointer[keySet]
@@ -97,8 +101,6 @@ type Manager struct {
 
 	misses atomic.Int64 // verifications that had to parse the token, for tests
 }
-
-var _ auth.AccessTokens = (*Manager)(nil)
 
 // New returns a Manager for the keys in ks. When ks holds no unretired key
 // of the configured algorithm (a fresh database, or a change of
@@ -137,16 +139,11 @@ func New(ctx context.Context, ks KeyStore, o Options) (*Manager, error) {
 	if err := m.check(o); err != nil {
 		return nil, fmt.Errorf("token manager: %w", err)
 	}
-	m.parser = jwt.NewParser(
-		jwt.WithValidMethods([]string{m.alg}),
-		jwt.WithIssuer(m.issuer),
-		jwt.WithAudience(m.audience),
-		jwt.WithExpirationRequired(),
-		jwt.WithTimeFunc(m.now),
-		// Exactly one encoding per token: no second string for the same
-		// signature to slip past the cache or a log search.
-		jwt.WithStrictDecoding(),
-	)
+	p, err := NewParser(Rules{Alg: m.alg, Issuer: m.issuer, Audience: m.audience, Now: m.now})
+	if err != nil {
+		return nil, fmt.Errorf("token manager: %w", err)
+	}
+	m.parser = p
 
 	if m.alg == HS256 {
 		m.ks = nil // the secret is the key: nothing to store, load or rotate
@@ -200,11 +197,7 @@ func (m *Manager) check(o Options) error {
 	default:
 		return fmt.Errorf("unsupported algorithm %q (want ES256, EdDSA or HS256)", m.alg)
 	}
-	switch {
-	case m.issuer == "":
-		return errors.New("no issuer")
-	case m.audience == "":
-		return errors.New("no audience")
+	switch { // the issuer and audience are NewParser's to check
 	case m.ttl < 0 || m.reloadEvery < 0:
 		return errors.New("negative TTL or reload interval")
 	case m.alg != HS256 && m.ks == nil:

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/auth/authtest"
 	"github.com/latchkey/latchkey/internal/token"
 )
@@ -20,7 +19,7 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 		t.Run(alg, func(t *testing.T) {
 			clock := authtest.NewClock()
 			m := newManager(t, &memKeys{}, options(alg, clock))
-			tok, exp, err := m.Issue(alice, sessionID, far)
+			tok, exp, err := m.Issue(aliceID, sessionID, token.RoleUser, far)
 			authtest.NoError(t, err)
 			authtest.Equal(t, exp, clock.Now().Add(ttl))
 
@@ -32,15 +31,15 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 			}
 			authtest.Equal(t, p["aud"], any(audience)) // a string, not a one-element array
 			authtest.Equal(t, p["iss"], any(issuer))
-			authtest.Equal(t, p["sub"], any(alice.ID))
+			authtest.Equal(t, p["sub"], any(aliceID))
 			authtest.Equal(t, p["sid"], any(sessionID))
 			authtest.Equal(t, p["role"], any("user"))
 
 			c, err := m.Verify(tok)
 			authtest.NoError(t, err)
-			authtest.Equal(t, c.UserID, alice.ID)
+			authtest.Equal(t, c.UserID, aliceID)
 			authtest.Equal(t, c.SessionID, sessionID)
-			authtest.Equal(t, c.Role, auth.RoleUser)
+			authtest.Equal(t, c.Role, token.RoleUser)
 			authtest.Equal(t, c.IssuedAt, clock.Now())
 			authtest.Equal(t, c.ExpiresAt, exp)
 			if p["jti"] != any(c.ID) || c.ID == "" {
@@ -68,7 +67,7 @@ func TestIssueCapsExpiryAtNotAfter(t *testing.T) {
 		{"rounded down to the second", now.Add(5*time.Minute + 900*time.Millisecond), now.Add(5 * time.Minute)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tok, exp, err := m.Issue(alice, sessionID, tc.notAfter)
+			tok, exp, err := m.Issue(aliceID, sessionID, token.RoleUser, tc.notAfter)
 			authtest.NoError(t, err)
 			authtest.Equal(t, exp, tc.want)
 			c, err := m.Verify(tok)
@@ -77,7 +76,7 @@ func TestIssueCapsExpiryAtNotAfter(t *testing.T) {
 		})
 	}
 	t.Run("the session has ended", func(t *testing.T) {
-		if _, _, err := m.Issue(alice, sessionID, now.Add(500*time.Millisecond)); err == nil {
+		if _, _, err := m.Issue(aliceID, sessionID, token.RoleUser, now.Add(500*time.Millisecond)); err == nil {
 			t.Fatal("issued a token that expires at once")
 		}
 	})
@@ -124,7 +123,7 @@ func TestJOSEVerifiesOurTokens(t *testing.T) {
 			}
 			var p map[string]any
 			authtest.NoError(t, json.Unmarshal(payload, &p))
-			authtest.Equal(t, p["sub"], any(alice.ID))
+			authtest.Equal(t, p["sub"], any(aliceID))
 
 			// The kid is the RFC 7638 thumbprint, as go-jose computes it.
 			tp, err := k.Thumbprint(crypto.SHA256)
@@ -224,17 +223,16 @@ func TestNewKeepsTheStoredKey(t *testing.T) {
 func TestIssueRefusesWhatVerifyWould(t *testing.T) {
 	m := newManager(t, &memKeys{}, options(token.ES256, authtest.NewClock()))
 	for _, tc := range []struct {
-		name string
-		user auth.User
-		sid  string
+		name            string
+		user, sid, role string
 	}{
-		{"no user id", auth.User{Role: auth.RoleUser}, sessionID},
-		{"no role", auth.User{ID: alice.ID}, sessionID},
-		{"unknown role", auth.User{ID: alice.ID, Role: "root"}, sessionID},
-		{"no session", *alice, ""},
+		{"no user id", "", sessionID, token.RoleUser},
+		{"no role", aliceID, sessionID, ""},
+		{"unknown role", aliceID, sessionID, "root"},
+		{"no session", aliceID, "", token.RoleUser},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, _, err := m.Issue(&tc.user, tc.sid, far); err == nil {
+			if _, _, err := m.Issue(tc.user, tc.sid, tc.role, far); err == nil {
 				t.Fatal("Issue succeeded")
 			}
 		})
