@@ -93,10 +93,9 @@ func (s *site) updateProfile(w http.ResponseWriter, r *http.Request) {
 	username, email := f.Values["username"], f.Values["email"]
 	_, err := s.Auth.UpdateProfile(r.Context(), p, auth.ProfileChange{Username: &username, Email: &email, CurrentPassword: f.Values["current_password"]})
 	if err != nil {
-		status, ok := f.apply(w, err)
+		status, ok := s.apply(w, r, f, err)
 		if !ok {
-			s.fail(w, r, err)
-			return
+			return // answered with the error page
 		}
 		s.renderAccount(w, r, status, accountData{Profile: f, Password: passwordForm()})
 		return
@@ -118,10 +117,9 @@ func (s *site) changePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	cookie, err := s.Auth.ChangePassword(r.Context(), p, f.Values["current_password"], f.Values["new_password"])
 	if err != nil {
-		status, ok := f.apply(w, err)
+		status, ok := s.apply(w, r, f, err)
 		if !ok {
-			s.fail(w, r, err)
-			return
+			return // answered with the error page
 		}
 		s.renderAccount(w, r, status, accountData{Profile: profileForm(p.User), Password: f})
 		return
@@ -134,11 +132,7 @@ func (s *site) revokeSession(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	id := r.PathValue("id")
 	if err := s.Auth.RevokeSession(r.Context(), p, id); err != nil {
-		if auth.ErrorCode(err) == auth.CodeNotFound {
-			http.Error(w, "You have no session with that id.", http.StatusNotFound)
-			return
-		}
-		s.fail(w, r, err)
+		s.fail(w, r, err) // 404 for a session that is not theirs
 		return
 	}
 	if id == p.Session.ID { // logged this browser out

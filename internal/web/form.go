@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-
-	"github.com/latchkey/latchkey/internal/auth"
 )
 
 // form is a submitted (or empty) form: the values to show again and the
@@ -113,40 +111,7 @@ func badForm(w http.ResponseWriter, err error) {
 	http.Error(w, "The form could not be read.", http.StatusBadRequest)
 }
 
-// apply turns a flow's error into what the form shows, and the status to
-// answer with. It reports false for an error the form cannot explain.
-func (f *form) apply(w http.ResponseWriter, err error) (int, bool) {
-	var e *auth.Error
-	if !errors.As(err, &e) {
-		return 0, false
-	}
-	for _, fe := range e.Fields {
-		f.set(fe.Field, fe.Message)
-	}
-	switch e.Code {
-	case auth.CodeTooManyAttempts:
-		f.Notice = "Too many attempts. Please wait " + humanWait(e.RetryAfter.Seconds()) + " and try again."
-		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds())))
-		return http.StatusTooManyRequests, true
-	case auth.CodeBusy, auth.CodeUnavailable:
-		f.Notice = "The server is very busy right now. Please try again in a moment."
-		w.Header().Set("Retry-After", "1")
-		return http.StatusServiceUnavailable, true
-	case auth.CodeInvalid, auth.CodeUsernameTaken, auth.CodeEmailTaken:
-		if len(e.Fields) == 0 {
-			f.Notice = e.Message
-		}
-		return http.StatusUnprocessableEntity, true
-	case auth.CodeInvalidCredentials, auth.CodeAccountDisabled:
-		f.Notice = e.Message
-		return http.StatusUnprocessableEntity, true
-	case auth.CodeForbidden:
-		f.Notice = e.Message
-		return http.StatusForbidden, true
-	}
-	return 0, false
-}
-
+// humanWait says how long a throttled visitor waits, in words.
 func humanWait(secs float64) string {
 	n := int(secs + 0.999)
 	if n < 90 {

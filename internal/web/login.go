@@ -35,10 +35,9 @@ func (s *site) login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(f.Values["next"])
 	bs, err := s.Auth.LoginBrowser(r.Context(), f.Values["identifier"], f.Values["password"], f.Values["remember_me"] != "", s.client(r))
 	if err != nil {
-		status, ok := f.apply(w, err)
+		status, ok := s.apply(w, r, f, err)
 		if !ok {
-			s.fail(w, r, err)
-			return
+			return // answered with the error page
 		}
 		if f.Notice != "" && len(f.Errors) == 0 {
 			f.set("password", "Check your email or username and password.")

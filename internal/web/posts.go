@@ -59,12 +59,19 @@ func (s *site) createPost(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, "/posts/"+post.ID)
 }
 
-// loadPost finds the post a path names, answering 404 itself.
+// The pages' own words for a missing post and a refused change; fail
+// answers them 404 and 403 by their codes.
+var (
+	errNoSuchPost  = &auth.Error{Code: auth.CodeNotFound, Message: "There is no such post."}
+	errNotYourPost = &auth.Error{Code: auth.CodeForbidden, Message: "Only the author of this post or an admin may change it."}
+)
+
+// loadPost finds the post a path names; when it cannot, it answers itself
+// (404 for no such post).
 func (s *site) loadPost(w http.ResponseWriter, r *http.Request) *blog.Post {
 	post, err := s.Blog.Post(r.Context(), r.PathValue("id"))
 	if auth.ErrorCode(err) == auth.CodeNotFound {
-		s.render(w, r, http.StatusNotFound, "error", "Not found", "There is no such post.")
-		return nil
+		err = errNoSuchPost
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -89,7 +96,7 @@ func (s *site) editable(w http.ResponseWriter, r *http.Request) *blog.Post {
 		return nil
 	}
 	if !blog.CanEdit(principal(r), post) {
-		s.render(w, r, http.StatusForbidden, "error", "Forbidden", "Only the author of this post or an admin may change it.")
+		s.fail(w, r, errNotYourPost)
 		return nil
 	}
 	return post
@@ -133,14 +140,4 @@ func (s *site) deletePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect(w, r, "/")
-}
-
-// formError re-renders a form page with a flow's error, or fails.
-func (s *site) formError(w http.ResponseWriter, r *http.Request, err error, page, title string, data any, f *form) {
-	status, ok := f.apply(w, err)
-	if !ok {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, status, page, title, data)
 }

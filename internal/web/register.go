@@ -48,10 +48,9 @@ func (s *site) register(w http.ResponseWriter, r *http.Request) {
 		bs, err = s.Auth.StartBrowserSession(r.Context(), u, false, s.client(r))
 	}
 	if err != nil {
-		status, ok := f.apply(w, err)
+		status, ok := s.apply(w, r, f, err)
 		if !ok {
-			s.fail(w, r, err)
-			return
+			return // answered with the error page
 		}
 		s.render(w, r, status, "register", "Create an account", registerData{Form: f, Next: next})
 		return

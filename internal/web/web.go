@@ -100,13 +100,20 @@ var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // maxPooledBuf keeps an unusually large page's buffer out of the pool.
 const maxPooledBuf = 64 << 10
 
-// render writes a page with a status. It renders into a buffer first, so a
-// template error becomes a clean 500 rather than half a page.
+// render writes a page with a status. A template error becomes the error
+// page (500) rather than half a page.
 func (s *site) render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any) {
+	if err := s.write(w, r, status, page, title, data); err != nil {
+		s.fail(w, r, err)
+	}
+}
+
+// write renders a page into a buffer first and sends it only if that
+// worked; on an error nothing has been written.
+func (s *site) write(w http.ResponseWriter, r *http.Request, status int, page, title string, data any) error {
 	t, ok := s.pages[page]
 	if !ok {
-		s.fail(w, r, fmt.Errorf("web: no page %q", page))
-		return
+		return fmt.Errorf("web: no page %q", page)
 	}
 	buf := bufs.Get().(*bytes.Buffer)
 	buf.Reset()
@@ -120,8 +127,7 @@ func (s *site) render(w http.ResponseWriter, r *http.Request, status int, page, 
 		v.User = p.User
 	}
 	if err := t.Execute(buf, v); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
@@ -129,12 +135,7 @@ func (s *site) render(w http.ResponseWriter, r *http.Request, status int, page, 
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
-}
-
-// fail answers an unexpected error: logged in full, shown in general.
-func (s *site) fail(w http.ResponseWriter, r *http.Request, err error) {
-	s.Log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
-	http.Error(w, "Something went wrong on our side; it has been logged.", http.StatusInternalServerError)
+	return nil
 }
 
 // client is the request's origin for throttling and session rows.

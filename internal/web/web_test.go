@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,25 +27,48 @@ type site struct {
 	*httptest.Server
 	svc  *auth.Service
 	pool *password.Pool
+	logs *logBuffer
 }
 
 func TestMain(m *testing.M) { storetest.Main(m) }
 
-// newSite serves the pages on a real HTTP server over a fresh SQLite file.
+// newSite serves the pages on a real HTTP server over a fresh database.
 func newSite(t *testing.T) *site { return newSiteTB(t) }
 
-func newSiteTB(t testing.TB) *site {
+func newSiteTB(t testing.TB) *site { return newSiteOn(t, storetest.Open(t)) }
+
+// newSiteOn serves the pages over st, their log kept in s.logs.
+func newSiteOn(t testing.TB, st Store) *site {
 	t.Helper()
-	st := storetest.Open(t)
 	pool := password.NewPool(2, 50*time.Millisecond)
 	svc := auth.NewService(auth.Deps{Store: st, Hasher: password.NewHasher(authtest.CheapParams, pool)}, auth.DefaultOptions())
+	logs := &logBuffer{}
 	mux := http.NewServeMux()
-	if err := web.New(mux, web.Deps{Auth: svc, Blog: blog.NewService(blog.Deps{Store: st, Accounts: svc}), Log: slog.New(slog.DiscardHandler), Cookies: sessioncookie.New(nil)}); err != nil {
+	if err := web.New(mux, web.Deps{Auth: svc, Blog: blog.NewService(blog.Deps{Store: st, Accounts: svc}), Log: slog.New(slog.NewTextHandler(logs, nil)), Cookies: sessioncookie.New(nil)}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &site{Server: srv, svc: svc, pool: pool}
+	return &site{Server: srv, svc: svc, pool: pool, logs: logs}
+}
+
+// logBuffer keeps what the pages log, for tests that read it; handlers
+// write to it from the server's goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // browser is an HTTP client with a cookie jar that does not follow
