@@ -77,6 +77,12 @@ func checkOutage(t *testing.T, s *site, stop, start func()) {
 		{"a post", anon, "GET", strings.TrimPrefix(postURL, s.URL), nil, "<h1>Temporarily unavailable</h1>"},
 		{"log in", anon, "POST", "/login", url.Values{"identifier": {"alice"}, "password": {pw}}, `id="login-form"`},
 		{"register", anon, "POST", "/register", registration("bob"), `id="register-form"`},
+		// The pages behind a login cannot check the cookie: a 503, not
+		// a trip to the login form.
+		{"account", alice, "GET", "/account", nil, "<h1>Temporarily unavailable</h1>"},
+		{"new post", alice, "POST", "/posts/new", url.Values{"title": {"During"}, "body": {"x"}}, "<h1>Temporarily unavailable</h1>"},
+		{"log out everywhere else", alice, "POST", "/account/sessions/revoke-others", url.Values{}, "<h1>Temporarily unavailable</h1>"},
+		{"log out", alice, "POST", "/logout", url.Values{}, "<h1>Temporarily unavailable</h1>"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

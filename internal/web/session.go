@@ -9,7 +9,10 @@ import (
 	"github.com/latchkey/latchkey/internal/auth"
 )
 
-type ctxKey struct{}
+type (
+	ctxKey       struct{}
+	uncheckedKey struct{}
+)
 
 // principal is the logged-in caller, or nil.
 func principal(r *http.Request) *auth.Principal {
@@ -17,9 +20,18 @@ func principal(r *http.Request) *auth.Principal {
 	return p
 }
 
+// unchecked is why a request's session cookie could not be checked (the
+// database was unreachable), or nil.
+func unchecked(r *http.Request) error {
+	err, _ := r.Context().Value(uncheckedKey{}).(error)
+	return err
+}
+
 // withUser looks up the session cookie, if any, for every page. A cookie
 // that no longer works (logged out, expired) is cleared, so the browser
-// stops sending it.
+// stops sending it. When the database cannot say, the cookie stays and
+// the page is shown as to a visitor; a page that needs the login answers
+// 503 instead (requireLogin).
 func (s *site) withUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.Cookies.Has(r) {
@@ -33,7 +45,8 @@ func (s *site) withUser(next http.Handler) http.Handler {
 		case auth.ErrorCode(err) == auth.CodeInvalidToken:
 			s.Cookies.Clear(w)
 		case auth.ErrorCode(err) == auth.CodeUnavailable:
-			s.Log.WarnContext(r.Context(), "session check failed", "err", err) // show the page logged out
+			s.Log.WarnContext(r.Context(), "session check failed", "err", err)
+			r = r.WithContext(context.WithValue(r.Context(), uncheckedKey{}, err))
 		default:
 			s.fail(w, r, err)
 			return
@@ -43,10 +56,16 @@ func (s *site) withUser(next http.Handler) http.Handler {
 }
 
 // requireLogin sends a visitor without a session to the login page, with
-// the page they wanted as next.
+// the page they wanted as next. A visitor whose cookie could not be
+// checked is most likely logged in: they get the outage's 503, not a
+// login form that would fail the same way.
 func (s *site) requireLogin(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if principal(r) == nil {
+			if err := unchecked(r); err != nil {
+				s.fail(w, r, err)
+				return
+			}
 			target := r.URL.Path
 			if r.Method != http.MethodGet {
 				target = "/" // a form post cannot be replayed after login
