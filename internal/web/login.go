@@ -39,7 +39,9 @@ func (s *site) login(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return // answered with the error page
 		}
-		if f.Notice != "" && len(f.Errors) == 0 {
+		// Wrong credentials point at the password field; a wait (throttled,
+		// busy, unavailable) is no fault of what was typed.
+		if status == http.StatusUnprocessableEntity && len(f.Errors) == 0 {
 			f.set("password", "Check your email or username and password.")
 		}
 		s.render(w, r, status, "login", "Log in", loginData{Form: f, Next: next})

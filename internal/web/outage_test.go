@@ -94,6 +94,9 @@ func checkOutage(t *testing.T, s *site, stop, start func()) {
 				!strings.Contains(p.body, "temporarily unavailable; try again shortly") {
 				t.Errorf("the page lacks %q or the reason:\n%s", tt.want, p.body)
 			}
+			if strings.Contains(p.body, `aria-invalid="true"`) {
+				t.Error("the outage marks a field as wrong")
+			}
 			if strings.Contains(p.body, "connection refused") {
 				t.Error("the page shows the database's error")
 			}

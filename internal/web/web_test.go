@@ -285,6 +285,9 @@ func TestLoginErrors(t *testing.T) {
 	if p.status != 429 || p.header.Get("Retry-After") == "" || !strings.Contains(p.body, "Too many attempts") {
 		t.Fatalf("throttled login: %d %q", p.status, p.header.Get("Retry-After"))
 	}
+	if strings.Contains(p.body, `aria-invalid="true"`) {
+		t.Error("a throttled login marks a field as wrong")
+	}
 }
 
 func TestBusyIsAFriendlyMessage(t *testing.T) {
