@@ -68,18 +68,6 @@ func (f *form) Fields() []field {
 	return out
 }
 
-// ByName is Fields by input name, for a page that writes out each input's
-// markup itself (page_account.html). The map holds pointers, so that it
-// stays small: it is made on every render.
-func (f *form) ByName() map[string]*field {
-	fields := f.Fields()
-	m := make(map[string]*field, len(fields))
-	for i := range fields {
-		m[fields[i].Name] = &fields[i]
-	}
-	return m
-}
-
 // HasErrors reports whether anything needs attention.
 func (f *form) HasErrors() bool { return len(f.Errors) > 0 || f.Notice != "" }
 

@@ -10,10 +10,11 @@ import (
 	"github.com/latchkey/latchkey/internal/auth"
 )
 
-// TestAccountFormsMatchFormTemplates checks that the forms written out in
-// page_account.html (for speed) read the same as form.html's shared "hx",
-// "notice" and "fields" templates would render them, empty and with
-// values, errors and notices.
+// TestAccountFormsMatchFormTemplates checks that the account page's two
+// forms read the same as form.html's shared "hx", "notice" and "fields"
+// templates render them, empty and with values, errors and notices: the
+// page once wrote that markup out by hand, for speed, and must not drift
+// from the other forms again.
 func TestAccountFormsMatchFormTemplates(t *testing.T) {
 	s := parsedSite(t)
 	shared := template.Must(template.New("form.html").ParseFS(templateFS, "templates/form.html"))
