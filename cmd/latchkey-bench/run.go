@@ -105,6 +105,7 @@ func run(ctx context.Context, o options, out io.Writer) (bool, error) {
 		if !pick.MatchString(sc.name) {
 			continue
 		}
+		b.srv.resetPeakRSS()
 		r, err := sc.run(b, ctx)
 		if err != nil {
 			return false, fmt.Errorf("%s: %w", sc.name, err)

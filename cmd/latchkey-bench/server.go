@@ -79,8 +79,16 @@ func start(ctx context.Context, bin, dir, name string, users int, env []string) 
 	}
 }
 
-// peakRSS is the server's peak resident memory so far (VmHWM), in bytes.
+// peakRSS is the server's peak resident memory (VmHWM) since it started
+// or since the last resetPeakRSS, in bytes.
 func (s *server) peakRSS() int64 { return vmHWM(s.cmd.Process.Pid) }
+
+// resetPeakRSS starts the peak over at the current resident memory
+// (Linux's clear_refs, value 5), so that a scenario's peak is its own and
+// not one an earlier scenario left behind.
+func (s *server) resetPeakRSS() {
+	os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", s.cmd.Process.Pid), []byte("5"), 0)
+}
 
 func vmHWM(pid int) int64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
