@@ -97,7 +97,7 @@ func TestSiteInABrowser(t *testing.T) {
 	}
 	browsertest.Screenshot(t, ctx, filepath.Join(screenshots, "register-error.png"))
 
-	b.fill(map[string]string{"password": "correct horse battery", "confirm_password": "correct horse battery"})
+	b.fill(map[string]string{"password": testPassword, "confirm_password": testPassword})
 	b.do(chromedp.Click(chromedp.CSS(`#register-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(".username")))
 	if got := b.text(".username"); got != "alice" {
 		t.Fatalf("header after registration shows %q", got)
@@ -106,7 +106,7 @@ func TestSiteInABrowser(t *testing.T) {
 	// Log out, log in.
 	b.do(chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS(`a[href="/login"]`)))
 	b.do(chromedp.Navigate(url+"/login"), chromedp.WaitVisible(chromedp.CSS("#login-form")))
-	b.fill(map[string]string{"identifier": "alice", "password": "correct horse battery"})
+	b.fill(map[string]string{"identifier": "alice", "password": testPassword})
 	b.do(chromedp.Click(chromedp.CSS(`#login-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(".username")))
 
 	// Write a post, then edit it.
@@ -142,7 +142,7 @@ func TestSiteInABrowser(t *testing.T) {
 	}
 
 	// Alice, logged in elsewhere too, logs out everywhere else.
-	other := loginOverHTTP(t, url, "alice", "correct horse battery")
+	other := loginOverHTTP(t, url, "alice", testPassword)
 	b.do(chromedp.Navigate(url+"/account"), chromedp.WaitVisible(chromedp.CSS("#logout-others")))
 	browsertest.Screenshot(t, ctx, filepath.Join(screenshots, "account.png"))
 	b.do(chromedp.Click(chromedp.CSS("#logout-others")), chromedp.WaitVisible(chromedp.CSS(".flash")))

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -26,22 +25,14 @@ import (
 func TestAPIDocsInABrowser(t *testing.T) {
 	ctx := browsertest.New(t)
 	url, _ := startServer(t, testEnv(t))
-	res, err := http.Post(url+"/api/users", "application/json",
-		strings.NewReader(`{"username":"alice","email":"alice@example.com","password":"correct horse battery"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusCreated {
-		t.Fatalf("register alice: %d", res.StatusCode)
-	}
+	register(t, url, "alice")
 	token := recordTokenRequests(t, ctx)
 	b := tab{t: t, ctx: ctx, url: url}
 
 	b.do(chromedp.Navigate(url+"/docs"), chromedp.WaitVisible(chromedp.CSS(".btn.authorize")))
 	b.do(chromedp.Click(chromedp.CSS(".btn.authorize")), chromedp.WaitVisible(chromedp.CSS("#oauth_username")))
 	b.do(chromedp.SendKeys(chromedp.CSS("#oauth_username"), "alice"),
-		chromedp.SendKeys(chromedp.CSS("#oauth_password"), "correct horse battery"))
+		chromedp.SendKeys(chromedp.CSS("#oauth_password"), testPassword))
 	// The dialog lists the bearer scheme first, with its own Authorize
 	// button: press the one in the password flow's section.
 	oauth := `document.querySelector("#oauth_username").closest(".auth-container")`

@@ -25,15 +25,10 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	getenv := testEnv(t, "LATCHKEY_DATABASE_URL", dbURL, "LATCHKEY_BASE_URL", "http://latchkey.test")
 	a, _ := startServer(t, getenv)
 	b, _ := startServer(t, getenv)
-	password := "correct horse battery"
 
 	// Register on A, log in on B, refresh on A, revoke on B.
-	res, err := http.Post(a+"/api/users", "application/json", strings.NewReader(`{"username":"alice","email":"alice@example.com","password":"`+password+`"}`))
-	if err != nil || res.StatusCode != http.StatusCreated {
-		t.Fatalf("register on A: %v %v", res, err)
-	}
-	res.Body.Close()
-	status, first := tokenRequest(t, b, neturl.Values{"username": {"alice"}, "password": {password}})
+	register(t, a, "alice")
+	status, first := tokenRequest(t, b, neturl.Values{"username": {"alice"}, "password": {testPassword}})
 	if status != 200 {
 		t.Fatalf("login on B: %d", status)
 	}
@@ -41,7 +36,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	if status != 200 || me(t, b, second.AccessToken) != 200 {
 		t.Fatalf("refresh on A of B's token: %d", status)
 	}
-	res, err = http.PostForm(b+"/api/token/revoke", neturl.Values{"token": {second.RefreshToken}})
+	res, err := http.PostForm(b+"/api/token/revoke", neturl.Values{"token": {second.RefreshToken}})
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("revoke on B: %v %v", res, err)
 	}
@@ -54,7 +49,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	}
 
 	// Ten concurrent refreshes of one token, split across A and B: one wins.
-	_, fresh := tokenRequest(t, a, neturl.Values{"username": {"alice"}, "password": {password}})
+	_, fresh := tokenRequest(t, a, neturl.Values{"username": {"alice"}, "password": {testPassword}})
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -110,7 +105,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, newest := tokenRequest(t, a, neturl.Values{"username": {"alice"}, "password": {password}})
+	_, newest := tokenRequest(t, a, neturl.Values{"username": {"alice"}, "password": {testPassword}})
 	signed, _, err := signer.Issue(u.ID, payload(t, newest.AccessToken).Sid, string(u.Role), time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +121,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	// on A. (Cookies are per host, not per port: one jar serves both.)
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err = browser.PostForm(a+"/login", neturl.Values{"identifier": {"alice"}, "password": {password}})
+	res, err = browser.PostForm(a+"/login", neturl.Values{"identifier": {"alice"}, "password": {testPassword}})
 	if err != nil || res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("browser login on A: %v %v", res, err)
 	}
@@ -188,11 +183,7 @@ func TestThrottlingSharedAcrossInstances(t *testing.T) {
 	getenv := testEnv(t, "LATCHKEY_DATABASE_URL", dbURL, "LATCHKEY_BASE_URL", "http://latchkey.test")
 	a, _ := startServer(t, getenv)
 	b, _ := startServer(t, getenv)
-	res, err := http.Post(a+"/api/users", "application/json", strings.NewReader(`{"username":"alice","email":"alice@example.com","password":"correct horse battery"}`))
-	if err != nil || res.StatusCode != http.StatusCreated {
-		t.Fatalf("register: %v %v", res, err)
-	}
-	res.Body.Close()
+	register(t, a, "alice")
 	for i := range 10 {
 		base := a
 		if i%2 == 1 {
@@ -202,7 +193,7 @@ func TestThrottlingSharedAcrossInstances(t *testing.T) {
 			t.Fatalf("failure %d: %d", i+1, status)
 		}
 	}
-	if status, _ := tokenRequest(t, b, neturl.Values{"username": {"alice"}, "password": {"correct horse battery"}}); status != http.StatusTooManyRequests {
+	if status, _ := tokenRequest(t, b, neturl.Values{"username": {"alice"}, "password": {testPassword}}); status != http.StatusTooManyRequests {
 		t.Fatalf("11th attempt, right password, other instance: %d, want 429", status)
 	}
 

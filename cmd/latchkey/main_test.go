@@ -93,6 +93,25 @@ type pair struct {
 	RefreshToken string `json:"refresh_token"`
 }
 
+// testPassword is every test user's password.
+const testPassword = "correct horse battery"
+
+// register registers a user over HTTP as NAME with NAME@example.com and
+// the test password, failing the test unless the server answers 201.
+func register(t *testing.T, base, name string) {
+	t.Helper()
+	res, err := http.Post(base+"/api/users", "application/json",
+		strings.NewReader(`{"username":"`+name+`","email":"`+name+`@example.com","password":"`+testPassword+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("register %s: %d %s", name, res.StatusCode, body)
+	}
+}
+
 // tokenRequest posts form to the token endpoint.
 func tokenRequest(t *testing.T, base string, form neturl.Values) (int, pair) {
 	t.Helper()
@@ -144,7 +163,7 @@ func TestServeRegistersAUser(t *testing.T) {
 	}
 	res.Body.Close()
 
-	body := `{"username":"alice","email":"alice@example.com","password":"correct horse battery"}`
+	body := `{"username":"alice","email":"alice@example.com","password":"` + testPassword + `"}`
 	res, err = http.Post(url+"/api/users", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +191,7 @@ func TestServeRegistersAUser(t *testing.T) {
 
 	// Log in through the token endpoint (no grant_type: the password grant
 	// is the default) and call /me with the token.
-	if status, tok := tokenRequest(t, url, neturl.Values{"username": {"alice"}, "password": {"correct horse battery"}}); status != http.StatusOK {
+	if status, tok := tokenRequest(t, url, neturl.Values{"username": {"alice"}, "password": {testPassword}}); status != http.StatusOK {
 		t.Fatalf("login: %d", status)
 	} else if got := me(t, url, tok.AccessToken); got != http.StatusOK {
 		t.Fatalf("GET /api/users/me with a fresh token: %d", got)
@@ -332,7 +351,7 @@ func TestCLIUserVisibleToServer(t *testing.T) {
 	}
 	url, _ := startServer(t, getenv)
 	res, err := http.Post(url+"/api/users", "application/json",
-		strings.NewReader(`{"username":"ALICE","email":"x@example.com","password":"correct horse battery"}`))
+		strings.NewReader(`{"username":"ALICE","email":"x@example.com","password":"`+testPassword+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +371,7 @@ func TestDisableOnTheCommandLineTakesEffectAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	url, _ := startServer(t, getenv)
-	status, tok := tokenRequest(t, url, neturl.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"correct horse battery"}})
+	status, tok := tokenRequest(t, url, neturl.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {testPassword}})
 	if status != http.StatusOK {
 		t.Fatalf("login: %d", status)
 	}

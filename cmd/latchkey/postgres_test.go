@@ -15,16 +15,8 @@ import (
 // a password login and a call with the token.
 func TestServeOnPostgres(t *testing.T) {
 	url, stop := startServer(t, testEnv(t, "LATCHKEY_DATABASE_URL", pgtest.URL(t)))
-	res, err := http.Post(url+"/api/users", "application/json",
-		strings.NewReader(`{"username":"alice","email":"alice@example.com","password":"correct horse battery"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusCreated {
-		t.Fatalf("register on PostgreSQL: %d", res.StatusCode)
-	}
-	res, err = http.PostForm(url+"/api/token", neturl.Values{"username": {"ALICE"}, "password": {"correct horse battery"}})
+	register(t, url, "alice")
+	res, err := http.PostForm(url+"/api/token", neturl.Values{"username": {"ALICE"}, "password": {testPassword}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +51,7 @@ func TestDatabaseOutage(t *testing.T) {
 	var lastBody string
 	register := func(name string) *http.Response {
 		res, err := http.Post(url+"/api/users", "application/json",
-			strings.NewReader(`{"username":"`+name+`","email":"`+name+`@example.com","password":"correct horse battery"}`))
+			strings.NewReader(`{"username":"`+name+`","email":"`+name+`@example.com","password":"`+testPassword+`"}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +65,7 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	// An authenticated request before, during and after: the session
 	// cache's snapshot checks must fail and then recover like the rest.
-	status, tokens := tokenRequest(t, url, neturl.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"correct horse battery"}})
+	status, tokens := tokenRequest(t, url, neturl.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {testPassword}})
 	if status != http.StatusOK {
 		t.Fatalf("log in before the outage: %d", status)
 	}
@@ -86,7 +78,7 @@ func TestDatabaseOutage(t *testing.T) {
 		!strings.Contains(lastBody, `"code":"unavailable"`) {
 		t.Fatalf("registration during the outage: %d %s %s", res.StatusCode, res.Header.Get("Content-Type"), lastBody)
 	}
-	res, err := http.PostForm(url+"/api/token", neturl.Values{"username": {"alice"}, "password": {"correct horse battery"}})
+	res, err := http.PostForm(url+"/api/token", neturl.Values{"username": {"alice"}, "password": {testPassword}})
 	if err != nil {
 		t.Fatal(err)
 	}
