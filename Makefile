@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 COMMON_PASSWORDS := internal/auth/common_passwords.txt.gz
 
-.PHONY: all build run test check assets bench clean
+.PHONY: all build run test check assets bench screenshots clean
 
 all: build
 
@@ -52,6 +52,10 @@ check: assets
 test: check
 	$(GO) test -race -timeout 12m ./...
 	LATCHKEY_TEST_STORE=postgres $(GO) test -race -timeout 8m ./internal/api/ ./internal/web/
+
+# screenshots: the README's pictures, taken by the browser tests.
+screenshots: assets
+	LATCHKEY_SCREENSHOTS=1 $(GO) test -count=1 -run 'Browser' ./cmd/latchkey/
 
 # bench: the load harness against the real binary (budgets enforced), then
 # the Go micro-benchmarks.

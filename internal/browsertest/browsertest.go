@@ -67,10 +67,19 @@ func New(t testing.TB) context.Context {
 	return ctx
 }
 
+// ScreenshotsEnv, set to 1, makes Screenshot write where it is told (the
+// README's pictures in docs/screenshots: `make screenshots`). Otherwise a
+// test run would rewrite tracked files every time, so the pictures go to
+// a directory under the system's temporary one, for looking at a failure.
+const ScreenshotsEnv = "LATCHKEY_SCREENSHOTS"
+
 // Screenshot saves the whole page as a PNG at path (directories created),
-// for the README and for looking at a failure.
+// or under the temporary directory unless ScreenshotsEnv is set.
 func Screenshot(t testing.TB, ctx context.Context, path string) {
 	t.Helper()
+	if os.Getenv(ScreenshotsEnv) != "1" {
+		path = filepath.Join(os.TempDir(), "latchkey-screenshots", filepath.Base(path))
+	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG, lossless
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", path, err)
