@@ -43,7 +43,7 @@ func OpenPostgres(ctx context.Context, url string, o PoolOptions) (*Store, error
 	db.SetMaxOpenConns(o.MaxOpen)
 	db.SetMaxIdleConns(o.MaxIdle)
 	db.SetConnMaxLifetime(o.MaxLife)
-	return &Store{w: writer{db}, r: db, reads: &readStmts{db: db}, sessions: &sessionCache{version: newSnapshotVersion(db)}, dialect: postgresDialect}, nil
+	return &Store{w: writer{db}, r: db, sessions: &sessionCache{version: newSnapshotVersion(db)}, dialect: postgresDialect}, nil
 }
 
 var postgresDialect = dialect{

@@ -33,7 +33,6 @@ var migrations embed.FS
 type Store struct {
 	w        writer
 	r        *sql.DB
-	reads    *readStmts
 	sessions *sessionCache
 	dialect  dialect
 }
@@ -132,7 +131,7 @@ func OpenSQLite(path string) (*Store, error) {
 		v.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &Store{w: writer{w}, r: r, reads: &readStmts{db: r}, sessions: &sessionCache{version: newDataVersion(v)}, dialect: sqliteDialect}, nil
+	return &Store{w: writer{w}, r: r, sessions: &sessionCache{version: newDataVersion(v)}, dialect: sqliteDialect}, nil
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -178,7 +177,6 @@ func (w writer) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, erro
 
 // Close closes the database.
 func (s *Store) Close() error {
-	s.reads.close()
 	return errors.Join(s.sessions.close(), s.r.Close(), s.w.db.Close())
 }
 
