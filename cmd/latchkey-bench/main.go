@@ -29,10 +29,9 @@ func main() {
 	var o options
 	flag.DurationVar(&o.duration, "duration", 8*time.Second, "how long each scenario runs")
 	flag.IntVar(&o.users, "users", 1000, "users seeded in the database")
-	// Throughput is what a server serves when it is the limit. With 8
-	// clients neither server was: the bare handler served 6 % and 23 % more
-	// with 32 in two runs against itself, and Latchkey on PostgreSQL, whose
-	// requests each wait for a round trip, left a fifth of the CPU idle.
+	// Throughput is what a server serves when it is the limit: with too
+	// few clients, a server whose requests wait for a database round trip
+	// leaves the CPU idle (docs/performance.md).
 	flag.IntVar(&o.workers, "workers", 16*runtime.NumCPU(), "concurrent clients per scenario")
 	flag.BoolVar(&o.short, "short", false, "a quick smoke run: one-second scenarios, budgets reported but not enforced")
 	flag.IntVar(&o.scaleUsers, "scale-users", 1_000_000, "users in the large database of the scale scenario")

@@ -15,10 +15,9 @@ import (
 const sessionCacheMax = 10_000
 
 // sessionCache remembers sessions and their users as read, for as long as
-// the database has not changed since. Every authenticated request looks its
-// session up, and that look-up was the largest part of GET /api/users/me
-// (a third of the server's CPU in a profile under load; without it the
-// throughput rose from 0.41 to 0.73 × a bare handler).
+// the database has not changed since. It saves the session join that every
+// authenticated request would otherwise run, the largest part of GET
+// /api/users/me's work (docs/performance.md has the measurements).
 //
 // "Changed" is a version the database gives, read before every look-up
 // (see dataVersion and snapshotVersion): it moves when anyone commits, this
@@ -211,8 +210,8 @@ func (d *dataVersion) close() error {
 // snapshotVersion is PostgreSQL's current snapshot (xmin:xmax:in-progress
 // transactions). Two equal snapshots see the same rows: a commit, anywhere
 // in the cluster, either takes its transaction off the in-progress list or
-// moves xmax past it. It is a cheaper query than the session look-up (60k
-// against 29k a second on the benchmark machine), and asks no table. Any
+// moves xmax past it. It is a cheaper query than the session look-up, and
+// asks no table. Any
 // commit moves it, to any table: under a steady stream of writes the cache
 // mostly reads again, and is worth most in the read-heavy stretches between.
 type snapshotVersion struct {
