@@ -54,7 +54,7 @@ func TestLoadDefaults(t *testing.T) {
 				{"RateLimitPerIP", c.RateLimitPerIP, 60},
 				{"TrustedProxies", c.TrustedProxies, []netip.Prefix(nil)},
 				{"HashConcurrency", c.HashConcurrency, min(runtime.NumCPU(), 256)},
-				{"HashQueueTimeout", c.HashQueueTimeout, time.Second},
+				{"HashQueueTimeout", c.HashQueueTimeout, 500 * time.Millisecond},
 				{"Argon2MemoryKiB", c.Argon2MemoryKiB, uint32(19456)},
 				{"Argon2Time", c.Argon2Time, uint32(2)},
 				{"Argon2Threads", c.Argon2Threads, uint8(1)},

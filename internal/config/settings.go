@@ -117,8 +117,10 @@ var settings = []setting{
 		show:  func(c *Config) string { return strconv.Itoa(c.HashConcurrency) },
 	},
 	{
-		name: "LATCHKEY_HASH_QUEUE_TIMEOUT", usage: "how long (a `duration`) a login waits for a hashing slot before it is answered 503", defText: "1s",
-		def:   fixed("1s"),
+		name: "LATCHKEY_HASH_QUEUE_TIMEOUT", usage: "how long (a `duration`) a login waits for a hashing slot before it is answered 503", defText: "500ms",
+		// Half a second, so that a login refused for want of a slot has
+		// its 503 within a second (DESIGN.md, "Performance budgets").
+		def:   fixed("500ms"),
 		parse: durationIn(1, 30*time.Second, "more than 0 and at most 30s", "500ms or 2s", func(c *Config, d time.Duration) { c.HashQueueTimeout = d }),
 		show:  func(c *Config) string { return c.HashQueueTimeout.String() },
 	},
