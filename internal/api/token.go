@@ -75,6 +75,14 @@ func handleToken(d Deps) http.Handler {
 				return
 			}
 			g, err = d.Auth.PasswordGrant(r.Context(), form.Get("username"), form.Get("password"), c)
+			var e *auth.Error
+			if errors.As(err, &e) && e.Code == auth.CodeInvalid && len(e.Fields) > 0 {
+				// Both were sent, so the username is what was refused (a
+				// control character, say): a name no account has, so the
+				// grant is what is wrong (DESIGN.md).
+				writeOAuth(w, nil, oauthError(400, "invalid_grant", e.Fields[0].Message))
+				return
+			}
 		case "refresh_token":
 			if form.Get("refresh_token") == "" {
 				writeOAuth(w, nil, oauthError(400, "invalid_request", "Send refresh_token."))

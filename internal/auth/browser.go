@@ -55,7 +55,7 @@ func (s *Service) StartBrowserSession(ctx context.Context, u *User, remember boo
 		LastSeenAt:  now,
 		ExpiresAt:   now.Add(s.opts.SessionAbsoluteTTL),
 		IdleTimeout: idle,
-		UserAgent:   truncate(c.UserAgent, 512),
+		UserAgent:   storedUserAgent(c.UserAgent),
 		IP:          c.IP,
 	}
 	if err := s.store.CreateSession(ctx, ss, nil); err != nil {

@@ -80,6 +80,12 @@ var ErrNotFound = &Error{Code: CodeNotFound, Message: "Not found."}
 // reached, so transports answer 503 instead of 500.
 var ErrUnavailable = &Error{Code: CodeUnavailable, Message: "The service is temporarily unavailable; try again shortly."}
 
+// ErrUnstorableText wraps a store failure on text the database refuses (a
+// NUL, or bytes that are not UTF-8, on PostgreSQL). The rules refuse such
+// text by field first; this is the backstop that keeps any that slips
+// past them a 422, never a 500.
+var ErrUnstorableText = &Error{Code: CodeInvalid, Message: "Remove the control characters and the bytes that are not UTF-8 from what you sent."}
+
 var errInvalidCredentials = &Error{
 	Code:    CodeInvalidCredentials,
 	Message: "The email, username or password is not correct.",

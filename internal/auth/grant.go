@@ -47,7 +47,7 @@ func (s *Service) PasswordGrant(ctx context.Context, identifier, pw string, c Cl
 		CreatedAt:  now,
 		LastSeenAt: now,
 		ExpiresAt:  now.Add(s.opts.SessionAbsoluteTTL),
-		UserAgent:  truncate(c.UserAgent, 512),
+		UserAgent:  storedUserAgent(c.UserAgent),
 		IP:         c.IP,
 	}
 	raw, rt := s.newRefreshToken(ss, now)
@@ -169,9 +169,12 @@ func HashToken(raw string) string {
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+// storedUserAgent is a User-Agent as a session keeps it: valid text
+// (CleanHeader), cut to 512 bytes at a character boundary.
+func storedUserAgent(ua string) string {
+	ua = CleanHeader(ua)
+	if len(ua) <= 512 {
+		return ua
 	}
-	return strings.ToValidUTF8(s[:n], "")
+	return strings.ToValidUTF8(ua[:512], "")
 }

@@ -67,6 +67,38 @@ func isUsernameChar(c rune) bool {
 	return isASCIIAlnum(c) || c == '_' || c == '-' || c == '.'
 }
 
+// PlainText reports whether s is valid UTF-8 without control characters
+// (tab, CR and LF allowed when multiline). Text a client sends and the
+// databases store must pass it: PostgreSQL refuses a NUL or an invalid
+// byte where SQLite would store it, and DESIGN.md asks both to refuse it
+// alike, by name, never with a 500.
+func PlainText(s string, multiline bool) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, c := range s {
+		if unicode.Is(unicode.Cc, c) && !(multiline && (c == '\t' || c == '\r' || c == '\n')) {
+			return false
+		}
+	}
+	return true
+}
+
+// CleanHeader makes a header value a client sent storable as text: bytes
+// that are not UTF-8 and control characters become U+FFFD, so that a
+// Latin-1 User-Agent is kept, legibly, rather than failing the login.
+func CleanHeader(s string) string {
+	if PlainText(s, false) {
+		return s
+	}
+	return strings.Map(func(c rune) rune {
+		if unicode.Is(unicode.Cc, c) {
+			return utf8.RuneError
+		}
+		return c
+	}, strings.ToValidUTF8(s, string(utf8.RuneError)))
+}
+
 // FoldUsername is the form usernames are compared in. Usernames are ASCII,
 // so lower-casing is a complete case fold; the databases index the same
 // expression.

@@ -155,3 +155,42 @@ func TestCommonPasswordList(t *testing.T) {
 		t.Error("an uncommon passphrase is reported as common")
 	}
 }
+
+func TestPlainText(t *testing.T) {
+	for _, tt := range []struct {
+		s               string
+		line, multiline bool
+	}{
+		{"plain words, é and 日本", true, true},
+		{"", true, true},
+		{"tab\there", false, true},
+		{"lines\r\nand\nmore", false, true},
+		{"nul\x00", false, false},
+		{"escape\x1b[31m", false, false},
+		{"delete\x7f", false, false},
+		{"c1 control\u0085", false, false},
+		{"latin-1 caf\xe9", false, false},
+		{"cut rune \xe6\x97", false, false},
+	} {
+		if got := auth.PlainText(tt.s, false); got != tt.line {
+			t.Errorf("PlainText(%q, false) = %v", tt.s, got)
+		}
+		if got := auth.PlainText(tt.s, true); got != tt.multiline {
+			t.Errorf("PlainText(%q, true) = %v", tt.s, got)
+		}
+	}
+}
+
+func TestCleanHeader(t *testing.T) {
+	for in, want := range map[string]string{
+		"Mozilla/5.0 (X11)":  "Mozilla/5.0 (X11)",
+		"caf\xe9/1.0":        "caf\uFFFD/1.0",
+		"tab\tand\x00nul":    "tab\uFFFDand\uFFFDnul",
+		"Ünïcödé is kept ok": "Ünïcödé is kept ok",
+	} {
+		got := auth.CleanHeader(in)
+		if got != want || !auth.PlainText(got, false) {
+			t.Errorf("CleanHeader(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -25,8 +25,13 @@ func (s *Service) Authenticate(ctx context.Context, identifier, pw string, c Cli
 	}
 	ident := normalizeIdentifier(identifier)
 	var errs []FieldError
-	if ident == "" {
+	switch {
+	case ident == "":
 		errs = append(errs, FieldError{Field: "identifier", Code: "required", Message: "Enter your email or username."})
+	case !PlainText(identifier, false):
+		// No account's name or address holds one, so nothing is looked up.
+		errs = append(errs, FieldError{Field: "identifier", Code: "identifier_characters",
+			Message: "Remove the control or invalid characters from your email or username."})
 	}
 	if pw == "" {
 		errs = append(errs, FieldError{Field: "password", Code: "required", Message: "Enter your password."})

@@ -12,11 +12,17 @@ import (
 func checkPost(title, body string) (string, []auth.FieldError) {
 	title = strings.TrimSpace(title)
 	var errs []auth.FieldError
+	if !auth.PlainText(title, false) {
+		errs = append(errs, auth.FieldError{Field: "title", Code: "title_characters", Message: "Remove the control or invalid characters from the title."})
+	}
 	switch n := utf8.RuneCountInString(title); {
 	case n == 0:
 		errs = append(errs, auth.FieldError{Field: "title", Code: "required", Message: "Give the post a title."})
 	case n > MaxTitleLength:
 		errs = append(errs, auth.FieldError{Field: "title", Code: "title_too_long", Message: fmt.Sprintf("Use at most %d characters.", MaxTitleLength)})
+	}
+	if !auth.PlainText(body, true) {
+		errs = append(errs, auth.FieldError{Field: "body", Code: "body_characters", Message: "Remove the control or invalid characters from the text (tabs and line breaks are fine)."})
 	}
 	if utf8.RuneCountInString(body) > MaxBodyLength {
 		errs = append(errs, auth.FieldError{Field: "body", Code: "body_too_long", Message: "Use at most 100,000 characters."})

@@ -28,6 +28,12 @@ func TestPostLimitsCountCharactersAfterTrimming(t *testing.T) {
 		{"100,000 two-byte characters of body", "Long", strings.Repeat("é", 100_000), "Long", ""},
 		{"100,001 two-byte characters of body", "Long", strings.Repeat("é", 100_001), "", "body:body_too_long"},
 		{"tabs and newlines only", "\t\n", "x", "", "title:required"},
+		{"a NUL in the title", "a\x00b", "x", "", "title:title_characters"},
+		{"a byte that is not UTF-8 in the title", "caf\xe9", "x", "", "title:title_characters"},
+		{"a tab inside the title", "a\tb", "x", "", "title:title_characters"},
+		{"a NUL in the body", "T", "a\x00b", "", "body:body_characters"},
+		{"an escape in the body", "T", "\x1b[2J", "", "body:body_characters"},
+		{"tabs and line breaks in the body", "T", "a\tb\r\nc", "T", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

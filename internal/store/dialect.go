@@ -29,6 +29,9 @@ type dialect struct {
 	// unavailable reports whether err means the database cannot be used
 	// right now (locked, unreachable, disk full) rather than a bug.
 	unavailable func(error) bool
+	// unstorableText reports whether the database refused a text value
+	// (nil: it stores any bytes, as SQLite does).
+	unstorableText func(error) bool
 }
 
 var sqliteDialect = dialect{
@@ -81,6 +84,9 @@ func (d dialect) classify(op string, err error) error {
 		case "email":
 			return auth.ErrEmailTaken
 		}
+	}
+	if d.unstorableText != nil && d.unstorableText(err) {
+		return fmt.Errorf("%s: %w: %w", op, auth.ErrUnstorableText, err)
 	}
 	if d.unavailable(err) {
 		return fmt.Errorf("%s: %w: %w", op, auth.ErrUnavailable, err)

@@ -64,6 +64,12 @@ var postgresDialect = dialect{
 		}
 		return "", true
 	},
+	unstorableText: func(err error) bool {
+		// 22021: a byte sequence invalid in UTF-8, NUL included; 22P05:
+		// a character with no equivalent in the database's encoding.
+		var e *pgconn.PgError
+		return errors.As(err, &e) && (e.Code == "22021" || e.Code == "22P05")
+	},
 	unavailable: func(err error) bool {
 		var (
 			pe *pgconn.PgError

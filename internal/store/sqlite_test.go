@@ -94,3 +94,18 @@ func TestImportUsers(t *testing.T) {
 		})
 	}
 }
+
+// TestPostgresRefusedTextIsInvalidInput: text that PostgreSQL refuses and
+// the rules above the store should have caught first (a NUL, a byte that
+// is not UTF-8) comes back as auth.ErrUnstorableText, a 422 to every
+// transport, not as an unknown error and a 500.
+func TestPostgresRefusedTextIsInvalidInput(t *testing.T) {
+	s := openPostgres(t)
+	ctx := context.Background()
+	for _, bad := range []string{"a\x00b", "a\xffb"} {
+		_, err := s.UserByUsername(ctx, bad)
+		if !errors.Is(err, auth.ErrUnstorableText) || auth.ErrorCode(err) != auth.CodeInvalid {
+			t.Errorf("look-up of %q: %v, want auth.ErrUnstorableText", bad, err)
+		}
+	}
+}
