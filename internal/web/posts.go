@@ -59,6 +59,17 @@ func (s *site) createPost(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, "/posts/"+post.ID)
 }
 
+// keepNewPost answers a new post whose author could not be checked (err):
+// the form again, with what was typed and the reason.
+func (s *site) keepNewPost(w http.ResponseWriter, r *http.Request, err error) {
+	f := postForm("/posts/new")
+	if ferr := readForm(w, r, f); ferr != nil {
+		badForm(w, ferr)
+		return
+	}
+	s.formError(w, r, err, "post_form", "New post", postFormData{Form: f}, f)
+}
+
 // The pages' own words for a missing post and a refused change; fail
 // answers them 404 and 403 by their codes.
 var (

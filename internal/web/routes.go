@@ -19,7 +19,7 @@ func (s *site) routes(mux *http.ServeMux) {
 	page("POST /account/sessions/{id}/revoke", s.requireLogin(s.revokeSession))
 	page("POST /account/sessions/revoke-others", s.requireLogin(s.revokeOtherSessions))
 	page("GET /posts/new", s.requireLogin(s.newPostPage))
-	page("POST /posts/new", s.requireLogin(s.createPost))
+	page("POST /posts/new", s.requireLoginKeeping(s.createPost, s.keepNewPost))
 	page("GET /posts/{id}", http.HandlerFunc(s.postPage))
 	page("GET /posts/{id}/edit", s.requireLogin(s.editPostPage))
 	page("POST /posts/{id}/edit", s.requireLogin(s.updatePost))

@@ -60,10 +60,18 @@ func (s *site) withUser(next http.Handler) http.Handler {
 // checked is most likely logged in: they get the outage's 503, not a
 // login form that would fail the same way.
 func (s *site) requireLogin(next http.HandlerFunc) http.Handler {
+	return s.requireLoginKeeping(next, s.fail)
+}
+
+// requireLoginKeeping is requireLogin for a form whose page needs nothing
+// else from the database (a new post): when the cookie cannot be checked,
+// keep answers instead of the error page, re-rendering the form with what
+// was typed, so that an outage loses nothing.
+func (s *site) requireLoginKeeping(next http.HandlerFunc, keep func(http.ResponseWriter, *http.Request, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if principal(r) == nil {
 			if err := unchecked(r); err != nil {
-				s.fail(w, r, err)
+				keep(w, r, err)
 				return
 			}
 			target := r.URL.Path
