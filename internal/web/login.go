@@ -18,7 +18,7 @@ func loginForm() *form {
 func (s *site) loginPage(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.URL.Query().Get("next"))
 	if principal(r) != nil {
-		http.Redirect(w, r, next, http.StatusSeeOther)
+		redirect(w, r, next)
 		return
 	}
 	s.render(w, r, http.StatusOK, "login", "Log in", loginData{Form: loginForm(), Next: next})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/latchkey/latchkey/internal/auth"
 )
@@ -83,15 +82,4 @@ func (s *site) requireLoginKeeping(next http.HandlerFunc, keep func(http.Respons
 		}
 		next(w, r)
 	})
-}
-
-// safeNext accepts only a local path: it starts with "/" and its second
-// character is neither "/" nor "\" (which browsers read as another host).
-// Anything else goes to "/".
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) ||
-		strings.ContainsAny(next, "\r\n\t") {
-		return "/"
-	}
-	return next
 }

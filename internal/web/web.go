@@ -142,15 +142,3 @@ func (s *site) write(w http.ResponseWriter, r *http.Request, status int, page, t
 func (s *site) client(r *http.Request) auth.Client {
 	return auth.Client{IP: s.ClientIP.IP(r), UserAgent: r.UserAgent()}
 }
-
-// redirect sends the browser to a local path: 303 for a plain request,
-// HX-Redirect for htmx (which would otherwise swap the target page into
-// the form).
-func redirect(w http.ResponseWriter, r *http.Request, path string) {
-	if r.Header.Get("HX-Request") == "true" {
-		w.Header().Set("HX-Redirect", path)
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	http.Redirect(w, r, path, http.StatusSeeOther)
-}
