@@ -11,10 +11,9 @@ import (
 
 func TestCrossOriginProtection(t *testing.T) {
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	h, err := crossOrigin(sessioncookie.New(nil), []string{"https://app.example.com"}, ok)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// As New composes them: an SPA origin is configured for CORS.
+	const spa = "https://app.example.com"
+	h := cors([]string{spa}, crossOrigin(sessioncookie.New(nil), ok))
 	cookie := &http.Cookie{Name: "latchkey_session", Value: "tok"}
 	tests := []struct {
 		name, method, path string
@@ -38,8 +37,24 @@ func TestCrossOriginProtection(t *testing.T) {
 			map[string]string{"Sec-Fetch-Site": "cross-site", "Authorization": "Bearer x"}, true, 403},
 		{"token endpoint is exempt", "POST", "/api/token",
 			map[string]string{"Sec-Fetch-Site": "cross-site"}, false, 204},
-		{"trusted SPA origin", "POST", "/api/users",
-			map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://app.example.com"}, true, 204},
+		// A CORS origin is no CSRF exemption (DESIGN.md: the exemptions
+		// above are the complete list); its SPA uses bearer tokens.
+		{"SPA origin with cookie", "PATCH", "/api/users/me",
+			map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": spa}, true, 403},
+		{"SPA origin with cookie, old browser (Origin only)", "PATCH", "/api/users/me",
+			map[string]string{"Origin": spa}, true, 403},
+		{"SPA origin with cookie on a page", "POST", "/posts/new",
+			map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": spa}, true, 403},
+		{"SPA origin with cookie and bearer", "POST", "/api/users/me/password",
+			map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": spa, "Authorization": "Bearer x"}, true, 403},
+		{"SPA origin without cookie or bearer", "POST", "/api/users",
+			map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": spa}, false, 403},
+		{"SPA origin, bearer without cookie", "PATCH", "/api/users/me",
+			map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": spa, "Authorization": "Bearer x"}, false, 204},
+		{"SPA origin, token endpoint", "POST", "/api/token",
+			map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": spa}, false, 204},
+		{"SPA origin, token revocation", "POST", "/api/token/revoke",
+			map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": spa}, false, 204},
 		{"non-browser client (no headers)", "POST", "/api/users", nil, true, 204},
 	}
 	for _, tt := range tests {
@@ -58,6 +73,9 @@ func TestCrossOriginProtection(t *testing.T) {
 			}
 			if rec.Code == 403 && !strings.Contains(rec.Body.String(), "cross_origin_request") {
 				t.Fatalf("refusal is not our problem document: %s", rec.Body.String())
+			}
+			if rec.Code == 204 && tt.headers["Origin"] == spa && rec.Header().Get("Access-Control-Allow-Origin") != spa {
+				t.Fatalf("the SPA cannot read the answer: %v", rec.Header())
 			}
 		})
 	}

@@ -49,10 +49,7 @@ func New(d Deps) (http.Handler, error) {
 		}
 	}
 
-	h, err := crossOrigin(d.API.Cookies, d.CORSOrigins, pinRequests(d.DB, mux))
-	if err != nil {
-		return nil, err
-	}
+	h := crossOrigin(d.API.Cookies, pinRequests(d.DB, mux))
 	h = cors(d.CORSOrigins, h)
 	h = headers(h)
 	h = recoverPanics(d.Log, h)
