@@ -8,7 +8,8 @@ import (
 )
 
 // Browser session lifetimes besides Options: without "remember me" the
-// cookie lasts as long as the browser and the session idles out in 12 hours.
+// cookie lasts as long as the browser and the session idles out in 12 hours,
+// or sooner when Options.SessionIdleTTL is shorter.
 const (
 	ShortIdleTimeout = 12 * time.Hour
 	// TouchInterval bounds how often a session's last_seen_at is written: a
@@ -20,10 +21,9 @@ const (
 // token, which exists only here and in the cookie (the database keeps its
 // SHA-256).
 type BrowserSession struct {
-	Session  *Session
-	User     *User
-	Token    string
-	Remember bool // a persistent cookie (Max-Age) rather than a browser-session one
+	Session *Session
+	User    *User
+	Token   string
 }
 
 // LoginBrowser checks a password login and opens a new browser session:
@@ -38,12 +38,15 @@ func (s *Service) LoginBrowser(ctx context.Context, identifier, pw string, remem
 }
 
 // StartBrowserSession opens a browser session for u, e.g. right after
-// registration through the pages.
+// registration through the pages. "Remember me" idles out after
+// Options.SessionIdleTTL; without it, after the shorter of that and
+// ShortIdleTimeout: a browser session is the short-lived kind, never one
+// that outlives the idle limit the operator set.
 func (s *Service) StartBrowserSession(ctx context.Context, u *User, remember bool, c Client) (*BrowserSession, error) {
 	now := s.timestamp()
-	idle := ShortIdleTimeout
-	if remember {
-		idle = s.opts.SessionIdleTTL
+	idle := s.opts.SessionIdleTTL
+	if !remember {
+		idle = min(idle, ShortIdleTimeout)
 	}
 	raw := NewOpaqueToken()
 	ss := &Session{
@@ -55,13 +58,14 @@ func (s *Service) StartBrowserSession(ctx context.Context, u *User, remember boo
 		LastSeenAt:  now,
 		ExpiresAt:   now.Add(s.opts.SessionAbsoluteTTL),
 		IdleTimeout: idle,
+		Remember:    remember,
 		UserAgent:   storedUserAgent(c.UserAgent),
 		IP:          c.IP,
 	}
 	if err := s.store.CreateSession(ctx, ss, nil); err != nil {
 		return nil, err
 	}
-	return &BrowserSession{Session: ss, User: u, Token: raw, Remember: remember}, nil
+	return &BrowserSession{Session: ss, User: u, Token: raw}, nil
 }
 
 // AuthorizeCookie checks a session cookie's token. It notes the session as

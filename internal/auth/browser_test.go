@@ -77,6 +77,29 @@ func TestBrowserSessionLifetimes(t *testing.T) {
 	}
 }
 
+// TestIdleTTLUnderTwelveHours: LATCHKEY_SESSION_IDLE_TTL shorter than 12
+// hours binds every browser session, remembered or not: a browser session
+// idles out at the shorter of 12 hours and the setting.
+func TestIdleTTLUnderTwelveHours(t *testing.T) {
+	opts := auth.DefaultOptions()
+	opts.SessionIdleTTL = time.Minute
+	e := newEnv(t, withOptions(opts))
+	e.register(t, "alice", "alice@example.com")
+	for _, remember := range []bool{false, true} {
+		bs := e.browserLogin(t, "alice", remember)
+		authtest.Equal(t, bs.Session.IdleTimeout, time.Minute)
+		authtest.Equal(t, bs.Session.Remember, remember)
+		e.clock.Advance(59 * time.Second)
+		authtest.NoError(t, e.cookieOK(t, bs.Token))
+
+		idle := e.browserLogin(t, "alice", remember)
+		e.clock.Advance(75 * time.Second)
+		if err := e.cookieOK(t, idle.Token); !errors.Is(err, auth.ErrInvalidToken) {
+			t.Errorf("remember me %v, 75 s idle with a 1 min idle TTL: %v", remember, err)
+		}
+	}
+}
+
 // TestLastSeenWrittenAtMostOncePerMinute: a page view reads; it writes
 // last_seen_at only when the stored value is a minute old.
 func TestLastSeenWrittenAtMostOncePerMinute(t *testing.T) {

@@ -24,9 +24,15 @@ type Session struct {
 	// IdleTimeout ends a browser session unused for that long (0: never,
 	// for API sessions, whose refresh tokens expire instead).
 	IdleTimeout time.Duration
-	UserAgent   string
-	IP          string
-	RevokedAt   *time.Time
+	// Remember is "remember me" on a browser session: the browser keeps
+	// the cookie (Max-Age) rather than forgetting it when it closes. It is
+	// stored because the idle timeout cannot tell the two kinds apart (with
+	// Options.SessionIdleTTL under 12 hours both idle out alike), and a
+	// password change renews the cookie in the form it had.
+	Remember  bool
+	UserAgent string
+	IP        string
+	RevokedAt *time.Time
 }
 
 // Active reports whether the session can still be used at now.

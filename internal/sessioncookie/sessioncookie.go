@@ -51,7 +51,7 @@ func (j Jar) Has(r *http.Request) bool {
 // when it closes; a remembered one lasts until the session's absolute end.
 func (j Jar) Cookie(token string, ss *auth.Session, now time.Time) *http.Cookie {
 	c := j.base(token)
-	if ss.IdleTimeout > auth.ShortIdleTimeout {
+	if ss.Remember {
 		c.MaxAge = int(ss.ExpiresAt.Sub(now) / time.Second)
 	}
 	return c

@@ -12,8 +12,12 @@ import (
 
 func TestCookieFlags(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	remembered := &auth.Session{IdleTimeout: 7 * 24 * time.Hour, ExpiresAt: now.Add(30 * 24 * time.Hour)}
+	remembered := &auth.Session{IdleTimeout: 7 * 24 * time.Hour, Remember: true, ExpiresAt: now.Add(30 * 24 * time.Hour)}
 	short := &auth.Session{IdleTimeout: auth.ShortIdleTimeout, ExpiresAt: now.Add(30 * 24 * time.Hour)}
+	// With LATCHKEY_SESSION_IDLE_TTL under 12 hours both kinds idle out
+	// alike; the cookie still follows "remember me".
+	rememberedShortTTL := &auth.Session{IdleTimeout: time.Hour, Remember: true, ExpiresAt: now.Add(30 * 24 * time.Hour)}
+	shortShortTTL := &auth.Session{IdleTimeout: time.Hour, ExpiresAt: now.Add(30 * 24 * time.Hour)}
 	tests := []struct {
 		name, base string
 		ss         *auth.Session
@@ -22,6 +26,10 @@ func TestCookieFlags(t *testing.T) {
 		{"http, remembered", "http://localhost:8080", remembered,
 			"latchkey_session=tok; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax"},
 		{"http, browser session", "http://localhost:8080", short,
+			"latchkey_session=tok; Path=/; HttpOnly; SameSite=Lax"},
+		{"remembered, 1 h idle TTL", "http://localhost:8080", rememberedShortTTL,
+			"latchkey_session=tok; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax"},
+		{"browser session, 1 h idle TTL", "http://localhost:8080", shortShortTTL,
 			"latchkey_session=tok; Path=/; HttpOnly; SameSite=Lax"},
 		{"https", "https://auth.example.com", short,
 			"__Host-latchkey_session=tok; Path=/; HttpOnly; Secure; SameSite=Lax"},

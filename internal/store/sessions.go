@@ -9,16 +9,16 @@ import (
 	"github.com/latchkey/latchkey/internal/auth"
 )
 
-const sessionColumns = `s.id, s.user_id, s.token_hash, s.kind, s.created_at, s.last_seen_at, s.expires_at, s.idle_timeout_seconds, s.user_agent, s.ip, s.revoked_at`
+const sessionColumns = `s.id, s.user_id, s.token_hash, s.kind, s.created_at, s.last_seen_at, s.expires_at, s.idle_timeout_seconds, s.remember, s.user_agent, s.ip, s.revoked_at`
 
 const userColumnsU = `u.id, u.username, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.disabled_at`
 
 // CreateSession implements auth.Store.
 func (s *Store) CreateSession(ctx context.Context, ss *auth.Session, rt *auth.RefreshToken) error {
-	const insertSession = `INSERT INTO sessions (id, user_id, token_hash, kind, created_at, last_seen_at, expires_at, idle_timeout_seconds, user_agent, ip)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+	const insertSession = `INSERT INTO sessions (id, user_id, token_hash, kind, created_at, last_seen_at, expires_at, idle_timeout_seconds, remember, user_agent, ip)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 	args := []any{ss.ID, ss.UserID, nullString(ss.TokenHash), string(ss.Kind), ss.CreatedAt, ss.LastSeenAt, ss.ExpiresAt,
-		int64(ss.IdleTimeout / time.Second), ss.UserAgent, ss.IP}
+		int64(ss.IdleTimeout / time.Second), ss.Remember, ss.UserAgent, ss.IP}
 	if rt == nil {
 		_, err := s.w.ExecContext(ctx, insertSession, args...)
 		return s.dialect.classify("create session", err)
@@ -28,7 +28,7 @@ func (s *Store) CreateSession(ctx context.Context, ss *auth.Session, rt *auth.Re
 		// a transaction took four (BEGIN, two inserts, COMMIT), and it is as
 		// atomic (the foreign key is checked at its end, when both rows exist).
 		_, err := s.w.ExecContext(ctx, `WITH session AS (`+insertSession+`)
-			INSERT INTO refresh_tokens (`+refreshTokenColumns+`) VALUES ($11, $12, $13, $14, $15)`,
+			INSERT INTO refresh_tokens (`+refreshTokenColumns+`) VALUES ($12, $13, $14, $15, $16)`,
 			append(args, refreshTokenValues(rt)...)...)
 		return s.dialect.classify("create session", err)
 	}
@@ -220,7 +220,7 @@ type sessionDest struct {
 }
 
 func (d *sessionDest) dest(ss *auth.Session) []any {
-	return []any{&ss.ID, &ss.UserID, &d.tokenHash, &d.kind, &ss.CreatedAt, &ss.LastSeenAt, &ss.ExpiresAt, &d.idle, &ss.UserAgent, &ss.IP, &d.revoked}
+	return []any{&ss.ID, &ss.UserID, &d.tokenHash, &d.kind, &ss.CreatedAt, &ss.LastSeenAt, &ss.ExpiresAt, &d.idle, &ss.Remember, &ss.UserAgent, &ss.IP, &d.revoked}
 }
 
 func (d *sessionDest) finish(ss *auth.Session) {

@@ -39,13 +39,17 @@ func newSite(t *testing.T) *site { return newSiteTB(t) }
 func newSiteTB(t testing.TB) *site { return newSiteOn(t, storetest.Open(t)) }
 
 // newSiteOn serves the pages over st, their log kept in s.logs.
-func newSiteOn(t testing.TB, st Store) *site {
+func newSiteOn(t testing.TB, st Store) *site { return newSiteWith(t, st, auth.DefaultOptions(), nil) }
+
+// newSiteWith is newSiteOn with the session settings opts and the clock
+// now (nil: the real one).
+func newSiteWith(t testing.TB, st Store, opts auth.Options, now func() time.Time) *site {
 	t.Helper()
 	pool := password.NewPool(2, 50*time.Millisecond)
-	svc := auth.NewService(auth.Deps{Store: st, Hasher: password.NewHasher(authtest.CheapParams, pool)}, auth.DefaultOptions())
+	svc := auth.NewService(auth.Deps{Store: st, Hasher: password.NewHasher(authtest.CheapParams, pool), Now: now}, opts)
 	logs := &logBuffer{}
 	mux := http.NewServeMux()
-	if err := web.New(mux, web.Deps{Auth: svc, Blog: blog.NewService(blog.Deps{Store: st, Accounts: svc}), Log: slog.New(slog.NewTextHandler(logs, nil)), Cookies: sessioncookie.New(nil)}); err != nil {
+	if err := web.New(mux, web.Deps{Auth: svc, Blog: blog.NewService(blog.Deps{Store: st, Accounts: svc, Now: now}), Log: slog.New(slog.NewTextHandler(logs, nil)), Cookies: sessioncookie.New(nil), Now: now}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(mux)

@@ -290,4 +290,31 @@ func testBrowserSessionByToken(t *testing.T, s auth.Store) {
 	if err := s.TouchSession(ctx, newID(), t1); !errors.Is(err, auth.ErrNotFound) {
 		t.Fatalf("touching an unknown session: %v", err)
 	}
+
+	// "Remember me" is kept apart from the idle timeout, which can be the
+	// same for both kinds, and survives a new token.
+	kept, _ := NewSession(u, auth.SessionBrowser, t0, "cookie-hash-3")
+	kept.IdleTimeout, kept.Remember = 12*time.Hour, true
+	NoError(t, s.CreateSession(ctx, kept, nil))
+	NoError(t, s.SetSessionTokenHash(ctx, kept.ID, "cookie-hash-4"))
+	got, _, err = s.SessionByTokenHash(ctx, "cookie-hash-4")
+	NoError(t, err)
+	if !got.Remember || got.IdleTimeout != 12*time.Hour {
+		t.Fatalf("remembered session read back as %+v", got)
+	}
+	got, _, err = s.SessionWithUser(ctx, ss.ID)
+	NoError(t, err)
+	if got.Remember {
+		t.Fatal("a browser session without remember-me reads back remembered")
+	}
+	list, err := s.ListSessions(ctx, u.ID, t1)
+	NoError(t, err)
+	for _, l := range list {
+		if l.Remember != (l.ID == kept.ID) {
+			t.Errorf("listed session %s: remember %v", l.ID, l.Remember)
+		}
+	}
+	if len(list) != 2 {
+		t.Fatalf("%d sessions listed, want 2", len(list))
+	}
 }
