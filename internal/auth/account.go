@@ -115,24 +115,21 @@ func (s *Service) DeleteAccount(ctx context.Context, p *Principal, current strin
 // toward the account's throttle, so a stolen token cannot be used to
 // guess the password at leisure.
 func (s *Service) confirmPassword(ctx context.Context, u *User, pw string) error {
-	key := "user:" + u.ID
-	if _, err := s.checkAccountThrottle(ctx, key); err != nil {
+	a, err := s.reserveAttempt(ctx, "user:"+u.ID)
+	if err != nil {
 		return err
 	}
 	if len(pw) > MaxPasswordLength*4 {
-		return errWrongCurrentPassword
+		return a.release(ctx, errWrongCurrentPassword)
 	}
 	ok, _, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
 	if err != nil {
-		return hashError(err)
+		return a.release(ctx, hashError(err))
 	}
 	if !ok {
-		if err := s.store.RecordLoginFailure(ctx, key, s.timestamp()); err != nil {
-			return err
-		}
-		return errWrongCurrentPassword
+		return errWrongCurrentPassword // the reserved attempt stays as the failure
 	}
-	return nil
+	return a.release(ctx, nil)
 }
 
 var errWrongCurrentPassword = &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: []FieldError{

@@ -53,31 +53,31 @@ func (s *Service) Authenticate(ctx context.Context, identifier, pw string, c Cli
 	if u != nil {
 		key = "user:" + u.ID
 	}
-	failures, err := s.checkAccountThrottle(ctx, key)
+	a, err := s.reserveAttempt(ctx, key)
 	if err != nil {
 		return nil, err
 	}
 
 	if u == nil {
 		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
-			return nil, hashError(err)
+			return nil, a.release(ctx, hashError(err))
 		}
-		return nil, s.fail(ctx, key)
+		return nil, errInvalidCredentials // the reserved attempt stays as the failure
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
 	if err != nil {
-		return nil, hashError(err)
+		return nil, a.release(ctx, hashError(err))
 	}
 	if !ok {
-		return nil, s.fail(ctx, key)
+		return nil, errInvalidCredentials
 	}
 	if u.Disabled() {
-		return nil, &Error{Code: CodeAccountDisabled, Message: "This account has been disabled."}
+		// The right password: not a failure, but no success to clear the
+		// failures either.
+		return nil, a.release(ctx, &Error{Code: CodeAccountDisabled, Message: "This account has been disabled."})
 	}
-	if failures > 0 {
-		if err := s.store.ClearLoginFailures(ctx, key); err != nil {
-			return nil, err
-		}
+	if err := a.succeeded(ctx); err != nil {
+		return nil, err
 	}
 	if rehash {
 		if err := s.rehash(ctx, u, pw); err != nil {
@@ -100,15 +100,6 @@ func (s *Service) lookup(ctx context.Context, ident string) (*User, error) {
 		return s.store.UserByEmail(ctx, ident)
 	}
 	return s.store.UserByUsername(ctx, ident)
-}
-
-// fail records a failed attempt and returns the one answer for both an
-// unknown account and a wrong password.
-func (s *Service) fail(ctx context.Context, key string) error {
-	if err := s.store.RecordLoginFailure(ctx, key, s.timestamp()); err != nil {
-		return err
-	}
-	return errInvalidCredentials
 }
 
 // rehash upgrades a hash made with older parameters or by another stack. A

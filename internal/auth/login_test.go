@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -173,6 +174,43 @@ func TestAuthenticateBusy(t *testing.T) {
 	n, _, err := e.store.LoginFailures(context.Background(), "user:"+u.ID, time.Time{})
 	authtest.NoError(t, err)
 	authtest.Equal(t, n, 0)
+}
+
+// TestUncheckedAttemptsDoNotCount: an attempt is reserved before its hash,
+// but one that ends without a verdict against the password gives its
+// reservation back: the client went away while it waited for a hashing
+// slot, or the password was right for a disabled account. Neither may add
+// up to a lock-out.
+func TestUncheckedAttemptsDoNotCount(t *testing.T) {
+	pool := password.NewPool(1, time.Minute)
+	e := newEnv(t, withHasher(password.NewHasher(authtest.CheapParams, pool)))
+	u := e.register(t, "alice", "alice@example.com")
+	failures := func() int {
+		t.Helper()
+		n, _, err := e.store.LoginFailures(context.Background(), "user:"+u.ID, time.Time{})
+		authtest.NoError(t, err)
+		return n
+	}
+
+	release := holdSlot(t, pool)
+	for range auth.MaxLoginFailures + 1 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		_, err := e.svc.Authenticate(ctx, "alice", "wrong password", auth.Client{})
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("got %v, want the client's deadline", err)
+		}
+	}
+	release()
+	authtest.Equal(t, failures(), 0)
+
+	_, err := e.svc.SetDisabled(context.Background(), u.ID, true)
+	authtest.NoError(t, err)
+	for range auth.MaxLoginFailures + 1 {
+		_, err := e.svc.Authenticate(context.Background(), "alice", goodPassword, auth.Client{})
+		authtest.Code(t, err, auth.CodeAccountDisabled)
+	}
+	authtest.Equal(t, failures(), 0)
 }
 
 // TestRehashOnLogin: a hash made with older parameters or by another stack

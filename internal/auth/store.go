@@ -68,12 +68,29 @@ type Store interface {
 	// RevokeUserSessions revokes every session of the user but exceptID.
 	RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time) error
 
-	// RecordLoginFailure notes a failed login for key (an account) at a
-	// time; LoginFailures counts the failures since a time and returns the
-	// oldest of them; ClearLoginFailures forgets them after a success. They
-	// live in the database so that every instance sees the same counts.
-	RecordLoginFailure(ctx context.Context, key string, at time.Time) error
+	// The account throttle's attempts live in the database so that every
+	// instance counts the same ones; key names an account ("user:ID") or
+	// an identifier that matched none.
+	//
+	// ReserveLoginAttempt is the throttle's one atomic step, taken before
+	// a password is checked: it counts key's attempts since a time (its
+	// failures and the attempts still being checked) and, if there are
+	// fewer than limit, records one more at `at` and returns its id with
+	// ok true. Otherwise it records nothing and returns the oldest attempt
+	// counted, from which the wait is told. However many run at once, from
+	// however many instances, no more than limit are granted: reading the
+	// count and writing a failure after the hash would let simultaneous
+	// guesses all see room. A reservation stays, as a failure, until
+	// released or cleared; attempts of any key older than since may be
+	// deleted, as they can never count again.
+	ReserveLoginAttempt(ctx context.Context, key string, at, since time.Time, limit int) (id int64, ok bool, oldest time.Time, err error)
+	// ReleaseLoginAttempt deletes one reservation that turned out not to
+	// be a failure.
+	ReleaseLoginAttempt(ctx context.Context, id int64) error
+	// LoginFailures counts key's attempts since a time, as
+	// ReserveLoginAttempt does, and returns the oldest of them.
 	LoginFailures(ctx context.Context, key string, since time.Time) (count int, oldest time.Time, err error)
+	// ClearLoginFailures forgets all of key's attempts, after a success.
 	ClearLoginFailures(ctx context.Context, key string) error
 
 	// Ping reports whether the database is reachable.

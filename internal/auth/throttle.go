@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strconv"
 	"sync"
@@ -118,18 +119,56 @@ func (s *Service) allowIP(ctx context.Context, c Client) error {
 	return nil
 }
 
-// checkAccountThrottle refuses an attempt on an account with too many recent
-// failures, before any hash is computed.
-// It returns the number of recent failures, so that a success only writes
-// when there is something to forget.
-func (s *Service) checkAccountThrottle(ctx context.Context, key string) (int, error) {
+// attempt is one reserved try at an account's password (see
+// Store.ReserveLoginAttempt). Left alone it stays as a failure, which is
+// what a wrong password is; the other outcomes give it back.
+type attempt struct {
+	s   *Service
+	key string
+	id  int64
+}
+
+// reserveAttempt takes one of key's attempts before any hash is computed,
+// or refuses with the throttled answer when the account has had too many
+// recently. Reserving, rather than reading the count and writing a failure
+// after the hash, is what keeps simultaneous guesses from all seeing room.
+func (s *Service) reserveAttempt(ctx context.Context, key string) (attempt, error) {
 	now := s.timestamp()
-	n, oldest, err := s.store.LoginFailures(ctx, key, now.Add(-LoginFailureWindow))
+	id, ok, oldest, err := s.store.ReserveLoginAttempt(ctx, key, now, now.Add(-LoginFailureWindow), MaxLoginFailures)
 	if err != nil {
-		return 0, err
+		return attempt{}, err
 	}
-	if n >= MaxLoginFailures {
-		return n, tooManyAttempts(oldest.Add(LoginFailureWindow).Sub(now))
+	if !ok {
+		return attempt{}, tooManyAttempts(oldest.Add(LoginFailureWindow).Sub(now))
 	}
-	return n, nil
+	return attempt{s: s, key: key, id: id}, nil
+}
+
+// succeeded forgets the account's attempts, this one and any still being
+// checked included: the right password ends a run of mistakes.
+func (a attempt) succeeded(ctx context.Context) error {
+	return a.s.store.ClearLoginFailures(ctx, a.key)
+}
+
+// releaseTimeout bounds giving an attempt back after the request's own
+// context has ended.
+const releaseTimeout = 5 * time.Second
+
+// release gives the attempt back when it says nothing against the
+// password: no hash was computed (the pool was busy, the client went away,
+// the stored hash could not be read) or the password was right. It
+// returns cause, the answer for the request, joined with any failure to
+// give the attempt back, which then stays as a failure: erring towards
+// throttling.
+//
+// It runs even when the request's context has ended, since a client that
+// gave up is a common reason for no hash; for a bounded time, so that a
+// stuck database does not hold the request.
+func (a attempt) release(ctx context.Context, cause error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	if err := a.s.store.ReleaseLoginAttempt(ctx, a.id); err != nil {
+		return errors.Join(cause, err)
+	}
+	return cause
 }

@@ -23,6 +23,11 @@ type dialect struct {
 	// forUpdate locks a selected row until the transaction ends, where the
 	// database needs telling (SQLite has one writer and locks at BEGIN).
 	forUpdate string
+	// lockKey, run first in a transaction, makes every other transaction
+	// that runs it with the same $1 wait until this one has ended. It is
+	// empty where write transactions are serialised already (SQLite: one
+	// writer, locked at BEGIN).
+	lockKey string
 	// insertInWith: the database takes an INSERT inside WITH, so that two
 	// dependent inserts go as one atomic statement, one round trip.
 	insertInWith bool

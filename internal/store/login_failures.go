@@ -3,40 +3,72 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
-
-	"github.com/latchkey/latchkey/internal/auth"
 )
 
-// RecordLoginFailure implements auth.Store. Failures older than the
-// throttling window can never count again, so each write also sweeps them:
-// the table stays as small as the last quarter of an hour.
-func (s *Store) RecordLoginFailure(ctx context.Context, key string, at time.Time) error {
+// ReserveLoginAttempt implements auth.Store.
+//
+// The count and the insert must not interleave with another reservation
+// for the same key, or each would see room for itself. On SQLite the
+// transaction holds the database's one write lock from its BEGIN
+// (IMMEDIATE), across processes too. On PostgreSQL it first takes a
+// transaction-scoped advisory lock on the key, which the next reservation
+// for that key waits for until this one commits; the count is then a
+// statement of its own, so that under READ COMMITTED it sees the attempt
+// the previous holder committed (a statement that took the lock itself
+// would count from a snapshot taken before the wait).
+func (s *Store) ReserveLoginAttempt(ctx context.Context, key string, at, since time.Time, limit int) (int64, bool, time.Time, error) {
+	const op = "reserve login attempt"
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return s.dialect.classify("record login failure", err)
+		return 0, false, time.Time{}, s.dialect.classify(op, err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE failed_at < $1`,
-		at.Add(-auth.LoginFailureWindow)); err != nil {
-		return s.dialect.classify("record login failure", err)
+	if s.dialect.lockKey != "" {
+		if _, err := tx.ExecContext(ctx, s.dialect.lockKey, key); err != nil {
+			return 0, false, time.Time{}, s.dialect.classify(op, err)
+		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (key, failed_at) VALUES ($1, $2)`,
-		key, at); err != nil {
-		return s.dialect.classify("record login failure", err)
+	// Attempts older than the window can never count again: sweep them
+	// now and then, so that the table stays as small as the last quarter
+	// of an hour's failures without a delete on every login.
+	if s.loginAttempts.Add(1)%256 == 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE failed_at < $1`, since); err != nil {
+			return 0, false, time.Time{}, s.dialect.classify(op, err)
+		}
 	}
-	return s.dialect.classify("record login failure", tx.Commit())
+	var (
+		id     int64
+		oldest time.Time
+	)
+	err = tx.QueryRowContext(ctx, `
+		INSERT INTO login_failures (key, failed_at)
+		SELECT $1, $2 WHERE (SELECT count(*) FROM login_failures WHERE key = $1 AND failed_at >= $3) < $4
+		RETURNING id`, key, at, since, limit).Scan(&id)
+	ok := err == nil
+	if errors.Is(err, sql.ErrNoRows) { // no room: say since when the key is full
+		oldest, err = oldestLoginFailure(ctx, tx, key, since)
+	}
+	if err != nil {
+		return 0, false, time.Time{}, s.dialect.classify(op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, false, time.Time{}, s.dialect.classify(op, err)
+	}
+	return id, ok, oldest, nil
+}
+
+// ReleaseLoginAttempt implements auth.Store.
+func (s *Store) ReleaseLoginAttempt(ctx context.Context, id int64) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM login_failures WHERE id = $1`, id)
+	return s.dialect.classify("release login attempt", err)
 }
 
 // LoginFailures implements auth.Store.
 func (s *Store) LoginFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error) {
-	var (
-		n      int
-		oldest sql.NullTime
-	)
-	// MIN over a TIMESTAMP column comes back from SQLite as text, so the
-	// oldest failure is read as a row of its own.
+	var n int
 	err := s.queryRow(ctx, `
 		SELECT count(*) FROM login_failures WHERE key = $1 AND failed_at >= $2`,
 		key, since).Scan(&n)
@@ -46,16 +78,30 @@ func (s *Store) LoginFailures(ctx context.Context, key string, since time.Time) 
 	if n == 0 {
 		return 0, time.Time{}, nil
 	}
-	err = s.queryRow(ctx, `
-		SELECT failed_at FROM login_failures WHERE key = $1 AND failed_at >= $2
-		ORDER BY failed_at LIMIT 1`, key, since).Scan(&oldest)
+	oldest, err := oldestLoginFailure(ctx, s.r, key, since)
 	if err != nil {
 		return 0, time.Time{}, s.dialect.classify("count login failures", err)
 	}
-	if !oldest.Valid {
-		return 0, time.Time{}, fmt.Errorf("count login failures: null failed_at")
+	return n, oldest, nil
+}
+
+// oldestLoginFailure returns the time of key's oldest attempt since a time.
+// MIN over a TIMESTAMP column comes back from SQLite as text, so the
+// oldest is read as a row of its own.
+func oldestLoginFailure(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, key string, since time.Time) (time.Time, error) {
+	var oldest sql.NullTime
+	err := q.QueryRowContext(ctx, `
+		SELECT failed_at FROM login_failures WHERE key = $1 AND failed_at >= $2
+		ORDER BY failed_at LIMIT 1`, key, since).Scan(&oldest)
+	if err != nil {
+		return time.Time{}, err
 	}
-	return n, oldest.Time.UTC(), nil
+	if !oldest.Valid {
+		return time.Time{}, fmt.Errorf("null failed_at")
+	}
+	return oldest.Time.UTC(), nil
 }
 
 // ClearLoginFailures implements auth.Store.

@@ -47,9 +47,13 @@ func OpenPostgres(ctx context.Context, url string, o PoolOptions) (*Store, error
 }
 
 var postgresDialect = dialect{
-	name:         "postgres",
-	goose:        goose.DialectPostgres,
-	forUpdate:    " FOR UPDATE",
+	name:      "postgres",
+	goose:     goose.DialectPostgres,
+	forUpdate: " FOR UPDATE",
+	// A key with no row yet has nothing to lock FOR UPDATE, so the lock is
+	// an advisory one on the key's hash; two keys sharing a hash only wait
+	// for each other.
+	lockKey:      `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
 	insertInWith: true,
 	uniqueViolation: func(err error) (string, bool) {
 		var e *pgconn.PgError

@@ -72,6 +72,45 @@ func TestIPLimiterOnBothDatabases(t *testing.T) {
 	})
 }
 
+// TestAccountThrottleOnBothDatabases runs the throttle's race on each
+// database, through one handle and through two (two instances).
+func TestAccountThrottleOnBothDatabases(t *testing.T) {
+	sqliteFile := func(t testing.TB) string { return "sqlite:" + filepath.Join(t.TempDir(), "latchkey.db") }
+	for _, tt := range []struct {
+		name    string
+		url     func(t testing.TB) string
+		handles int
+	}{
+		{"sqlite", sqliteFile, 1},
+		{"sqlite/two handles", sqliteFile, 2},
+		{"postgres", pgtest.URL, 1},
+		{"postgres/two handles", pgtest.URL, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			authtest.TestAccountThrottle(t, func(t *testing.T) (auth.Store, auth.Store) {
+				url := tt.url(t)
+				a := openURL(t, url)
+				if tt.handles == 1 {
+					return a, a
+				}
+				return a, openURL(t, url)
+			})
+		})
+	}
+}
+
+// openURL opens and migrates the database at url, closed when the test
+// ends.
+func openURL(t *testing.T, url string) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func TestImportUsers(t *testing.T) {
 	for name, open := range map[string]func(*testing.T) *store.Store{"sqlite": openSQLite, "postgres": openPostgres} {
 		t.Run(name, func(t *testing.T) {

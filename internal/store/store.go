@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/blog"
@@ -35,6 +36,8 @@ type Store struct {
 	r        *sql.DB
 	sessions *sessionCache
 	dialect  dialect
+	// loginAttempts counts reservations, to sweep old ones now and then.
+	loginAttempts atomic.Int64
 }
 
 var (

@@ -309,11 +309,18 @@ func (f *flakyStore) ListPosts(ctx context.Context, authorID string, after *auth
 	return f.Store.ListPosts(ctx, authorID, after, limit)
 }
 
-func (f *flakyStore) RecordLoginFailure(ctx context.Context, key string, at time.Time) error {
-	if err := f.fail("record login failure"); err != nil {
+func (f *flakyStore) ReserveLoginAttempt(ctx context.Context, key string, at, since time.Time, limit int) (int64, bool, time.Time, error) {
+	if err := f.fail("reserve login attempt"); err != nil {
+		return 0, false, time.Time{}, err
+	}
+	return f.Store.ReserveLoginAttempt(ctx, key, at, since, limit)
+}
+
+func (f *flakyStore) ReleaseLoginAttempt(ctx context.Context, id int64) error {
+	if err := f.fail("release login attempt"); err != nil {
 		return err
 	}
-	return f.Store.RecordLoginFailure(ctx, key, at)
+	return f.Store.ReleaseLoginAttempt(ctx, id)
 }
 
 func (f *flakyStore) LoginFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error) {

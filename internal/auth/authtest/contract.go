@@ -24,6 +24,8 @@ func TestStore(t *testing.T, open func(t *testing.T) auth.Store) {
 		{"NotFound", testNotFound},
 		{"SetPasswordHashAndDisabled", testUpdates},
 		{"LoginFailures", testLoginFailures},
+		{"ReserveLoginAttempt", testReserveLoginAttempt},
+		{"ConcurrentLoginAttempts", testConcurrentLoginAttempts},
 		{"Ping", func(t *testing.T, s auth.Store) { NoError(t, s.Ping(context.Background())) }},
 	}
 	tests = append(tests, sessionTests()...)
@@ -211,9 +213,9 @@ func testLoginFailures(t *testing.T, s auth.Store) {
 	NoError(t, err)
 	Equal(t, n, 0)
 	for i := range 3 {
-		NoError(t, s.RecordLoginFailure(ctx, "k", t0.Add(time.Duration(i)*time.Minute)))
+		reserveAttempt(t, s, "k", t0.Add(time.Duration(i)*time.Minute))
 	}
-	NoError(t, s.RecordLoginFailure(ctx, "other", t0))
+	reserveAttempt(t, s, "other", t0)
 
 	n, oldest, err := s.LoginFailures(ctx, "k", t0.Add(-time.Hour))
 	NoError(t, err)
@@ -235,4 +237,101 @@ func testLoginFailures(t *testing.T, s auth.Store) {
 	n, _, err = s.LoginFailures(ctx, "other", t0.Add(-time.Hour))
 	NoError(t, err)
 	Equal(t, n, 1)
+}
+
+// reserveAttempt records an attempt for key at a time, with room to spare.
+func reserveAttempt(t *testing.T, s auth.Store, key string, at time.Time) int64 {
+	t.Helper()
+	id, ok, _, err := s.ReserveLoginAttempt(context.Background(), key, at, at.Add(-time.Hour), 100)
+	NoError(t, err)
+	if !ok {
+		t.Fatalf("attempt for %s at %v refused with room to spare", key, at)
+	}
+	return id
+}
+
+// testReserveLoginAttempt: attempts are refused at the limit, with the
+// oldest one counted; a released attempt and one older than the window
+// make room again, and keys do not share a count.
+func testReserveLoginAttempt(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	const limit = 3
+	reserve := func(key string, at time.Time) (int64, bool, time.Time) {
+		t.Helper()
+		id, ok, oldest, err := s.ReserveLoginAttempt(ctx, key, at, at.Add(-10*time.Minute), limit)
+		NoError(t, err)
+		return id, ok, oldest
+	}
+	var ids []int64
+	for i := range limit {
+		id, ok, _ := reserve("k", t0.Add(time.Duration(i)*time.Minute))
+		Equal(t, ok, true)
+		ids = append(ids, id)
+	}
+	_, ok, oldest := reserve("k", t0.Add(3*time.Minute))
+	Equal(t, ok, false)
+	if !oldest.Equal(t0) {
+		t.Fatalf("oldest = %v, want %v", oldest, t0)
+	}
+	n, _, err := s.LoginFailures(ctx, "k", t0.Add(-time.Hour))
+	NoError(t, err)
+	Equal(t, n, limit) // a refusal records nothing
+
+	_, ok, _ = reserve("other", t0.Add(3*time.Minute))
+	Equal(t, ok, true)
+
+	NoError(t, s.ReleaseLoginAttempt(ctx, ids[1]))
+	_, ok, _ = reserve("k", t0.Add(3*time.Minute))
+	Equal(t, ok, true)
+	_, ok, oldest = reserve("k", t0.Add(4*time.Minute))
+	Equal(t, ok, false)
+	if !oldest.Equal(t0) {
+		t.Fatalf("oldest = %v, want %v", oldest, t0)
+	}
+	// Ten minutes on, the first attempt has left the window.
+	_, ok, _ = reserve("k", t0.Add(10*time.Minute+time.Second))
+	Equal(t, ok, true)
+}
+
+// testConcurrentLoginAttempts is the race a count read before the hash
+// cannot win: 30 reservations for one key at once, with room for 10, give
+// exactly 10, and the refusals name the oldest attempt.
+func testConcurrentLoginAttempts(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	const n, limit = 30, 10
+	var (
+		wg             sync.WaitGroup
+		mu             sync.Mutex
+		granted, other int
+	)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			at := t0.Add(time.Duration(i) * time.Millisecond)
+			_, ok, oldest, err := s.ReserveLoginAttempt(ctx, "k", at, t0.Add(-time.Minute), limit)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				t.Error(err)
+			case ok:
+				granted++
+			case oldest.Before(t0) || oldest.After(t0.Add(n*time.Millisecond)):
+				t.Errorf("refused with oldest %v, outside the attempts made", oldest)
+			default:
+				other++
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if granted != limit || other != n-limit {
+		t.Fatalf("%d of %d simultaneous reservations granted, %d refused; want %d granted", granted, n, other, limit)
+	}
+	count, _, err := s.LoginFailures(ctx, "k", t0.Add(-time.Minute))
+	NoError(t, err)
+	Equal(t, count, limit)
 }
