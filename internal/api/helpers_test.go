@@ -34,7 +34,8 @@ type testServer struct {
 type serverOptions struct {
 	perIP     int
 	accessTTL time.Duration
-	backend   string // "" follows LATCHKEY_TEST_STORE
+	backend   string        // "" follows LATCHKEY_TEST_STORE
+	hashWait  time.Duration // how long a hash waits for a slot (default 50ms)
 }
 
 func TestMain(m *testing.M) { storetest.Main(m) }
@@ -54,7 +55,10 @@ func newServer(t testing.TB, o serverOptions) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := password.NewPool(2, 50*time.Millisecond)
+	if o.hashWait == 0 {
+		o.hashWait = 50 * time.Millisecond
+	}
+	pool := password.NewPool(2, o.hashWait)
 	var lim auth.Limiter
 	if o.perIP > 0 {
 		lim = auth.NewMemoryLimiter(o.perIP)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -178,6 +179,51 @@ func TestTokenEndpointThrottled(t *testing.T) {
 	res := s.postForm(t, "/api/token", url.Values{"username": {"alice"}, "password": {goodPassword}})
 	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" || !strings.Contains(res.body, "too_many_attempts") {
 		t.Fatalf("got %d Retry-After %q: %s", res.status, res.header.Get("Retry-After"), res.body)
+	}
+}
+
+// TestTokenEndpointParallelGuesses: wrong passwords for one account sent
+// all at once get no more checks than sent one by one. Ten are answered
+// as wrong, the rest as throttled, and then the right password is refused
+// too.
+func TestTokenEndpointParallelGuesses(t *testing.T) {
+	// Every guess waits for a hashing slot rather than being turned away
+	// busy, so that none escapes the count by not being checked.
+	s := newServer(t, serverOptions{hashWait: time.Minute})
+	s.register(t, "alice")
+	const burst = 30
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		statuses = map[int]int{}
+	)
+	start := make(chan struct{})
+	for range burst {
+		req := s.request(t, "POST", "/api/token", "application/x-www-form-urlencoded",
+			url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"not the password"}}.Encode(), "")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			res, err := s.Client().Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			mu.Lock()
+			defer mu.Unlock()
+			statuses[res.StatusCode]++
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if statuses[http.StatusBadRequest] != 10 || statuses[http.StatusTooManyRequests] != burst-10 {
+		t.Fatalf("%d simultaneous wrong passwords: statuses %v; want 10 checked (400), the rest 429", burst, statuses)
+	}
+	res := s.postForm(t, "/api/token", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {goodPassword}})
+	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" {
+		t.Fatalf("right password after the burst: %d Retry-After %q: %s", res.status, res.header.Get("Retry-After"), res.body)
 	}
 }
 
