@@ -18,23 +18,27 @@ import (
 // redirect sends the value as it is, so what is checked here is what the
 // browser gets. Bytes beyond ASCII are percent-encoded, as net/http's
 // Redirect does, so the header carries plain ASCII and the page's hidden
-// field the same value.
+// field the same value; so is a "%" that starts no escape, so that the
+// Location is a URL every client parses.
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
 		strings.ContainsRune(next, '\\') || strings.ContainsFunc(next, isControl) {
 		return "/"
 	}
-	return escapeNonASCII(next)
+	return escapeLocation(next)
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
-// escapeNonASCII percent-encodes every byte beyond ASCII, valid UTF-8 or
-// not: a browser reads "%C3%A9" in a path as it reads "é".
-func escapeNonASCII(s string) string {
+// escapeLocation percent-encodes every byte beyond ASCII, valid UTF-8 or
+// not (a browser reads "%C3%A9" in a path as it reads "é"), and every "%"
+// that starts no escape: a browser would send it on as it is, and the
+// request line "/100%" is one net/http refuses with a 400 (and Go's client
+// refuses such a Location outright), where "/100%25" names the same path.
+func escapeLocation(s string) string {
 	n := 0
 	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
+		if mustEscape(s, i) {
 			n++
 		}
 	}
@@ -45,7 +49,7 @@ func escapeNonASCII(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 2*n)
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf {
+		if c := s[i]; mustEscape(s, i) {
 			b.WriteByte('%')
 			b.WriteByte(hex[c>>4])
 			b.WriteByte(hex[c&0xf])
@@ -55,6 +59,17 @@ func escapeNonASCII(s string) string {
 	}
 	return b.String()
 }
+
+// mustEscape reports whether s[i] is a byte beyond ASCII or a "%" not
+// followed by two hex digits.
+func mustEscape(s string, i int) bool {
+	if s[i] >= utf8.RuneSelf {
+		return true
+	}
+	return s[i] == '%' && (i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]))
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 
 // redirect sends the browser to a local path: 303 for a plain request,
 // HX-Redirect for htmx (which would otherwise swap the target page into

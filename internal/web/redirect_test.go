@@ -62,6 +62,9 @@ var NextCases = []struct{ Name, Next, Want string }{
 	{"encoded slashes in a segment", "/%2F%2Fevil.example", "/%2F%2Fevil.example"},
 	{"encoded backslash in a segment", "/%5Cevil.example", "/%5Cevil.example"},
 	{"long", "/" + strings.Repeat("a", 64<<10), "/" + strings.Repeat("a", 64<<10)},
+	{"lone percent", "/100%", "/100%25"}, // as a browser would send it, so the server can parse it
+	{"percent before one hex digit", "/%a", "/%25a"},
+	{"escapes kept", "/a%20b%2Fc", "/a%20b%2Fc"},
 
 	// Bytes beyond ASCII, valid UTF-8 or not, are percent-encoded: the
 	// header stays ASCII, and a browser reads them as part of a segment.
