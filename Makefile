@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 COMMON_PASSWORDS := internal/auth/common_passwords.txt.gz
 
-.PHONY: all build run test check assets bench screenshots clean
+.PHONY: all build run test check fuzz assets bench screenshots clean
 
 all: build
 
@@ -52,6 +52,30 @@ check: assets
 test: check
 	$(GO) test -race -timeout 12m ./...
 	LATCHKEY_TEST_STORE=postgres $(GO) test -race -timeout 8m ./internal/api/ ./internal/web/
+
+# fuzz: every fuzz target for FUZZTIME each, as a smoke test that the
+# properties still hold a little past the seed corpus (`go test` alone runs
+# only the seeds). go test -fuzz takes one target per invocation, hence
+# the list of package:target pairs. For a real hunt, run one target for
+# longer: go test -run '^$$' -fuzz '^FuzzDecode$$' ./internal/password/
+FUZZTIME ?= 3s
+FUZZ_TARGETS := \
+	internal/auth:FuzzCheckUsername \
+	internal/auth:FuzzCheckEmail \
+	internal/auth:FuzzCleanHeader \
+	internal/auth:FuzzNormalizeIdentifier \
+	internal/auth:FuzzPageParams \
+	internal/password:FuzzDecode \
+	internal/token:FuzzVerify \
+	internal/api:FuzzTokenForm \
+	internal/api:FuzzRegister \
+	internal/web:FuzzRedirect
+fuzz: assets
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg/; \
+	done
 
 # screenshots: the README's pictures, taken by the browser tests.
 screenshots: assets
