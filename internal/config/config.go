@@ -52,6 +52,11 @@ type Config struct {
 	// (LATCHKEY_DATABASE_MAX_CONNS); several instances share the server's
 	// max_connections. SQLite ignores it: it has one writer.
 	DatabaseMaxConns int
+	// DatabaseTimeout is the longest one database call may take before the
+	// request is answered 503 (LATCHKEY_DATABASE_TIMEOUT): a database that
+	// accepts connections but does not answer, as after a network
+	// partition, must not hold requests (and their connections) for ever.
+	DatabaseTimeout time.Duration
 	// RateLimitPerIP is the number of login and registration attempts a
 	// client IP may make per minute; 0 turns the limit off
 	// (LATCHKEY_RATE_LIMIT_PER_IP).

@@ -86,6 +86,16 @@ var settings = []setting{
 		show:  func(c *Config) string { return strconv.Itoa(c.DatabaseMaxConns) },
 	},
 	{
+		name: "LATCHKEY_DATABASE_TIMEOUT", usage: "longest wait (a `duration`) for one database call before the request is answered 503", defText: "5s",
+		// At most 30s: a request that gives up on the database after it,
+		// and waited the longest LATCHKEY_HASH_QUEUE_TIMEOUT (30s) as well,
+		// still has its 503 written before the server's write timeout
+		// (a minute, see cmd/latchkey's serve).
+		def:   fixed("5s"),
+		parse: durationIn(1, 30*time.Second, "more than 0 and at most 30s", "5s or 500ms", func(c *Config, d time.Duration) { c.DatabaseTimeout = d }),
+		show:  func(c *Config) string { return c.DatabaseTimeout.String() },
+	},
+	{
 		name: "LATCHKEY_RATE_LIMIT_PER_IP", usage: "login and registration `attempts` per minute per client IP; 0 turns the limit off", defText: "60",
 		def: fixed("60"),
 		parse: func(c *Config, raw string) string {
