@@ -106,8 +106,15 @@ func problemOf(ctx context.Context, err error) *Problem {
 		}
 		p.Errors = append(p.Errors, ProblemField{Location: loc, Code: f.Code, Message: f.Message})
 	}
-	if e.RetryAfter > 0 {
-		p.header("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	retryAfter := e.RetryAfter
+	if status == http.StatusServiceUnavailable {
+		// An unreachable database names no wait of its own; a second is
+		// what the token endpoint and the pages ask for then too, and the
+		// OpenAPI document promises every 503 a Retry-After.
+		retryAfter = max(retryAfter, time.Second)
+	}
+	if retryAfter > 0 {
+		p.header("Retry-After", strconv.Itoa(int((retryAfter+time.Second-1)/time.Second)))
 	}
 	if status == http.StatusUnauthorized {
 		p.header("WWW-Authenticate", wwwAuthenticate(e.Code))

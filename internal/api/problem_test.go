@@ -3,15 +3,19 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/latchkey/latchkey/internal/auth"
 )
 
 // probeInput has a field of each kind huma validates, so that every
@@ -89,6 +93,30 @@ func TestHumaMessagesMapToStableCodes(t *testing.T) {
 			}
 			if strings.Contains(string(b), "hunter2") || strings.Contains(string(b), "12345") {
 				t.Errorf("the problem repeats the submitted value: %s", b)
+			}
+		})
+	}
+}
+
+// TestUnavailableSaysRetryAfter: a 503 for a database that cannot be
+// reached (it names no wait of its own) still tells the client when to
+// come back, as the OpenAPI document says every 503 does; a wait that is
+// named is kept.
+func TestUnavailableSaysRetryAfter(t *testing.T) {
+	ctx := context.WithValue(context.Background(), loggerKey, slog.New(slog.DiscardHandler))
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"database unavailable", fmt.Errorf("get session: %w: %w", auth.ErrUnavailable, errors.New("timeout")), "1"},
+		{"busy, with a wait", &auth.Error{Code: auth.CodeBusy, Message: "busy", RetryAfter: 3 * time.Second}, "3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := problemOf(ctx, tt.err)
+			if p.Status != http.StatusServiceUnavailable || p.headers.Get("Retry-After") != tt.want {
+				t.Errorf("%d, Retry-After %q; want 503 with %q", p.Status, p.headers.Get("Retry-After"), tt.want)
 			}
 		})
 	}
