@@ -17,6 +17,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -36,6 +37,7 @@ type Cluster struct {
 	cmd     *exec.Cmd
 	dir     string
 	counter atomic.Int64
+	frozen  []int // the processes Freeze stopped, for Thaw
 }
 
 var (
@@ -230,6 +232,7 @@ func (c *Cluster) Stop() {
 	if c.cmd == nil || c.cmd.Process == nil {
 		return
 	}
+	c.Thaw() // a frozen server would not hear the signal
 	c.cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan struct{})
 	go func() { c.cmd.Wait(); close(done) }()
@@ -263,4 +266,67 @@ func (c *Cluster) NewDatabase() (string, error) {
 	u := *c.base
 	u.Path = "/" + name
 	return u.String(), nil
+}
+
+// Freeze stops the server's processes with SIGSTOP, as a network partition
+// or a hung host looks from outside: connections are accepted by the
+// kernel and then nothing answers, neither new ones nor the ones open
+// already. It stops the postmaster first, so that it forks no backend
+// while its children are listed, then every child: the backends serving
+// open connections are processes of their own, which a stopped postmaster
+// does not stop. Thaw undoes it; Stop and Remove thaw first.
+func (c *Cluster) Freeze() error {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return errors.New("freeze: not a server of our own")
+	}
+	if len(c.frozen) > 0 {
+		return errors.New("freeze: frozen already")
+	}
+	pid := c.cmd.Process.Pid
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		return fmt.Errorf("freeze postmaster: %w", err)
+	}
+	c.frozen = []int{pid}
+	children, err := childrenOf(pid)
+	if err != nil {
+		c.Thaw()
+		return fmt.Errorf("freeze: %w", err)
+	}
+	for _, child := range children {
+		if err := syscall.Kill(child, syscall.SIGSTOP); err == nil {
+			c.frozen = append(c.frozen, child)
+		}
+	}
+	return nil
+}
+
+// Thaw lets the processes Freeze stopped run again, children first.
+func (c *Cluster) Thaw() {
+	for i := len(c.frozen) - 1; i >= 0; i-- {
+		syscall.Kill(c.frozen[i], syscall.SIGCONT)
+	}
+	c.frozen = nil
+}
+
+// childrenOf lists pid's child processes from /proc (Linux).
+func childrenOf(pid int) ([]int, error) {
+	files, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("cannot list the children of %d: /proc/%d/task/*/children %v", pid, pid, err)
+	}
+	var pids []int
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, field := range strings.Fields(string(b)) {
+			n, err := strconv.Atoi(field)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %q is not a pid", f, field)
+			}
+			pids = append(pids, n)
+		}
+	}
+	return pids, nil
 }
