@@ -20,15 +20,17 @@ import (
 // the previous holder committed (a statement that took the lock itself
 // would count from a snapshot taken before the wait).
 func (s *Store) ReserveLoginAttempt(ctx context.Context, key string, at, since time.Time, limit int) (int64, bool, time.Time, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	const op = "reserve login attempt"
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, false, time.Time{}, s.dialect.classify(op, err)
+		return 0, false, time.Time{}, s.classify(ctx, op, err)
 	}
 	defer tx.Rollback()
 	if s.dialect.lockKey != "" {
 		if _, err := tx.ExecContext(ctx, s.dialect.lockKey, key); err != nil {
-			return 0, false, time.Time{}, s.dialect.classify(op, err)
+			return 0, false, time.Time{}, s.classify(ctx, op, err)
 		}
 	}
 	// Attempts older than the window can never count again: sweep them
@@ -36,7 +38,7 @@ func (s *Store) ReserveLoginAttempt(ctx context.Context, key string, at, since t
 	// of an hour's failures without a delete on every login.
 	if s.loginAttempts.Add(1)%256 == 0 {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE failed_at < $1`, since); err != nil {
-			return 0, false, time.Time{}, s.dialect.classify(op, err)
+			return 0, false, time.Time{}, s.classify(ctx, op, err)
 		}
 	}
 	var (
@@ -52,35 +54,39 @@ func (s *Store) ReserveLoginAttempt(ctx context.Context, key string, at, since t
 		oldest, err = oldestLoginFailure(ctx, tx, key, since)
 	}
 	if err != nil {
-		return 0, false, time.Time{}, s.dialect.classify(op, err)
+		return 0, false, time.Time{}, s.classify(ctx, op, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, false, time.Time{}, s.dialect.classify(op, err)
+		return 0, false, time.Time{}, s.classify(ctx, op, err)
 	}
 	return id, ok, oldest, nil
 }
 
 // ReleaseLoginAttempt implements auth.Store.
 func (s *Store) ReleaseLoginAttempt(ctx context.Context, id int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.w.ExecContext(ctx, `DELETE FROM login_failures WHERE id = $1`, id)
-	return s.dialect.classify("release login attempt", err)
+	return s.classify(ctx, "release login attempt", err)
 }
 
 // LoginFailures implements auth.Store.
 func (s *Store) LoginFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var n int
 	err := s.queryRow(ctx, `
 		SELECT count(*) FROM login_failures WHERE key = $1 AND failed_at >= $2`,
 		key, since).Scan(&n)
 	if err != nil {
-		return 0, time.Time{}, s.dialect.classify("count login failures", err)
+		return 0, time.Time{}, s.classify(ctx, "count login failures", err)
 	}
 	if n == 0 {
 		return 0, time.Time{}, nil
 	}
 	oldest, err := oldestLoginFailure(ctx, s.r, key, since)
 	if err != nil {
-		return 0, time.Time{}, s.dialect.classify("count login failures", err)
+		return 0, time.Time{}, s.classify(ctx, "count login failures", err)
 	}
 	return n, oldest, nil
 }
@@ -106,6 +112,8 @@ func oldestLoginFailure(ctx context.Context, q interface {
 
 // ClearLoginFailures implements auth.Store.
 func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.w.ExecContext(ctx, `DELETE FROM login_failures WHERE key = $1`, key)
-	return s.dialect.classify("clear login failures", err)
+	return s.classify(ctx, "clear login failures", err)
 }

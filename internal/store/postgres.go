@@ -13,16 +13,12 @@ import (
 	"github.com/pressly/goose/v3"
 )
 
-// PoolOptions size the PostgreSQL connection pool.
-type PoolOptions struct {
-	MaxOpen int           // connections at most (default 20)
-	MaxIdle int           // kept open when idle (default MaxOpen)
-	MaxLife time.Duration // a connection's lifetime, so load spreads after a failover (default 30m)
-}
-
 // OpenPostgres connects to PostgreSQL, without migrating. Reads and writes
 // share one pool: unlike SQLite, PostgreSQL takes concurrent writers.
-func OpenPostgres(ctx context.Context, url string, o PoolOptions) (*Store, error) {
+func OpenPostgres(ctx context.Context, url string, o Options) (*Store, error) {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
 	// pgconn's parse errors may quote the URL, password included: say less.
 	if _, err := pgconn.ParseConfig(url); err != nil {
 		return nil, errors.New("open postgres: the database URL cannot be parsed")
@@ -43,7 +39,7 @@ func OpenPostgres(ctx context.Context, url string, o PoolOptions) (*Store, error
 	db.SetMaxOpenConns(o.MaxOpen)
 	db.SetMaxIdleConns(o.MaxIdle)
 	db.SetConnMaxLifetime(o.MaxLife)
-	return &Store{w: writer{db}, r: db, sessions: &sessionCache{version: newSnapshotVersion(db)}, dialect: postgresDialect}, nil
+	return &Store{w: writer{db}, r: db, sessions: &sessionCache{version: newSnapshotVersion(db, o.Timeout)}, dialect: postgresDialect, timeout: o.Timeout}, nil
 }
 
 var postgresDialect = dialect{

@@ -12,19 +12,23 @@ const postColumns = `p.id, p.author_id, p.title, p.body, p.created_at, p.updated
 
 // CreatePost implements blog.Store.
 func (s *Store) CreatePost(ctx context.Context, p *blog.Post) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.w.ExecContext(ctx, `
 		INSERT INTO posts (id, author_id, title, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		p.ID, p.AuthorID, p.Title, p.Body, p.CreatedAt, p.UpdatedAt)
-	return s.dialect.classify("create post", err)
+	return s.classify(ctx, "create post", err)
 }
 
 // PostByID implements blog.Store.
 func (s *Store) PostByID(ctx context.Context, id string) (*blog.Post, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	row := s.queryRow(ctx, `SELECT `+postColumns+`, `+userColumnsU+`
 		FROM posts p JOIN users u ON u.id = p.author_id WHERE p.id = $1`, id)
 	p, err := scanPost(row)
 	if err != nil {
-		return nil, s.notFoundOr("get post", err)
+		return nil, s.notFoundOr(ctx, "get post", err)
 	}
 	return p, nil
 }
@@ -44,6 +48,8 @@ func (s *Store) DeletePost(ctx context.Context, id string) error {
 // id), which the indexes serve in order: a page costs the same however
 // deep it is.
 func (s *Store) ListPosts(ctx context.Context, authorID string, after *auth.PageCursor, limit int) ([]*blog.Post, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	q := `SELECT ` + postColumns + `, ` + userColumnsU + ` FROM posts p JOIN users u ON u.id = p.author_id WHERE 1 = 1`
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
@@ -56,7 +62,7 @@ func (s *Store) ListPosts(ctx context.Context, authorID string, after *auth.Page
 	}
 	q += ` ORDER BY p.created_at DESC, p.id DESC LIMIT ` + arg(limit)
 	list, err := queryList(ctx, s, scanPost, q, args...)
-	return list, s.dialect.classify("list posts", err)
+	return list, s.classify(ctx, "list posts", err)
 }
 
 func scanPost(row scanner) (*blog.Post, error) {

@@ -28,6 +28,8 @@ func (s *Store) IPLimiter(perMinute int) *IPLimiter {
 
 // Allow implements auth.Limiter.
 func (l *IPLimiter) Allow(ctx context.Context, key string, now time.Time) (bool, time.Duration, error) {
+	ctx, cancel := l.s.bound(ctx)
+	defer cancel()
 	if l.perMinute <= 0 {
 		return true, 0, nil
 	}
@@ -37,19 +39,19 @@ func (l *IPLimiter) Allow(ctx context.Context, key string, now time.Time) (bool,
 	op := "rate limit"
 	tx, err := l.s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return false, 0, l.s.dialect.classify(op, err)
+		return false, 0, l.s.classify(ctx, op, err)
 	}
 	defer tx.Rollback()
 	// Idle buckets are full again, the same as none: sweep them now and
 	// then so that a scan from many addresses does not grow the table.
 	if l.calls.Add(1)%256 == 0 {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM rate_limits WHERE updated_at < $1`, now.Add(-2*time.Minute)); err != nil {
-			return false, 0, l.s.dialect.classify(op, err)
+			return false, 0, l.s.classify(ctx, op, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO rate_limits (key, tokens, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (key) DO NOTHING`, key, burst, now); err != nil {
-		return false, 0, l.s.dialect.classify(op, err)
+		return false, 0, l.s.classify(ctx, op, err)
 	}
 	var (
 		tokens  float64
@@ -57,7 +59,7 @@ func (l *IPLimiter) Allow(ctx context.Context, key string, now time.Time) (bool,
 	)
 	if err := tx.QueryRowContext(ctx, `SELECT tokens, updated_at FROM rate_limits WHERE key = $1`+l.s.dialect.forUpdate, key).
 		Scan(&tokens, &updated); err != nil {
-		return false, 0, l.s.dialect.classify(op, err)
+		return false, 0, l.s.classify(ctx, op, err)
 	}
 	if elapsed := now.Sub(updated).Seconds(); elapsed > 0 {
 		tokens = min(burst, tokens+elapsed*perSecond)
@@ -70,10 +72,10 @@ func (l *IPLimiter) Allow(ctx context.Context, key string, now time.Time) (bool,
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE rate_limits SET tokens = $2, updated_at = $3 WHERE key = $1`,
 		key, tokens, maxTime(now, updated)); err != nil {
-		return false, 0, l.s.dialect.classify(op, err)
+		return false, 0, l.s.classify(ctx, op, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return false, 0, l.s.dialect.classify(op, err)
+		return false, 0, l.s.classify(ctx, op, err)
 	}
 	return ok, wait, nil
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -138,7 +140,10 @@ type versionSource interface {
 type dataVersion struct {
 	db *sql.DB
 
-	mu   sync.Mutex
+	// turn is held (a value in it) while one caller reads: a channel rather
+	// than a mutex, so that a caller whose context ends stops waiting for
+	// its turn.
+	turn chan struct{}
 	conn *sql.Conn
 	stmt *sql.Stmt // PRAGMA data_version, prepared on conn
 	gen  int       // connections made: a new one's numbers do not compare with the old one's
@@ -152,12 +157,16 @@ func newDataVersion(db *sql.DB) *dataVersion {
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
-	return &dataVersion{db: db}
+	return &dataVersion{db: db, turn: make(chan struct{}, 1)}
 }
 
 func (d *dataVersion) read(ctx context.Context) (string, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	select {
+	case d.turn <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-d.turn }()
 	if d.conn == nil {
 		if err := d.connect(ctx); err != nil {
 			return "", err
@@ -201,8 +210,8 @@ func (d *dataVersion) disconnect() {
 }
 
 func (d *dataVersion) close() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.turn <- struct{}{}
+	defer func() { <-d.turn }()
 	d.disconnect()
 	return d.db.Close()
 }
@@ -215,15 +224,16 @@ func (d *dataVersion) close() error {
 // commit moves it, to any table: under a steady stream of writes the cache
 // mostly reads again, and is worth most in the read-heavy stretches between.
 type snapshotVersion struct {
-	query func(context.Context) (string, error)
+	query   func(context.Context) (string, error)
+	timeout time.Duration // bounds a shared query, which no single caller may cancel
 
 	mu      sync.Mutex
 	reading bool      // a query is in flight
 	next    *snapshot // the query the callers arriving now wait for
 }
 
-func newSnapshotVersion(db *sql.DB) *snapshotVersion {
-	return &snapshotVersion{query: func(ctx context.Context) (string, error) {
+func newSnapshotVersion(db *sql.DB, timeout time.Duration) *snapshotVersion {
+	return &snapshotVersion{timeout: timeout, query: func(ctx context.Context) (string, error) {
 		var v string
 		err := db.QueryRowContext(ctx, `SELECT pg_current_snapshot()::text`).Scan(&v)
 		return v, err
@@ -236,9 +246,6 @@ type snapshot struct {
 	v    string
 	err  error
 }
-
-// snapshotTimeout bounds a shared query, which no single caller may cancel.
-const snapshotTimeout = 10 * time.Second
 
 // read returns a snapshot taken after it was called: the callers that
 // arrive while a query is in flight share the next one, so that under load
@@ -267,8 +274,13 @@ func (p *snapshotVersion) read(ctx context.Context) (string, error) {
 func (p *snapshotVersion) answer(ctx context.Context, s *snapshot) {
 	ctx = context.WithoutCancel(ctx)
 	for s != nil {
-		qctx, cancel := context.WithTimeout(ctx, snapshotTimeout)
+		qctx, cancel := context.WithTimeoutCause(ctx, p.timeout, errTimeout)
 		s.v, s.err = p.query(qctx)
+		if s.err != nil && errors.Is(context.Cause(qctx), errTimeout) {
+			// The waiters' own contexts may not have ended yet: say
+			// why, so that they report the outage and not a bug.
+			s.err = fmt.Errorf("%w (%v)", errTimeout, s.err)
+		}
 		cancel()
 		close(s.done)
 		p.mu.Lock()

@@ -15,13 +15,15 @@ const userColumnsU = `u.id, u.username, u.email, u.password_hash, u.role, u.crea
 
 // CreateSession implements auth.Store.
 func (s *Store) CreateSession(ctx context.Context, ss *auth.Session, rt *auth.RefreshToken) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	const insertSession = `INSERT INTO sessions (id, user_id, token_hash, kind, created_at, last_seen_at, expires_at, idle_timeout_seconds, remember, user_agent, ip)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 	args := []any{ss.ID, ss.UserID, nullString(ss.TokenHash), string(ss.Kind), ss.CreatedAt, ss.LastSeenAt, ss.ExpiresAt,
 		int64(ss.IdleTimeout / time.Second), ss.Remember, ss.UserAgent, ss.IP}
 	if rt == nil {
 		_, err := s.w.ExecContext(ctx, insertSession, args...)
-		return s.dialect.classify("create session", err)
+		return s.classify(ctx, "create session", err)
 	}
 	if s.dialect.insertInWith {
 		// Every API login lands here: one statement is one round trip where
@@ -30,20 +32,20 @@ func (s *Store) CreateSession(ctx context.Context, ss *auth.Session, rt *auth.Re
 		_, err := s.w.ExecContext(ctx, `WITH session AS (`+insertSession+`)
 			INSERT INTO refresh_tokens (`+refreshTokenColumns+`) VALUES ($12, $13, $14, $15, $16)`,
 			append(args, refreshTokenValues(rt)...)...)
-		return s.dialect.classify("create session", err)
+		return s.classify(ctx, "create session", err)
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return s.dialect.classify("create session", err)
+		return s.classify(ctx, "create session", err)
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, insertSession, args...); err != nil {
-		return s.dialect.classify("create session", err)
+		return s.classify(ctx, "create session", err)
 	}
 	if err := insertRefreshToken(ctx, tx, rt); err != nil {
-		return s.dialect.classify("create session", err)
+		return s.classify(ctx, "create session", err)
 	}
-	return s.dialect.classify("create session", tx.Commit())
+	return s.classify(ctx, "create session", tx.Commit())
 }
 
 const refreshTokenColumns = `id, session_id, token_hash, created_at, expires_at`
@@ -73,9 +75,11 @@ func (s *Store) SessionByTokenHash(ctx context.Context, hash string) (*auth.Sess
 // authenticated request, so both forms are indexed (primary key, unique),
 // and remembered until the database changes (see sessionCache).
 func (s *Store) sessionWhere(ctx context.Context, where, kind, arg string) (*auth.Session, *auth.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	v, err := s.sessions.check(ctx)
 	if err != nil {
-		return nil, nil, s.dialect.classify("get session", err)
+		return nil, nil, s.classify(ctx, "get session", err)
 	}
 	if ss, u, ok := s.sessions.get(kind+arg, v); ok {
 		return ss, u, nil
@@ -94,7 +98,7 @@ func (s *Store) readSession(ctx context.Context, where string, arg any) (*auth.S
 		WHERE `+where, arg)
 	ss, u, err := scanSessionUser(row, nil)
 	if err != nil {
-		return nil, nil, s.notFoundOr("get session", err)
+		return nil, nil, s.notFoundOr(ctx, "get session", err)
 	}
 	return ss, u, nil
 }
@@ -111,6 +115,8 @@ func (s *Store) SetSessionTokenHash(ctx context.Context, sessionID, hash string)
 
 // RefreshTokenByHash implements auth.Store.
 func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*auth.RefreshToken, *auth.Session, *auth.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	row := s.queryRow(ctx, `
 		SELECT `+sessionColumns+`, `+userColumnsU+`,
 			r.id, r.session_id, r.token_hash, r.created_at, r.expires_at, r.used_at
@@ -124,7 +130,7 @@ func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*auth.Refr
 	)
 	ss, u, err := scanSessionUser(row, []any{&rt.ID, &rt.SessionID, &rt.TokenHash, &rt.CreatedAt, &rt.ExpiresAt, &used})
 	if err != nil {
-		return nil, nil, nil, s.notFoundOr("get refresh token", err)
+		return nil, nil, nil, s.notFoundOr(ctx, "get refresh token", err)
 	}
 	rt.CreatedAt, rt.ExpiresAt, rt.UsedAt = rt.CreatedAt.UTC(), rt.ExpiresAt.UTC(), timePtr(used)
 	return &rt, ss, u, nil
@@ -135,37 +141,41 @@ func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*auth.Refr
 // others find it already used, on SQLite (one writer) and on PostgreSQL
 // (the second UPDATE re-checks the row after the first commits).
 func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, at time.Time, next *auth.RefreshToken) (bool, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return false, s.dialect.classify("rotate refresh token", err)
+		return false, s.classify(ctx, "rotate refresh token", err)
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL`, oldID, at)
 	if err != nil {
-		return false, s.dialect.classify("rotate refresh token", err)
+		return false, s.classify(ctx, "rotate refresh token", err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return false, s.dialect.classify("rotate refresh token", err)
+		return false, s.classify(ctx, "rotate refresh token", err)
 	} else if n == 0 {
 		return false, nil
 	}
 	if err := insertRefreshToken(ctx, tx, next); err != nil {
-		return false, s.dialect.classify("rotate refresh token", err)
+		return false, s.classify(ctx, "rotate refresh token", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, next.SessionID, at); err != nil {
-		return false, s.dialect.classify("rotate refresh token", err)
+		return false, s.classify(ctx, "rotate refresh token", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return false, s.dialect.classify("rotate refresh token", err)
+		return false, s.classify(ctx, "rotate refresh token", err)
 	}
 	return true, nil
 }
 
 // ListSessions implements auth.Store.
 func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]*auth.Session, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	v, err := s.sessions.check(ctx)
 	if err != nil {
-		return nil, s.dialect.classify("list sessions", err)
+		return nil, s.classify(ctx, "list sessions", err)
 	}
 	if list, ok := s.sessions.getList(userID, v, now); ok {
 		return list, nil
@@ -182,19 +192,21 @@ func (s *Store) listSessions(ctx context.Context, userID string, now time.Time) 
 		SELECT `+sessionColumns+` FROM sessions s
 		WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
 		ORDER BY s.created_at DESC, s.id DESC`, userID, now)
-	return list, s.dialect.classify("list sessions", err)
+	return list, s.classify(ctx, "list sessions", err)
 }
 
 // RevokeSession implements auth.Store.
 func (s *Store) RevokeSession(ctx context.Context, userID, sessionID string, at time.Time) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	res, err := s.w.ExecContext(ctx, `
 		UPDATE sessions SET revoked_at = COALESCE(revoked_at, $3)
 		WHERE id = $1 AND user_id = $2`, sessionID, userID, at)
 	if err != nil {
-		return s.dialect.classify("revoke session", err)
+		return s.classify(ctx, "revoke session", err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return s.dialect.classify("revoke session", err)
+		return s.classify(ctx, "revoke session", err)
 	} else if n == 0 {
 		return auth.ErrNotFound
 	}
@@ -203,10 +215,12 @@ func (s *Store) RevokeSession(ctx context.Context, userID, sessionID string, at 
 
 // RevokeUserSessions implements auth.Store.
 func (s *Store) RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.w.ExecContext(ctx, `
 		UPDATE sessions SET revoked_at = $3
 		WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL`, userID, exceptID, at)
-	return s.dialect.classify("revoke sessions", err)
+	return s.classify(ctx, "revoke sessions", err)
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -260,11 +274,11 @@ func scanSessionUser(row scanner, extra []any) (*auth.Session, *auth.User, error
 }
 
 // notFoundOr maps "no rows" to auth.ErrNotFound and classifies the rest.
-func (s *Store) notFoundOr(op string, err error) error {
+func (s *Store) notFoundOr(ctx context.Context, op string, err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.ErrNotFound
 	}
-	return s.dialect.classify(op, err)
+	return s.classify(ctx, op, err)
 }
 
 func timePtr(t sql.NullTime) *time.Time {

@@ -15,11 +15,13 @@ var _ token.KeyStore = (*Store)(nil)
 // lives in one place and not in two dialects' SQL. The table holds one row
 // per rotation, so reading all of it every few seconds stays cheap.
 func (s *Store) SigningKeys(ctx context.Context) ([]token.StoredKey, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.query(ctx, `
 		SELECT kid, alg, private_key, public_key, encrypted, created_at, retired_at
 		FROM signing_keys ORDER BY created_at, kid`)
 	if err != nil {
-		return nil, s.dialect.classify("list signing keys", err)
+		return nil, s.classify(ctx, "list signing keys", err)
 	}
 	defer rows.Close()
 	var keys []token.StoredKey
@@ -29,7 +31,7 @@ func (s *Store) SigningKeys(ctx context.Context) ([]token.StoredKey, error) {
 			retired sql.NullTime
 		)
 		if err := rows.Scan(&k.KID, &k.Alg, &k.Private, &k.Public, &k.Encrypted, &k.CreatedAt, &retired); err != nil {
-			return nil, s.dialect.classify("list signing keys", err)
+			return nil, s.classify(ctx, "list signing keys", err)
 		}
 		k.CreatedAt = k.CreatedAt.UTC()
 		if retired.Valid {
@@ -39,18 +41,20 @@ func (s *Store) SigningKeys(ctx context.Context) ([]token.StoredKey, error) {
 		keys = append(keys, k)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.dialect.classify("list signing keys", err)
+		return nil, s.classify(ctx, "list signing keys", err)
 	}
 	return keys, nil
 }
 
 // InsertSigningKey implements token.KeyStore.
 func (s *Store) InsertSigningKey(ctx context.Context, k token.StoredKey) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.w.ExecContext(ctx, `
 		INSERT INTO signing_keys (kid, alg, private_key, public_key, encrypted, created_at, retired_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		k.KID, k.Alg, k.Private, k.Public, k.Encrypted, keyTime(k.CreatedAt), nullKeyTime(k.RetiredAt))
-	return s.dialect.classify("insert signing key", err)
+	return s.classify(ctx, "insert signing key", err)
 }
 
 // RetireSigningKeys implements token.KeyStore. Keys retired earlier keep
@@ -60,12 +64,14 @@ func (s *Store) InsertSigningKey(ctx context.Context, k token.StoredKey) error {
 // that two rotations at once cannot retire each other's key; an unknown
 // exceptKID retires nothing.
 func (s *Store) RetireSigningKeys(ctx context.Context, exceptKID string, at time.Time) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.w.ExecContext(ctx, `
 		UPDATE signing_keys SET retired_at = $2
 		WHERE retired_at IS NULL
 		  AND (created_at, kid) < (SELECT created_at, kid FROM signing_keys WHERE kid = $1)`,
 		exceptKID, keyTime(at))
-	return s.dialect.classify("retire signing keys", err)
+	return s.classify(ctx, "retire signing keys", err)
 }
 
 // keyTime is t as the flows write times: UTC, to the microsecond

@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/blog"
@@ -36,6 +37,7 @@ type Store struct {
 	r        *sql.DB
 	sessions *sessionCache
 	dialect  dialect
+	timeout  time.Duration // of one call: see bound
 	// loginAttempts counts reservations, to sweep old ones now and then.
 	loginAttempts atomic.Int64
 }
@@ -48,20 +50,36 @@ var (
 // Open opens the database a LATCHKEY_DATABASE_URL names (sqlite:PATH or
 // postgres://…) and brings its schema up to date.
 func Open(ctx context.Context, databaseURL string) (*Store, error) {
-	return OpenWith(ctx, databaseURL, PoolOptions{})
+	return OpenWith(ctx, databaseURL, Options{})
 }
 
-// OpenWith is Open with PostgreSQL pool settings.
-func OpenWith(ctx context.Context, databaseURL string, pool PoolOptions) (*Store, error) {
+// Options tune a store; the zero value is the defaults.
+type Options struct {
+	// Timeout bounds each database call (LATCHKEY_DATABASE_TIMEOUT), and
+	// SQLite's wait for another process's write lock with it; default
+	// DefaultTimeout. Migrate is not bounded: a migration of a large table
+	// may rightly take longer.
+	Timeout time.Duration
+	// MaxOpen, MaxIdle and MaxLife size the PostgreSQL connection pool.
+	MaxOpen int           // connections at most (default 20)
+	MaxIdle int           // kept open when idle (default MaxOpen)
+	MaxLife time.Duration // a connection's lifetime, so load spreads after a failover (default 30m)
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, databaseURL string, o Options) (*Store, error) {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
 	var (
 		s   *Store
 		err error
 	)
 	switch {
 	case strings.HasPrefix(databaseURL, "sqlite:"):
-		s, err = OpenSQLite(strings.TrimPrefix(databaseURL, "sqlite:"))
+		s, err = OpenSQLite(strings.TrimPrefix(databaseURL, "sqlite:"), o)
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
-		s, err = OpenPostgres(ctx, databaseURL, pool)
+		s, err = OpenPostgres(ctx, databaseURL, o)
 	default:
 		return nil, fmt.Errorf("open database: unsupported database URL scheme (want sqlite:PATH or postgres://…)")
 	}
@@ -81,8 +99,12 @@ func OpenWith(ctx context.Context, databaseURL string, pool PoolOptions) (*Store
 // The pragmas: WAL lets readers run beside the writer; synchronous=FULL makes
 // an acknowledged write survive a power loss, not only a crash of the
 // process; foreign keys are off by default in SQLite; the busy timeout makes
-// a second process wait for the lock rather than fail at once.
-func OpenSQLite(path string) (*Store, error) {
+// a second process wait for the lock rather than fail at once, as long as
+// o.Timeout and no longer (the call's context ends the wait then too).
+func OpenSQLite(path string, o Options) (*Store, error) {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("open sqlite: %q: want a file path", path)
 	}
@@ -90,7 +112,8 @@ func OpenSQLite(path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(5000)", "synchronous(FULL)"} {
+	busy := fmt.Sprintf("busy_timeout(%d)", max(o.Timeout.Milliseconds(), 1))
+	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", busy, "synchronous(FULL)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_time_format", "sqlite")
@@ -134,7 +157,7 @@ func OpenSQLite(path string) (*Store, error) {
 		v.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &Store{w: writer{w}, r: r, sessions: &sessionCache{version: newDataVersion(v)}, dialect: sqliteDialect}, nil
+	return &Store{w: writer{w}, r: r, sessions: &sessionCache{version: newDataVersion(v)}, dialect: sqliteDialect, timeout: o.Timeout}, nil
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -154,10 +177,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	p, err := goose.NewProvider(s.dialect.goose, s.w.db, sub)
 	if err != nil {
-		return s.dialect.classify("migrate", err)
+		return s.classify(ctx, "migrate", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
-		return s.dialect.classify("migrate", err)
+		return s.classify(ctx, "migrate", err)
 	}
 	return nil
 }
@@ -185,9 +208,11 @@ func (s *Store) Close() error {
 
 // Ping implements auth.Store: it reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var one int
 	if err := s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return s.dialect.classify("ping", err)
+		return s.classify(ctx, "ping", err)
 	}
 	return nil
 }

@@ -12,11 +12,13 @@ const userColumns = `id, username, email, password_hash, role, created_at, updat
 
 // CreateUser implements auth.Store.
 func (s *Store) CreateUser(ctx context.Context, u *auth.User) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.w.ExecContext(ctx, `
 		INSERT INTO users (`+userColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		u.ID, u.Username, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt, u.UpdatedAt, nullTime(u.DisabledAt))
-	return s.dialect.classify("create user", err)
+	return s.classify(ctx, "create user", err)
 }
 
 // UserByID implements auth.Store.
@@ -39,10 +41,12 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*auth.User
 // paying for a hash; one query instead of a look-up each saves a round
 // trip on PostgreSQL. Each side of the OR has its unique index.
 func (s *Store) IdentityTaken(ctx context.Context, username, email string) (bool, bool, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var byName, byEmail int
 	err := s.queryRow(ctx, identityTakenQuery, username, email).Scan(&byName, &byEmail)
 	if err != nil {
-		return false, false, s.dialect.classify("check identity", err)
+		return false, false, s.classify(ctx, "check identity", err)
 	}
 	return byName > 0, byEmail > 0, nil
 }
@@ -53,13 +57,15 @@ const identityTakenQuery = `
 	FROM users WHERE lower(username) = lower($1) OR email = $2`
 
 func (s *Store) userWhere(ctx context.Context, where string, arg any) (*auth.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	row := s.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg)
 	var (
 		u  auth.User
 		ud userDest
 	)
 	if err := row.Scan(ud.dest(&u)...); err != nil {
-		return nil, s.notFoundOr("get user", err)
+		return nil, s.notFoundOr(ctx, "get user", err)
 	}
 	ud.finish(&u)
 	return &u, nil
@@ -107,12 +113,14 @@ func (s *Store) SetDisabled(ctx context.Context, userID string, at *time.Time) e
 
 // updateRow runs a write that must change one row; none is ErrNotFound.
 func (s *Store) updateRow(ctx context.Context, op, query string, args ...any) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	res, err := s.w.ExecContext(ctx, query, args...)
 	if err != nil {
-		return s.dialect.classify(op, err)
+		return s.classify(ctx, op, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return s.dialect.classify(op, err)
+		return s.classify(ctx, op, err)
 	} else if n == 0 {
 		return auth.ErrNotFound
 	}
@@ -133,18 +141,18 @@ func nullTime(t *time.Time) sql.NullTime {
 func (s *Store) ImportUsers(ctx context.Context, users []*auth.User) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return s.dialect.classify("import users", err)
+		return s.classify(ctx, "import users", err)
 	}
 	defer tx.Rollback()
 	st, err := tx.PrepareContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`)
 	if err != nil {
-		return s.dialect.classify("import users", err)
+		return s.classify(ctx, "import users", err)
 	}
 	defer st.Close()
 	for _, u := range users {
 		if _, err := st.ExecContext(ctx, u.ID, u.Username, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt, u.UpdatedAt, nullTime(u.DisabledAt)); err != nil {
-			return s.dialect.classify("import users", err)
+			return s.classify(ctx, "import users", err)
 		}
 	}
-	return s.dialect.classify("import users", tx.Commit())
+	return s.classify(ctx, "import users", tx.Commit())
 }
