@@ -82,11 +82,21 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The server's own timeouts bound what a client can hold; the waits
+	// inside a request are bounded where they happen (each database call
+	// by LATCHKEY_DATABASE_TIMEOUT, at most 30s; a hashing slot by
+	// LATCHKEY_HASH_QUEUE_TIMEOUT, at most 30s). The headers must come
+	// within 10s (slowloris); the whole request, a slow client's body
+	// included, within 30s, which the small bodies we accept leave ample.
+	// The answer must be written within a minute of the headers, which
+	// covers a request that waited the longest for a hashing slot and then
+	// the longest for the database, so that its 503 is still written and
+	// not cut off. An idle keep-alive connection is closed after 2m.
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
