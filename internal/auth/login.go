@@ -92,7 +92,9 @@ func normalizeIdentifier(s string) string {
 	if strings.Contains(s, "@") {
 		return strings.ToLower(s)
 	}
-	return FoldUsername(norm.NFKC.String(s))
+	// NFKC can itself make a leading or trailing space ("˜" is a space and
+	// a combining tilde), so trim again after it.
+	return FoldUsername(strings.TrimSpace(norm.NFKC.String(s)))
 }
 
 func (s *Service) lookup(ctx context.Context, ident string) (*User, error) {
