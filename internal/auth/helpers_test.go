@@ -3,7 +3,6 @@ package auth_test
 import (
 	"context"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,32 +12,10 @@ import (
 	"github.com/latchkey/latchkey/internal/token"
 )
 
-// countingHasher is the real hasher with a record of how many hashes it
-// was asked for, so tests can prove that a refusal cost none.
-type countingHasher struct {
-	auth.Hasher
-	calls atomic.Int64
-}
-
-func (h *countingHasher) Hash(ctx context.Context, pw string) (string, error) {
-	h.calls.Add(1)
-	return h.Hasher.Hash(ctx, pw)
-}
-
-func (h *countingHasher) Verify(ctx context.Context, pw, encoded string) (bool, bool, error) {
-	h.calls.Add(1)
-	return h.Hasher.Verify(ctx, pw, encoded)
-}
-
-func (h *countingHasher) VerifyDummy(ctx context.Context, pw string) error {
-	h.calls.Add(1)
-	return h.Hasher.VerifyDummy(ctx, pw)
-}
-
 type env struct {
 	svc    *auth.Service
 	store  *store.Store
-	hasher *countingHasher
+	hasher *authtest.CountingHasher
 	clock  *authtest.Clock
 	tokens *token.Manager
 }
@@ -68,7 +45,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	h := &countingHasher{Hasher: c.hasher}
+	h := &authtest.CountingHasher{Hasher: c.hasher}
 	clock := authtest.NewClock()
 	tokens, err := token.New(context.Background(), s, token.Options{
 		Alg: "ES256", Issuer: "http://latchkey.test", Audience: "http://latchkey.test",

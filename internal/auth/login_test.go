@@ -34,13 +34,13 @@ func TestUnknownAndWrongAreIndistinguishable(t *testing.T) {
 	e.register(t, "alice", "alice@example.com")
 	ctx := context.Background()
 
-	before := e.hasher.calls.Load()
+	before := e.hasher.Calls.Load()
 	_, wrong := e.svc.Authenticate(ctx, "alice@example.com", "not the password", auth.Client{})
-	wrongHashes := e.hasher.calls.Load() - before
+	wrongHashes := e.hasher.Calls.Load() - before
 
-	before = e.hasher.calls.Load()
+	before = e.hasher.Calls.Load()
 	_, unknown := e.svc.Authenticate(ctx, "nobody@example.com", "not the password", auth.Client{})
-	unknownHashes := e.hasher.calls.Load() - before
+	unknownHashes := e.hasher.Calls.Load() - before
 
 	authtest.Code(t, wrong, auth.CodeInvalidCredentials)
 	authtest.Code(t, unknown, auth.CodeInvalidCredentials)
@@ -59,10 +59,10 @@ func TestAuthenticateMissingFields(t *testing.T) {
 func TestAuthenticateHugePasswordIsNotHashed(t *testing.T) {
 	e := newEnv(t)
 	e.register(t, "alice", "alice@example.com")
-	before := e.hasher.calls.Load()
+	before := e.hasher.Calls.Load()
 	_, err := e.svc.Authenticate(context.Background(), "alice", strings.Repeat("x", 10000), auth.Client{})
 	authtest.Code(t, err, auth.CodeInvalidCredentials)
-	authtest.Equal(t, e.hasher.calls.Load()-before, int64(0))
+	authtest.Equal(t, e.hasher.Calls.Load()-before, int64(0))
 }
 
 func TestDisabledUserCannotAuthenticate(t *testing.T) {
@@ -103,10 +103,10 @@ func TestAccountThrottling(t *testing.T) {
 		authtest.Code(t, err, auth.CodeInvalidCredentials)
 		e.clock.Advance(time.Minute)
 	}
-	before := e.hasher.calls.Load()
+	before := e.hasher.Calls.Load()
 	_, err := e.svc.Authenticate(ctx, "alice", goodPassword, auth.Client{})
 	ae := authtest.Code(t, err, auth.CodeTooManyAttempts)
-	authtest.Equal(t, e.hasher.calls.Load(), before)
+	authtest.Equal(t, e.hasher.Calls.Load(), before)
 	// The first failure was 10 minutes ago: it leaves the window in 5.
 	authtest.Equal(t, ae.RetryAfter, 5*time.Minute)
 	if !strings.Contains(ae.Message, "300 s") {
@@ -146,13 +146,13 @@ func TestIPLimit(t *testing.T) {
 	_, err = e.svc.Authenticate(ctx, "alice", "wrong password", from)
 	authtest.Code(t, err, auth.CodeInvalidCredentials)
 
-	before := e.hasher.calls.Load()
+	before := e.hasher.Calls.Load()
 	_, err = e.svc.Authenticate(ctx, "alice", goodPassword, from)
 	ae := authtest.Code(t, err, auth.CodeTooManyAttempts)
 	authtest.Equal(t, ae.RetryAfter, 20*time.Second)
 	_, err = e.svc.Register(ctx, auth.Registration{Username: "bob", Email: "bob@example.com", Password: goodPassword}, from)
 	authtest.Code(t, err, auth.CodeTooManyAttempts)
-	authtest.Equal(t, e.hasher.calls.Load(), before)
+	authtest.Equal(t, e.hasher.Calls.Load(), before)
 
 	// Another address has its own budget; the first refills with time.
 	_, err = e.svc.Authenticate(ctx, "alice", goodPassword, auth.Client{IP: "198.51.100.8"})

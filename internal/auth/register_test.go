@@ -44,7 +44,7 @@ func TestRegisterReportsEveryViolation(t *testing.T) {
 	if got != want {
 		t.Fatalf("fields %s, want %s", got, want)
 	}
-	if e.hasher.calls.Load() != 0 {
+	if e.hasher.Calls.Load() != 0 {
 		t.Fatal("an invalid registration was hashed")
 	}
 }
@@ -91,7 +91,7 @@ func TestRegisterHugePasswordIsNotHashed(t *testing.T) {
 	}, auth.Client{})
 	ae := authtest.Code(t, err, auth.CodeInvalid)
 	authtest.Equal(t, fieldCodes(ae.Fields), "password:password_too_long")
-	authtest.Equal(t, e.hasher.calls.Load(), int64(0))
+	authtest.Equal(t, e.hasher.Calls.Load(), int64(0))
 }
 
 func TestRegisterBusy(t *testing.T) {

@@ -51,7 +51,7 @@ func TestAccountThrottle(t *testing.T, open func(t *testing.T) (auth.Store, auth
 			a, b := open(t)
 			// Room for the whole burst at once: any guess the pool turned
 			// away would hide the race rather than survive it.
-			h := &countingHasher{Hasher: password.NewHasher(CheapParams, password.NewPool(burst, time.Minute))}
+			h := &CountingHasher{Hasher: password.NewHasher(CheapParams, password.NewPool(burst, time.Minute))}
 			clock := NewClock()
 			svcs := [2]*auth.Service{
 				auth.NewService(auth.Deps{Store: a, Hasher: h, Now: clock.Now}, auth.DefaultOptions()),
@@ -63,7 +63,7 @@ func TestAccountThrottle(t *testing.T, open func(t *testing.T) (auth.Store, auth
 			u := NewUser("alice", "alice@example.com", clock.Now())
 			u.PasswordHash = hash
 			NoError(t, a.CreateUser(ctx, u))
-			h.calls.Store(0)
+			h.Calls.Store(0)
 
 			var (
 				wg    sync.WaitGroup
@@ -88,35 +88,36 @@ func TestAccountThrottle(t *testing.T, open func(t *testing.T) (auth.Store, auth
 			}
 			close(start)
 			wg.Wait()
-			if n := h.calls.Load(); n != auth.MaxLoginFailures || codes[tt.wrong] != auth.MaxLoginFailures {
+			if n := h.Calls.Load(); n != auth.MaxLoginFailures || codes[tt.wrong] != auth.MaxLoginFailures {
 				t.Fatalf("%d of %d simultaneous guesses were hashed and %d answered as wrong (%v); want %d",
 					n, burst, codes[tt.wrong], codes, auth.MaxLoginFailures)
 			}
 
-			before := h.calls.Load()
+			before := h.Calls.Load()
 			Code(t, tt.attempt(ctx, svcs[0], u, right), auth.CodeTooManyAttempts)
-			Equal(t, h.calls.Load(), before)
+			Equal(t, h.Calls.Load(), before)
 		})
 	}
 }
 
-// countingHasher is a hasher that counts the hashes it is asked for.
-type countingHasher struct {
+// CountingHasher is a hasher with a record of how many hashes it was
+// asked for, so that tests can prove a refusal cost none.
+type CountingHasher struct {
 	auth.Hasher
-	calls atomic.Int64
+	Calls atomic.Int64
 }
 
-func (h *countingHasher) Hash(ctx context.Context, pw string) (string, error) {
-	h.calls.Add(1)
+func (h *CountingHasher) Hash(ctx context.Context, pw string) (string, error) {
+	h.Calls.Add(1)
 	return h.Hasher.Hash(ctx, pw)
 }
 
-func (h *countingHasher) Verify(ctx context.Context, pw, encoded string) (bool, bool, error) {
-	h.calls.Add(1)
+func (h *CountingHasher) Verify(ctx context.Context, pw, encoded string) (bool, bool, error) {
+	h.Calls.Add(1)
 	return h.Hasher.Verify(ctx, pw, encoded)
 }
 
-func (h *countingHasher) VerifyDummy(ctx context.Context, pw string) error {
-	h.calls.Add(1)
+func (h *CountingHasher) VerifyDummy(ctx context.Context, pw string) error {
+	h.Calls.Add(1)
 	return h.Hasher.VerifyDummy(ctx, pw)
 }
