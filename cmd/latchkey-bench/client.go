@@ -14,6 +14,7 @@ import (
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/store"
+	"golang.org/x/sync/errgroup"
 )
 
 // seed creates users user0…userN-1 through the store, with one hash made
@@ -42,6 +43,43 @@ func seed(ctx context.Context, db string, n int) error {
 		}
 	}
 	return nil
+}
+
+// seedSessions opens n API sessions through the store, spread over the
+// server's seeded users, with refresh tokens issued a minute ago: older than
+// the session's refresh budget (auth.RefreshMinInterval), so that each may
+// be refreshed at once. Logging in n times would cost n hashes. It returns
+// the raw refresh tokens.
+func seedSessions(ctx context.Context, db string, users, n int) ([]string, error) {
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	ids := make([]string, min(users, n))
+	for i := range ids {
+		u, err := st.UserByUsername(ctx, fmt.Sprintf("user%d", i*users/len(ids)))
+		if err != nil {
+			return nil, err
+		}
+		ids[i] = u.ID
+	}
+	at := time.Now().Add(-time.Minute).UTC().Truncate(time.Microsecond)
+	tokens := make([]string, n)
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i := range tokens {
+		g.Go(func() error {
+			raw := auth.NewOpaqueToken()
+			ss := &auth.Session{ID: uuid.Must(uuid.NewV7()).String(), UserID: ids[i%len(ids)], Kind: auth.SessionAPI,
+				CreatedAt: at, LastSeenAt: at, ExpiresAt: at.Add(24 * time.Hour)}
+			rt := &auth.RefreshToken{ID: uuid.Must(uuid.NewV7()).String(), SessionID: ss.ID, TokenHash: auth.HashToken(raw),
+				CreatedAt: at, ExpiresAt: ss.ExpiresAt}
+			tokens[i] = raw
+			return st.CreateSession(ctx, ss, rt)
+		})
+	}
+	return tokens, g.Wait()
 }
 
 type tokenPair struct {

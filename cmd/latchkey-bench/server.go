@@ -20,6 +20,7 @@ import (
 // server is the real latchkey binary, running.
 type server struct {
 	url    string
+	db     string // LATCHKEY_DATABASE_URL
 	cmd    *exec.Cmd
 	users  int         // seeded
 	tokens []tokenPair // of some of them, for /me
@@ -41,7 +42,7 @@ func build(ctx context.Context, dir, bin string) (string, error) {
 
 // start runs the binary with env on a free port of 127.0.0.1 and waits
 // until it is healthy. It logs to dir/name.log and dies with this process.
-func start(ctx context.Context, bin, dir, name string, users int, env []string) (*server, error) {
+func start(ctx context.Context, bin, dir, name, db string, users int, env []string) (*server, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -61,7 +62,7 @@ func start(ctx context.Context, bin, dir, name string, users int, env []string) 
 	if err != nil {
 		return nil, err
 	}
-	s := &server{url: "http://" + addr, cmd: cmd, users: users}
+	s := &server{url: "http://" + addr, db: db, cmd: cmd, users: users}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		res, err := http.Get(s.url + "/healthz")

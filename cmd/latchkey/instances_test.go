@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/store"
 	"github.com/latchkey/latchkey/internal/store/pgtest"
 	"github.com/latchkey/latchkey/internal/token"
@@ -32,6 +33,12 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("login on B: %d", status)
 	}
+	// The refresh budget is the session's, wherever it is spent: at once
+	// after B's login, A refuses; a second later, A rotates.
+	if status, _ := tokenRequest(t, a, neturl.Values{"grant_type": {"refresh_token"}, "refresh_token": {first.RefreshToken}}); status != 429 {
+		t.Fatalf("refresh on A at once after login on B: %d, want 429", status)
+	}
+	time.Sleep(auth.RefreshMinInterval)
 	status, second := tokenRequest(t, a, neturl.Values{"grant_type": {"refresh_token"}, "refresh_token": {first.RefreshToken}})
 	if status != 200 || me(t, b, second.AccessToken) != 200 {
 		t.Fatalf("refresh on A of B's token: %d", status)
@@ -50,6 +57,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 
 	// Ten concurrent refreshes of one token, split across A and B: one wins.
 	_, fresh := tokenRequest(t, a, neturl.Values{"username": {"alice"}, "password": {testPassword}})
+	time.Sleep(auth.RefreshMinInterval)
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/password"
 	"golang.org/x/oauth2"
 )
@@ -33,6 +34,7 @@ func TestOAuth2ClientLibrary(t *testing.T) {
 		t.Fatalf("token %+v", tok)
 	}
 	src := conf.TokenSource(ctx, tok)
+	time.Sleep(auth.RefreshMinInterval) // the session's refresh budget
 	res, err := oauth2.NewClient(ctx, src).Get(s.URL + "/api/users/me")
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +45,7 @@ func TestOAuth2ClientLibrary(t *testing.T) {
 	if res.StatusCode != 200 || me.Username != "alice" {
 		t.Fatalf("GET /me through the client: %d %+v", res.StatusCode, me)
 	}
+	time.Sleep(auth.RefreshMinInterval)
 	refreshed, err := src.Token()
 	if err != nil {
 		t.Fatal(err)
@@ -179,6 +182,36 @@ func TestTokenEndpointThrottled(t *testing.T) {
 	res := s.postForm(t, "/api/token", url.Values{"username": {"alice"}, "password": {goodPassword}})
 	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" || !strings.Contains(res.body, "too_many_attempts") {
 		t.Fatalf("got %d Retry-After %q: %s", res.status, res.header.Get("Retry-After"), res.body)
+	}
+}
+
+// TestRefreshFlood: a client that refreshes as fast as it can is refused
+// with 429 and a Retry-After for every refresh within a second of the
+// last, across many parallel attempts, and none of them spends the token:
+// after the second it refreshes as usual, once.
+func TestRefreshFlood(t *testing.T) {
+	s := newServer(t, serverOptions{})
+	s.register(t, "alice")
+	pair := s.login(t, "alice")
+	refresh := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {pair.RefreshToken}}
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := s.postForm(t, "/api/token", refresh)
+			if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") != "1" || !strings.Contains(res.body, `"too_many_attempts"`) {
+				t.Errorf("refresh at once after login: %d Retry-After %q: %s", res.status, res.header.Get("Retry-After"), res.body)
+			}
+		}()
+	}
+	wg.Wait()
+	time.Sleep(auth.RefreshMinInterval)
+	if res := s.postForm(t, "/api/token", refresh); res.status != 200 {
+		t.Fatalf("refresh a second later: %d %s", res.status, res.body)
+	}
+	if res := s.postForm(t, "/api/token", refresh); res.status != 400 || !strings.Contains(res.body, "invalid_grant") {
+		t.Fatalf("the same token again: %d %s", res.status, res.body)
 	}
 }
 

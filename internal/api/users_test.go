@@ -127,6 +127,7 @@ func TestChangePasswordOverHTTP(t *testing.T) {
 	if res := s.do(t, "GET", "/api/users/me", "", "", current.AccessToken); res.status != 200 {
 		t.Fatalf("current session after password change: %d", res.status)
 	}
+	time.Sleep(auth.RefreshMinInterval) // the session's refresh budget
 	res = s.postForm(t, "/api/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {current.RefreshToken}})
 	if res.status != 200 {
 		t.Fatalf("current session's refresh token after password change: %d %s", res.status, res.body)

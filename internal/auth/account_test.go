@@ -42,6 +42,7 @@ func TestChangePasswordRevokesOtherSessions(t *testing.T) {
 	authtest.Code(t, err, auth.CodeInvalidGrant)
 	// The current session keeps working, refresh token included.
 	authtest.NoError(t, e.authorized(t, current.AccessToken))
+	e.clock.Advance(auth.RefreshMinInterval)
 	_, err = e.svc.RefreshGrant(ctx, current.RefreshToken, auth.Client{})
 	authtest.NoError(t, err)
 	_, err = e.svc.Authenticate(ctx, "alice", "a brand new passphrase", auth.Client{})

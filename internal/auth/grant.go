@@ -19,6 +19,14 @@ import (
 // retried a request whose answer it lost is not an attacker.
 const RefreshReuseGrace = 10 * time.Second
 
+// RefreshMinInterval is a session's refresh budget: a refresh token younger
+// than this is refused (429, the token stays good). A real client refreshes
+// when its 15-minute access token runs out; one that rotates a session
+// faster than once a second is abusing it, and each rotation writes a row.
+// The age is the token's own, kept in the database, so the budget holds
+// across instances without a counter of its own.
+const RefreshMinInterval = time.Second
+
 // Grant is what the token endpoint hands out.
 type Grant struct {
 	AccessToken  string
@@ -85,6 +93,9 @@ func (s *Service) RefreshGrant(ctx context.Context, raw string, c Client) (*Gran
 	if !ss.Active(now) || u.Disabled() || !now.Before(rt.ExpiresAt) {
 		return nil, ErrInvalidGrant
 	}
+	if now.Sub(rt.CreatedAt) < RefreshMinInterval {
+		return nil, errRefreshTooSoon
+	}
 	next, nextRT := s.newRefreshToken(ss, now)
 	won, err := s.store.RotateRefreshToken(ctx, rt.ID, now, nextRT)
 	if err != nil {
@@ -95,6 +106,12 @@ func (s *Service) RefreshGrant(ctx context.Context, raw string, c Client) (*Gran
 	}
 	return s.grant(u, ss, next, now)
 }
+
+// errRefreshTooSoon is the answer to a refresh over the session's budget;
+// the wait left is under RefreshMinInterval, a second in Retry-After's
+// whole seconds.
+var errRefreshTooSoon = &Error{Code: CodeTooManyAttempts, RetryAfter: RefreshMinInterval,
+	Message: "This session was refreshed less than a second ago; keep using the tokens it got, or retry in a second."}
 
 // Revoke ends the session behind a refresh or an access token (RFC 7009).
 // An unknown, invalid or already revoked token is not an error: the

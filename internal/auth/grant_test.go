@@ -106,6 +106,33 @@ func TestRefreshRotates(t *testing.T) {
 	}
 }
 
+// TestRefreshBudget attacks the per-session refresh budget: a client that
+// rotates its session as fast as it can gets 429 for every refresh within
+// a second of the last, and those refusals cost it nothing: the token
+// stays good, so once the second has passed it refreshes as usual.
+func TestRefreshBudget(t *testing.T) {
+	e := newEnv(t)
+	e.register(t, "alice", "alice@example.com")
+	g := e.login(t, "alice")
+	ctx := context.Background()
+
+	for _, wait := range []time.Duration{0, 500 * time.Millisecond, 499 * time.Millisecond} {
+		e.clock.Advance(wait)
+		_, err := e.svc.RefreshGrant(ctx, g.RefreshToken, auth.Client{})
+		ae := authtest.Code(t, err, auth.CodeTooManyAttempts)
+		authtest.Equal(t, ae.RetryAfter, time.Second)
+	}
+	e.clock.Advance(time.Millisecond)
+	g2, err := e.svc.RefreshGrant(ctx, g.RefreshToken, auth.Client{})
+	authtest.NoError(t, err)
+	// The new token has a budget of its own, counted from its rotation.
+	_, err = e.svc.RefreshGrant(ctx, g2.RefreshToken, auth.Client{})
+	authtest.Code(t, err, auth.CodeTooManyAttempts)
+	e.clock.Advance(auth.RefreshMinInterval)
+	_, err = e.svc.RefreshGrant(ctx, g2.RefreshToken, auth.Client{})
+	authtest.NoError(t, err)
+}
+
 func TestRefreshUnknownAndMissing(t *testing.T) {
 	e := newEnv(t)
 	_, err := e.svc.RefreshGrant(context.Background(), "not-a-token", auth.Client{})
@@ -121,6 +148,7 @@ func TestConcurrentRefresh(t *testing.T) {
 	e := newEnv(t)
 	e.register(t, "alice", "alice@example.com")
 	g := e.login(t, "alice")
+	e.clock.Advance(auth.RefreshMinInterval)
 	var (
 		wg      sync.WaitGroup
 		wins    atomic.Int32
@@ -150,6 +178,7 @@ func TestConcurrentRefresh(t *testing.T) {
 	if wins.Load() != 1 || invalid.Load() != 9 {
 		t.Fatalf("%d wins, %d invalid_grant; want 1 and 9", wins.Load(), invalid.Load())
 	}
+	e.clock.Advance(auth.RefreshMinInterval)
 	_, err := e.svc.RefreshGrant(context.Background(), winner.Load().RefreshToken, auth.Client{})
 	authtest.NoError(t, err)
 }
