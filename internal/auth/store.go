@@ -81,8 +81,7 @@ type Store interface {
 	// however many instances, no more than limit are granted: reading the
 	// count and writing a failure after the hash would let simultaneous
 	// guesses all see room. A reservation stays, as a failure, until
-	// released or cleared; attempts of any key older than since may be
-	// deleted, as they can never count again.
+	// released or cleared.
 	ReserveLoginAttempt(ctx context.Context, key string, at, since time.Time, limit int) (id int64, ok bool, oldest time.Time, err error)
 	// ReleaseLoginAttempt deletes one reservation that turned out not to
 	// be a failure.
@@ -92,6 +91,15 @@ type Store interface {
 	LoginFailures(ctx context.Context, key string, since time.Time) (count int, oldest time.Time, err error)
 	// ClearLoginFailures forgets all of key's attempts, after a success.
 	ClearLoginFailures(ctx context.Context, key string) error
+
+	// Purge deletes what can no longer matter at now: sessions that have
+	// expired or been revoked, with their refresh tokens; refresh tokens
+	// that have expired (a used one is kept until then, so that reuse is
+	// still recognised); attempts of any key older than failuresBefore;
+	// and whatever the store keeps for itself that has gone stale. It
+	// deletes in bounded batches, each a short transaction of its own, and
+	// may run on several instances at once. It returns the rows deleted.
+	Purge(ctx context.Context, now, failuresBefore time.Time) (int64, error)
 
 	// Ping reports whether the database is reachable.
 	Ping(ctx context.Context) error

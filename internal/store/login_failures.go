@@ -33,14 +33,6 @@ func (s *Store) ReserveLoginAttempt(ctx context.Context, key string, at, since t
 			return 0, false, time.Time{}, s.classify(ctx, op, err)
 		}
 	}
-	// Attempts older than the window can never count again: sweep them
-	// now and then, so that the table stays as small as the last quarter
-	// of an hour's failures without a delete on every login.
-	if s.loginAttempts.Add(1)%256 == 0 {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE failed_at < $1`, since); err != nil {
-			return 0, false, time.Time{}, s.classify(ctx, op, err)
-		}
-	}
 	var (
 		id     int64
 		oldest time.Time

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"sync/atomic"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/auth"
@@ -12,11 +11,11 @@ import (
 // that every instance draws on the same per-IP budget: perMinute attempts a
 // minute, with a burst of as many. Each attempt is one short transaction
 // that locks its bucket's row (FOR UPDATE on PostgreSQL; SQLite has a
-// single writer), so concurrent attempts cannot overspend it.
+// single writer), so concurrent attempts cannot overspend it. Idle buckets,
+// full again and so the same as none, are deleted by Purge.
 type IPLimiter struct {
 	s         *Store
 	perMinute int
-	calls     atomic.Int64
 }
 
 var _ auth.Limiter = (*IPLimiter)(nil)
@@ -42,13 +41,6 @@ func (l *IPLimiter) Allow(ctx context.Context, key string, now time.Time) (bool,
 		return false, 0, l.s.classify(ctx, op, err)
 	}
 	defer tx.Rollback()
-	// Idle buckets are full again, the same as none: sweep them now and
-	// then so that a scan from many addresses does not grow the table.
-	if l.calls.Add(1)%256 == 0 {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM rate_limits WHERE updated_at < $1`, now.Add(-2*time.Minute)); err != nil {
-			return false, 0, l.s.classify(ctx, op, err)
-		}
-	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO rate_limits (key, tokens, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (key) DO NOTHING`, key, burst, now); err != nil {
 		return false, 0, l.s.classify(ctx, op, err)

@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/auth"
@@ -38,8 +37,6 @@ type Store struct {
 	sessions *sessionCache
 	dialect  dialect
 	timeout  time.Duration // of one call: see bound
-	// loginAttempts counts reservations, to sweep old ones now and then.
-	loginAttempts atomic.Int64
 }
 
 var (

@@ -29,6 +29,7 @@ func TestStore(t *testing.T, open func(t *testing.T) auth.Store) {
 		{"Ping", func(t *testing.T, s auth.Store) { NoError(t, s.Ping(context.Background())) }},
 	}
 	tests = append(tests, sessionTests()...)
+	tests = append(tests, purgeTests()...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}
