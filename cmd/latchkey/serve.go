@@ -26,6 +26,12 @@ import (
 // SIGINT or SIGTERM.
 const shutdownTimeout = 15 * time.Second
 
+// purgeEvery is how often the server deletes the rows that can no longer
+// matter (auth.Service.Purge). A run that finds none costs a few indexed
+// statements; one a minute keeps the tables a flood writes to (login
+// attempts, rate limits) from growing for long.
+const purgeEvery = time.Minute
+
 func (env *environment) serve(ctx context.Context, args []string) error {
 	fs, cf := env.flags("serve")
 	cfg, err := env.parse(fs, cf, args)
@@ -61,6 +67,7 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	go tokens.Run(ctx) // picks up key rotations made by `latchkey keys rotate` or other instances
 
 	svc := newService(cfg, db, tokens)
+	go purgeLoop(ctx, svc, log, purgeEvery)
 	posts := blog.NewService(blog.Deps{Store: db, Accounts: svc, Now: time.Now})
 	cookies := sessioncookie.New(cfg.BaseURL)
 	ips := clientip.Resolver{Trusted: cfg.TrustedProxies}
@@ -124,6 +131,27 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// purgeLoop purges at once, then every interval, until ctx ends. A failed
+// run is retried at the next tick: nothing is lost by waiting.
+func purgeLoop(ctx context.Context, svc *auth.Service, log *slog.Logger, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		n, err := svc.Purge(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("purge failed; retrying in a while", "err", err, "retry_in", every)
+		case n > 0:
+			log.Info("purged expired and revoked rows", "rows", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // newTokens loads (or, on first start, creates) the signing keys.
