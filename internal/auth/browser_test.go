@@ -100,6 +100,28 @@ func TestIdleTTLUnderTwelveHours(t *testing.T) {
 	}
 }
 
+// TestShortIdleTTLCountsFromTheLastUse: with a 1-minute idle TTL, a
+// session used every 30 seconds never idles out. Writing last_seen_at only
+// once a minute would let it: the use at 30 s would go unrecorded, and at
+// 65 s the session would look 65 s idle.
+func TestShortIdleTTLCountsFromTheLastUse(t *testing.T) {
+	opts := auth.DefaultOptions()
+	opts.SessionIdleTTL = time.Minute
+	e := newEnv(t, withOptions(opts))
+	e.register(t, "alice", "alice@example.com")
+	bs := e.browserLogin(t, "alice", true)
+	for i := range 6 {
+		e.clock.Advance(30 * time.Second)
+		if err := e.cookieOK(t, bs.Token); err != nil {
+			t.Fatalf("used every 30 s, at %d s: %v", 30*(i+1), err)
+		}
+	}
+	e.clock.Advance(61 * time.Second)
+	if err := e.cookieOK(t, bs.Token); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Fatalf("61 s after its last use: %v", err)
+	}
+}
+
 // TestLastSeenWrittenAtMostOncePerMinute: a page view reads; it writes
 // last_seen_at only when the stored value is a minute old.
 func TestLastSeenWrittenAtMostOncePerMinute(t *testing.T) {
