@@ -32,6 +32,12 @@ type User struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	DisabledAt   *time.Time // nil while the account is active
+	// EmailVerifiedAt is when the address was proven (a link in a mail to
+	// it was used); nil until then.
+	EmailVerifiedAt *time.Time
+	// PendingEmail is an address the user asked to move to, waiting for
+	// the link sent to it; "" for none.
+	PendingEmail string
 }
 
 // Disabled reports whether the account has been disabled by an operator.

@@ -16,8 +16,9 @@ import (
 // A store that cannot reach its database returns an error wrapping
 // ErrUnavailable.
 type Store interface {
-	// CreateUser inserts u; u.ID and the timestamps are set by the caller.
-	CreateUser(ctx context.Context, u *User) error
+	// CreateUser inserts u, and queues letters (a verification link) in
+	// the same transaction; u.ID and the timestamps are set by the caller.
+	CreateUser(ctx context.Context, u *User, letters ...Letter) error
 	UserByID(ctx context.Context, id string) (*User, error)
 	// UserByEmail looks up an email already lower-cased.
 	UserByEmail(ctx context.Context, email string) (*User, error)
@@ -92,10 +93,33 @@ type Store interface {
 	// ClearLoginFailures forgets all of key's attempts, after a success.
 	ClearLoginFailures(ctx context.Context, key string) error
 
+	// ApplyChange writes c, all of it or nothing, in one transaction.
+	ApplyChange(ctx context.Context, c Change) error
+	// OneTimeTokenByHash returns a one-time token, used or not, and its
+	// user; ErrNotFound for none.
+	OneTimeTokenByHash(ctx context.Context, hash string) (*OneTimeToken, *User, error)
+	// UseToken marks the token used and applies c, in one transaction, if
+	// the token is still good at c.At: unused, unexpired, its user not
+	// disabled and still at the token's address (the pending one for
+	// TokenConfirmEmail; any for TokenUndoEmailChange). The caller checks
+	// the same first, to say what is wrong; this check is the one that
+	// holds against a concurrent use or change. ErrNotFound when it fails.
+	UseToken(ctx context.Context, tokenID string, c Change) error
+	// RequestMail records a request for mail under key (a kind of message
+	// and an address), unless key had one within the last minute or
+	// perHour within the last hour: then it writes nothing and returns
+	// false. Otherwise, if l is not nil, it also ends the user's unused
+	// tokens of l's kind and stores l, in the same transaction. Requests
+	// for unknown addresses (l nil) are recorded too, so that they cost
+	// the same as the others.
+	RequestMail(ctx context.Context, key string, at time.Time, perHour int, l *Letter) (bool, error)
+
 	// Purge deletes what can no longer matter at now: sessions that have
 	// expired or been revoked, with their refresh tokens; refresh tokens
 	// that have expired (a used one is kept until then, so that reuse is
 	// still recognised); attempts of any key older than failuresBefore;
+	// expired one-time tokens, requests for mail older than an hour (the
+	// longest any limit looks back), mail older than a week;
 	// and whatever the store keeps for itself that has gone stale. It
 	// deletes in bounded batches, each a short transaction of its own, and
 	// may run on several instances at once. It returns the rows deleted.
@@ -118,3 +142,31 @@ var (
 		Fields:  []FieldError{{Field: "email", Code: string(CodeEmailTaken), Message: "An account with this email already exists; log in instead."}},
 	}
 )
+
+// Change is what a flow writes to an account at once. Zero fields change
+// nothing. Writing it in one transaction means that, e.g., a password reset
+// cannot set the password and leave the sessions it must end.
+type Change struct {
+	UserID string
+	At     time.Time
+	// PasswordHash, when set, becomes the user's password.
+	PasswordHash string
+	// Email, when set, becomes the user's address (ErrEmailTaken if
+	// another account has it meanwhile).
+	Email string
+	// VerifyEmail marks the (new) address as proven at At.
+	VerifyEmail bool
+	// PendingEmail, when set, is the address waiting for confirmation;
+	// ClearPending removes it.
+	PendingEmail string
+	ClearPending bool
+	// RevokeSessions ends every session of the user but KeepSession.
+	RevokeSessions bool
+	KeepSession    string
+	// ClearFailures forgets the account's failed logins (this key).
+	ClearFailures string
+	// EndTokens ends the user's unused one-time tokens of these kinds.
+	EndTokens []TokenKind
+	// Letters are queued: their tokens stored, their mail in the outbox.
+	Letters []Letter
+}

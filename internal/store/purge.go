@@ -11,6 +11,11 @@ import (
 // it holds row locks until it commits.
 const purgeBatch = 1000
 
+// mailKept is how long the outbox keeps a message: long after it was sent
+// or given up on (its body emptied), for an operator asking whether it
+// went, and long after any link in it has expired.
+const mailKept = 7 * 24 * time.Hour
+
 // rateLimitIdle is when an IPLimiter bucket may go: one untouched for a
 // minute has refilled (its burst is a minute's budget), the same as none.
 const rateLimitIdle = 2 * time.Minute
@@ -63,6 +68,9 @@ func purgeSteps(now, failuresBefore time.Time, batch int) []purgeStep {
 		{"refresh_tokens", "id", "expires_at", now},
 		{"login_failures", "id", "failed_at", failuresBefore},
 		{"rate_limits", "key", "updated_at", now.Add(-rateLimitIdle)},
+		{"one_time_tokens", "id", "expires_at", now},
+		{"mail_requests", "id", "requested_at", now.Add(-time.Hour)},
+		{"mail_outbox", "id", "created_at", now.Add(-mailKept)},
 	} {
 		steps = append(steps, purgeStep{before: t.before,
 			query: `DELETE FROM ` + t.table + ` WHERE ` + t.key + ` IN (SELECT ` + t.key + ` FROM ` + t.table +

@@ -8,17 +8,36 @@ import (
 	"github.com/latchkey/latchkey/internal/auth"
 )
 
-const userColumns = `id, username, email, password_hash, role, created_at, updated_at, disabled_at`
+const userColumns = `id, username, email, password_hash, role, created_at, updated_at, disabled_at, email_verified_at, pending_email`
+
+const insertUser = `INSERT INTO users (` + userColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+
+// userValues are u's values for userColumns.
+func userValues(u *auth.User) []any {
+	return []any{u.ID, u.Username, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt, u.UpdatedAt,
+		nullTime(u.DisabledAt), nullTime(u.EmailVerifiedAt), nullString(u.PendingEmail)}
+}
 
 // CreateUser implements auth.Store.
-func (s *Store) CreateUser(ctx context.Context, u *auth.User) error {
+func (s *Store) CreateUser(ctx context.Context, u *auth.User, letters ...auth.Letter) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	_, err := s.w.ExecContext(ctx, `
-		INSERT INTO users (`+userColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		u.ID, u.Username, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt, u.UpdatedAt, nullTime(u.DisabledAt))
-	return s.classify(ctx, "create user", err)
+	if len(letters) == 0 {
+		_, err := s.w.ExecContext(ctx, insertUser, userValues(u)...)
+		return s.classify(ctx, "create user", err)
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return s.classify(ctx, "create user", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, insertUser, userValues(u)...); err != nil {
+		return s.classify(ctx, "create user", err)
+	}
+	if err := insertLetters(ctx, tx, letters); err != nil {
+		return s.classify(ctx, "create user", err)
+	}
+	return s.classify(ctx, "create user", tx.Commit())
 }
 
 // UserByID implements auth.Store.
@@ -75,16 +94,20 @@ func (s *Store) userWhere(ctx context.Context, where string, arg any) (*auth.Use
 type userDest struct {
 	role     string
 	disabled sql.NullTime
+	verified sql.NullTime
+	pending  sql.NullString
 }
 
 func (d *userDest) dest(u *auth.User) []any {
-	return []any{&u.ID, &u.Username, &u.Email, &u.PasswordHash, &d.role, &u.CreatedAt, &u.UpdatedAt, &d.disabled}
+	return []any{&u.ID, &u.Username, &u.Email, &u.PasswordHash, &d.role, &u.CreatedAt, &u.UpdatedAt, &d.disabled, &d.verified, &d.pending}
 }
 
 func (d *userDest) finish(u *auth.User) {
 	u.Role = auth.Role(d.role)
 	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
 	u.DisabledAt = timePtr(d.disabled)
+	u.EmailVerifiedAt = timePtr(d.verified)
+	u.PendingEmail = d.pending.String
 }
 
 // UpdateUser implements auth.Store.
@@ -144,13 +167,13 @@ func (s *Store) ImportUsers(ctx context.Context, users []*auth.User) error {
 		return s.classify(ctx, "import users", err)
 	}
 	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`)
+	st, err := tx.PrepareContext(ctx, insertUser)
 	if err != nil {
 		return s.classify(ctx, "import users", err)
 	}
 	defer st.Close()
 	for _, u := range users {
-		if _, err := st.ExecContext(ctx, u.ID, u.Username, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt, u.UpdatedAt, nullTime(u.DisabledAt)); err != nil {
+		if _, err := st.ExecContext(ctx, userValues(u)...); err != nil {
 			return s.classify(ctx, "import users", err)
 		}
 	}

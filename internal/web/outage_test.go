@@ -141,11 +141,11 @@ func (f *flakyStore) fail(op string) error {
 	return fmt.Errorf("%s: %w: %w", op, auth.ErrUnavailable, errors.New("dial tcp 127.0.0.1:5432: connection refused"))
 }
 
-func (f *flakyStore) CreateUser(ctx context.Context, u *auth.User) error {
+func (f *flakyStore) CreateUser(ctx context.Context, u *auth.User, letters ...auth.Letter) error {
 	if err := f.fail("create user"); err != nil {
 		return err
 	}
-	return f.Store.CreateUser(ctx, u)
+	return f.Store.CreateUser(ctx, u, letters...)
 }
 
 func (f *flakyStore) UserByID(ctx context.Context, id string) (*auth.User, error) {
