@@ -63,18 +63,17 @@ func (s *Service) UpdateProfile(ctx context.Context, p *Principal, ch ProfileCha
 }
 
 // ChangePassword sets a new password and revokes every other session of
-// the user; the current one stays. A browser session gets a new cookie
-// token, returned as newCookie (empty for API sessions, which keep their
-// refresh token).
+// the user; the current one stays. Outstanding reset links die, and a
+// notice tells the address that the password changed (so that an owner
+// whose session was stolen learns of it). A browser session gets a new
+// cookie token, returned as newCookie (empty for API sessions, which keep
+// their refresh token).
 func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, next string) (newCookie string, err error) {
 	var errs []FieldError
 	if current == "" {
 		errs = append(errs, FieldError{Field: "current_password", Code: "required", Message: "Enter your current password."})
 	}
-	for _, e := range s.rules.CheckPassword(next, p.User.Username, p.User.Email) {
-		e.Field = "new_password"
-		errs = append(errs, e)
-	}
+	errs = append(errs, s.newPasswordErrors(p.User, next)...)
 	if len(errs) > 0 {
 		return "", &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
 	}
@@ -86,10 +85,13 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 		return "", hashError(err)
 	}
 	now := s.timestamp()
-	if err := s.store.SetPasswordHash(ctx, p.User.ID, hash, now); err != nil {
-		return "", err
-	}
-	if err := s.store.RevokeUserSessions(ctx, p.User.ID, p.Session.ID, now); err != nil {
+	err = s.store.ApplyChange(ctx, Change{
+		UserID: p.User.ID, At: now, PasswordHash: hash,
+		RevokeSessions: true, KeepSession: p.Session.ID,
+		EndTokens: []TokenKind{TokenResetPassword},
+		Letters:   []Letter{{Mail: notice(MailPasswordChanged, p.User, p.User.Email, now, "")}},
+	})
+	if err != nil {
 		return "", err
 	}
 	if p.Session.Kind == SessionBrowser {

@@ -1,0 +1,65 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+)
+
+// Per address and kind of message, at most one request a minute and
+// MailPerHour an hour send mail (DESIGN.md, "Requests for mail"); more are
+// dropped without a word, so the answer stays the same.
+const MailPerHour = 5
+
+// ErrDeadLink is the one answer for a link's token that is unknown, used,
+// expired, of another kind, of a disabled account or for an address that is
+// no longer the account's: which of these it is would tell a guesser
+// something, and the owner can do the same thing about each (ask again).
+var ErrDeadLink = &Error{Code: CodeInvalidToken, Message: "This link is no longer valid. Ask for a new one."}
+
+// liveToken returns the one-time token behind raw, of kind, and its user, if
+// it can still be used now; ErrDeadLink otherwise.
+func (s *Service) liveToken(ctx context.Context, kind TokenKind, raw string) (*OneTimeToken, *User, error) {
+	if raw == "" || len(raw) > 100 {
+		return nil, nil, ErrDeadLink
+	}
+	t, u, err := s.store.OneTimeTokenByHash(ctx, HashToken(raw))
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, ErrDeadLink
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.timestamp()
+	address := u.Email
+	if kind == TokenConfirmEmail {
+		address = u.PendingEmail
+	}
+	if t.Kind != kind || t.UsedAt != nil || !now.Before(t.ExpiresAt) || u.Disabled() ||
+		(kind != TokenUndoEmailChange && t.Email != address) {
+		return nil, nil, ErrDeadLink
+	}
+	return t, u, nil
+}
+
+// useToken uses t and applies c with it; a token that died since it was
+// read (a concurrent use won) is ErrDeadLink.
+func (s *Service) useToken(ctx context.Context, t *OneTimeToken, c Change) error {
+	err := s.store.UseToken(ctx, t.ID, c)
+	if errors.Is(err, ErrNotFound) {
+		return ErrDeadLink
+	}
+	return err
+}
+
+// requestMail queues l, if the per-address limit allows, under the key of
+// its kind and address. l's Mail may be nil: an address without an account
+// is recorded all the same, so that both cost one write.
+func (s *Service) requestMail(ctx context.Context, kind MailKind, address string, l *Letter) error {
+	sum := sha256.Sum256([]byte(address))
+	key := fmt.Sprintf("%s:%s", kind, hex.EncodeToString(sum[:]))
+	_, err := s.store.RequestMail(ctx, key, s.timestamp(), MailPerHour, l)
+	return err
+}

@@ -1,0 +1,79 @@
+package auth
+
+import (
+	"context"
+	"errors"
+)
+
+// RequestPasswordReset mails a reset link to the account at email, if
+// there is one that is not disabled. The caller answers the same whatever
+// happens here (DESIGN.md, "Requests for mail"): the only work that depends
+// on the account is a row more in the same transaction.
+func (s *Service) RequestPasswordReset(ctx context.Context, email string, c Client) error {
+	if err := s.allowIP(ctx, c); err != nil {
+		return err
+	}
+	address, errs := CheckEmail(email)
+	if len(errs) > 0 {
+		return &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
+	}
+	u, err := s.store.UserByEmail(ctx, address)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	var l *Letter
+	if u != nil && !u.Disabled() {
+		ll := letter(MailResetPassword, TokenResetPassword, u, address, s.timestamp())
+		l = &ll
+	}
+	return s.requestMail(ctx, MailResetPassword, address, l)
+}
+
+// CheckResetLink reports whether a reset link can still be used, for the
+// page that asks for the new password.
+func (s *Service) CheckResetLink(ctx context.Context, raw string) (*User, error) {
+	_, u, err := s.liveToken(ctx, TokenResetPassword, raw)
+	return u, err
+}
+
+// ResetPassword uses a reset link to set a new password. A password the
+// rules refuse leaves the link as it was. On success every session and
+// refresh token of the account ends (whoever had the old password is out),
+// its failed logins are forgotten, the address counts as proven (the link
+// reached it), and a notice says the password changed. Nobody is logged
+// in: the owner logs in with the new password.
+func (s *Service) ResetPassword(ctx context.Context, raw, newPassword string) (*User, error) {
+	t, u, err := s.liveToken(ctx, TokenResetPassword, raw)
+	if err != nil {
+		return nil, err
+	}
+	if errs := s.newPasswordErrors(u, newPassword); len(errs) > 0 {
+		return nil, &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
+	}
+	hash, err := s.hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return nil, hashError(err)
+	}
+	now := s.timestamp()
+	err = s.useToken(ctx, t, Change{
+		UserID: u.ID, At: now, PasswordHash: hash, VerifyEmail: true,
+		RevokeSessions: true, ClearFailures: "user:" + u.ID,
+		EndTokens: []TokenKind{TokenResetPassword, TokenLoginLink},
+		Letters:   []Letter{{Mail: notice(MailPasswordChanged, u, u.Email, now, "")}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// newPasswordErrors checks a new password against the rules, naming the
+// field new_password.
+func (s *Service) newPasswordErrors(u *User, pw string) []FieldError {
+	var errs []FieldError
+	for _, e := range s.rules.CheckPassword(pw, u.Username, u.Email) {
+		e.Field = "new_password"
+		errs = append(errs, e)
+	}
+	return errs
+}
