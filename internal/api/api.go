@@ -96,15 +96,17 @@ func fail(ctx context.Context, err error) error {
 // PrivateUser is a user as the user themself sees it. The password hash has
 // no field here, so no handler can leak it by accident.
 type PrivateUser struct {
-	ID        string    `json:"id" format:"uuid"`
-	Username  string    `json:"username"`
-	Email     string    `json:"email" format:"email"`
-	Role      auth.Role `json:"role" enum:"user,admin"`
-	CreatedAt time.Time `json:"created_at"`
+	ID            string    `json:"id" format:"uuid"`
+	Username      string    `json:"username"`
+	Email         string    `json:"email" format:"email"`
+	EmailVerified bool      `json:"email_verified" doc:"Whether a link mailed to the address has been used"`
+	Role          auth.Role `json:"role" enum:"user,admin"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 func privateUser(u *auth.User) PrivateUser {
-	return PrivateUser{ID: u.ID, Username: u.Username, Email: u.Email, Role: u.Role, CreatedAt: u.CreatedAt.UTC()}
+	return PrivateUser{ID: u.ID, Username: u.Username, Email: u.Email, EmailVerified: u.EmailVerifiedAt != nil,
+		Role: u.Role, CreatedAt: u.CreatedAt.UTC()}
 }
 
 // PublicUser is a user as anyone may see them: never the email.

@@ -98,6 +98,11 @@ func problemOf(ctx context.Context, err error) *Problem {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
+	if err == auth.ErrDeadLink { //nolint:errorlint // the one value, never wrapped
+		// A link's token comes in the body: a bad request (DESIGN.md), not
+		// the missing credentials a bad bearer token is.
+		status = http.StatusBadRequest
+	}
 	p := newProblem(status, e.Code, e.Message)
 	for _, f := range e.Fields {
 		loc := f.Field

@@ -54,6 +54,29 @@ func routes(a huma.API, mux *http.ServeMux, d Deps) {
 		Responses:     problems(append(bodyErrors, http.StatusUnauthorized, http.StatusTooManyRequests)...),
 	}, handleChangePassword(d))
 	huma.Register(a, huma.Operation{
+		OperationID: "resendVerification", Method: http.MethodPost, Path: "/api/users/me/verification", Tags: []string{"users"},
+		Summary:  "Mail the caller a new link to verify their address",
+		Security: userSecurity, Middlewares: user,
+		DefaultStatus: http.StatusAccepted,
+		Responses:     problems(http.StatusUnauthorized, http.StatusTooManyRequests),
+	}, handleResendVerification(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "requestPasswordReset", Method: http.MethodPost, Path: "/api/password-reset", Tags: []string{"users"},
+		Summary:     "Mail a password reset link",
+		Description: "Answers 202 with the same body whether or not the address has an account.",
+		Security:    public, MaxBodyBytes: maxBody,
+		DefaultStatus: http.StatusAccepted,
+		Responses:     problems(append(bodyErrors, http.StatusTooManyRequests)...),
+	}, handlePasswordReset(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "confirmPasswordReset", Method: http.MethodPost, Path: "/api/password-reset/confirm", Tags: []string{"users"},
+		Summary:     "Set a new password with a reset link's token; every session ends",
+		Description: "A used, expired or unknown token is 400 with code invalid_token; a password the rules refuse is 422 and leaves the token good.",
+		Security:    public, MaxBodyBytes: maxBody,
+		DefaultStatus: http.StatusNoContent,
+		Responses:     problems(append(bodyErrors, http.StatusServiceUnavailable)...),
+	}, handlePasswordResetConfirm(d))
+	huma.Register(a, huma.Operation{
 		OperationID: "getUser", Method: http.MethodGet, Path: "/api/users/{id}", Tags: []string{"users"},
 		Summary:   "Get a user's public profile",
 		Security:  public,
