@@ -7,6 +7,8 @@ import (
 )
 
 type accountData struct {
+	Email    string // the account's address, and whether it is proven
+	Verified bool
 	Profile  *form
 	Password *form
 	Sessions []sessionRow
@@ -70,6 +72,7 @@ func (s *site) renderAccount(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	d.Sessions, d.Others = sessionRows(list, p.Session.ID), len(list) > 1
+	d.Email, d.Verified = p.User.Email, p.User.EmailVerifiedAt != nil
 	switch d.Notice {
 	case "profile":
 		d.Notice = "Your profile was saved."
@@ -77,6 +80,8 @@ func (s *site) renderAccount(w http.ResponseWriter, r *http.Request, status int,
 		d.Notice = "Your password was changed. Every other session has been logged out."
 	case "sessions":
 		d.Notice = "Logged out."
+	case "verification":
+		d.Notice = "A new confirmation link is on its way to " + p.User.Email + "."
 	default:
 		d.Notice = ""
 	}

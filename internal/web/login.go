@@ -5,8 +5,9 @@ import (
 )
 
 type loginData struct {
-	Form *form
-	Next string
+	Form   *form
+	Next   string
+	Notice string // after a password reset
 }
 
 func loginForm() *form {
@@ -21,7 +22,11 @@ func (s *site) loginPage(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, next)
 		return
 	}
-	s.render(w, r, http.StatusOK, "login", "Log in", loginData{Form: loginForm(), Next: next})
+	d := loginData{Form: loginForm(), Next: next}
+	if r.URL.Query().Get("done") == "reset" {
+		d.Notice = "Your password was changed and every session logged out. Log in with the new password."
+	}
+	s.render(w, r, http.StatusOK, "login", "Log in", d)
 }
 
 // login opens a new browser session; any earlier session cookie is

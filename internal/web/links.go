@@ -1,0 +1,150 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+// The pages behind the links in account e-mails, and the forms that ask
+// for them. A link opened with GET only shows a page with one button:
+// mail scanners fetch links to look at them, and must not use them up.
+// Only the POST uses the token. A dead link (used, expired, unknown, of an
+// address that is no longer the account's) gets one page, 410, saying how
+// to ask for a new one.
+
+// noReferrer keeps a token in the page's URL out of the Referer header of
+// anything the page loads or links to.
+func noReferrer(w http.ResponseWriter) { w.Header().Set("Referrer-Policy", "no-referrer") }
+
+// deadLink answers a link that can no longer be used; other errors get the
+// usual error page.
+func (s *site) deadLink(w http.ResponseWriter, r *http.Request, err error) {
+	if !errors.Is(err, auth.ErrDeadLink) {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusGone, "link_dead", "This link is no longer valid", nil)
+}
+
+// linkData is a link page's one button, and what it says.
+type linkData struct {
+	Action, Token, Button, Text string
+}
+
+// sentData is the "check your inbox" page: the same for every address.
+type sentData struct{ Text string }
+
+func forgotForm() *form {
+	return newForm("forgot-form", "/forgot-password", input{"email", "Email", "email", "email"})
+}
+
+func (s *site) forgotPasswordPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "forgot", "Forgot your password?", forgotForm())
+}
+
+// forgotPassword asks for a reset link. Whatever the address, the answer
+// is the same page: it must not tell who has an account.
+func (s *site) forgotPassword(w http.ResponseWriter, r *http.Request) {
+	f := forgotForm()
+	if err := readForm(w, r, f); err != nil {
+		badForm(w, err)
+		return
+	}
+	if err := s.Auth.RequestPasswordReset(r.Context(), f.Values["email"], s.client(r)); err != nil {
+		status, ok := s.apply(w, r, f, err)
+		if ok {
+			s.render(w, r, status, "forgot", "Forgot your password?", f)
+		}
+		return
+	}
+	s.render(w, r, http.StatusOK, "sent", "Check your inbox", sentData{
+		Text: "If " + f.Values["email"] + " belongs to an account, we have sent it a link to choose a new password. It works for 30 minutes.",
+	})
+}
+
+func resetForm(token string) *form {
+	f := newForm("reset-form", "/reset-password",
+		input{"new_password", "New password", "password", "new-password"},
+		input{"confirm_password", "Confirm new password", "password", "new-password"})
+	f.Values["token"] = token
+	return f
+}
+
+func (s *site) resetPasswordPage(w http.ResponseWriter, r *http.Request) {
+	noReferrer(w)
+	token := r.URL.Query().Get("token")
+	if _, err := s.Auth.CheckResetLink(r.Context(), token); err != nil {
+		s.deadLink(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "reset", "Choose a new password", resetForm(token))
+}
+
+// resetPassword sets the new password and sends the visitor to log in with
+// it: a reset logs nobody in (whoever asked for the link may not be the
+// one who reads the mail).
+func (s *site) resetPassword(w http.ResponseWriter, r *http.Request) {
+	noReferrer(w)
+	f := resetForm("")
+	if err := readForm(w, r, f, "token"); err != nil {
+		badForm(w, err)
+		return
+	}
+	if f.Values["confirm_password"] != f.Values["new_password"] {
+		f.set("confirm_password", "The two passwords do not match.")
+		s.render(w, r, http.StatusUnprocessableEntity, "reset", "Choose a new password", f)
+		return
+	}
+	if _, err := s.Auth.ResetPassword(r.Context(), f.Values["token"], f.Values["new_password"]); err != nil {
+		if errors.Is(err, auth.ErrDeadLink) {
+			s.deadLink(w, r, err)
+			return
+		}
+		status, ok := s.apply(w, r, f, err)
+		if ok {
+			s.render(w, r, status, "reset", "Choose a new password", f)
+		}
+		return
+	}
+	http.Redirect(w, r, "/login?done=reset", http.StatusSeeOther)
+}
+
+func (s *site) verifyEmailPage(w http.ResponseWriter, r *http.Request) {
+	noReferrer(w)
+	token := r.URL.Query().Get("token")
+	u, err := s.Auth.CheckVerifyLink(r.Context(), token)
+	if err != nil {
+		s.deadLink(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "link", "Confirm your address", linkData{
+		Action: "/verify-email", Token: token, Button: "Confirm " + u.Email,
+		Text: "Confirm that " + u.Email + " is the address of " + u.Username + ".",
+	})
+}
+
+func (s *site) verifyEmail(w http.ResponseWriter, r *http.Request) {
+	noReferrer(w)
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	if err := r.ParseForm(); err != nil {
+		badForm(w, err)
+		return
+	}
+	u, err := s.Auth.VerifyEmail(r.Context(), r.PostForm.Get("token"))
+	if err != nil {
+		s.deadLink(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "sent", "Address confirmed", sentData{Text: "Thank you: " + u.Email + " is confirmed."})
+}
+
+// resendVerification mails the logged-in user a new verification link.
+func (s *site) resendVerification(w http.ResponseWriter, r *http.Request) {
+	if err := s.Auth.ResendVerification(r.Context(), principal(r), s.client(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, "/account?done=verification")
+}
