@@ -62,7 +62,7 @@ func (s *Service) PasswordGrant(ctx context.Context, identifier, pw string, c Cl
 	if err := s.store.CreateSession(ctx, ss, rt); err != nil {
 		return nil, err
 	}
-	return s.grant(u, ss, raw, now)
+	return s.grant(u, ss, raw)
 }
 
 // RefreshGrant exchanges a refresh token for a new pair. The old token is
@@ -104,7 +104,7 @@ func (s *Service) RefreshGrant(ctx context.Context, raw string, c Client) (*Gran
 	if !won {
 		return nil, ErrInvalidGrant // a concurrent use won, a moment ago
 	}
-	return s.grant(u, ss, next, now)
+	return s.grant(u, ss, next)
 }
 
 // errRefreshTooSoon is the answer to a refresh over the session's budget;
@@ -143,7 +143,7 @@ func ignoreNotFound(err error) error {
 	return err
 }
 
-func (s *Service) grant(u *User, ss *Session, refresh string, now time.Time) (*Grant, error) {
+func (s *Service) grant(u *User, ss *Session, refresh string) (*Grant, error) {
 	if s.tokens == nil {
 		return nil, errors.New("grant: no access token issuer configured")
 	}
@@ -152,8 +152,10 @@ func (s *Service) grant(u *User, ss *Session, refresh string, now time.Time) (*G
 		return nil, fmt.Errorf("issue access token: %w", err)
 	}
 	// exp has whole seconds (JWT NumericDate); round the lifetime up so a
-	// 15-minute token reads as 900 s, not 899.
-	expiresIn := (exp.Sub(now) + time.Second - 1).Truncate(time.Second)
+	// 15-minute token reads as 900 s, not 899. The time it counts from is
+	// read after the issuer read its own: counted from before, the
+	// lifetime could come out a second longer than the token has.
+	expiresIn := (exp.Sub(s.timestamp()) + time.Second - 1).Truncate(time.Second)
 	return &Grant{AccessToken: at, ExpiresIn: expiresIn, RefreshToken: refresh, User: u, Session: ss}, nil
 }
 
