@@ -100,12 +100,13 @@ type PrivateUser struct {
 	Username      string    `json:"username"`
 	Email         string    `json:"email" format:"email"`
 	EmailVerified bool      `json:"email_verified" doc:"Whether a link mailed to the address has been used"`
+	PendingEmail  string    `json:"pending_email,omitempty" format:"email" doc:"An address waiting for its confirmation link to be used"`
 	Role          auth.Role `json:"role" enum:"user,admin"`
 	CreatedAt     time.Time `json:"created_at"`
 }
 
 func privateUser(u *auth.User) PrivateUser {
-	return PrivateUser{ID: u.ID, Username: u.Username, Email: u.Email, EmailVerified: u.EmailVerifiedAt != nil,
+	return PrivateUser{ID: u.ID, Username: u.Username, Email: u.Email, EmailVerified: u.EmailVerifiedAt != nil, PendingEmail: u.PendingEmail,
 		Role: u.Role, CreatedAt: u.CreatedAt.UTC()}
 }
 

@@ -104,7 +104,8 @@ func TestMe(t *testing.T) {
 	if res.status != 422 || s.problem(t, res).Errors[0].Location != "body.current_password" {
 		t.Fatalf("email change without password: %d %s", res.status, res.body)
 	}
-	if res := patch(`{"email":"new@example.com","current_password":"` + goodPassword + `"}`); res.status != 200 || !strings.Contains(res.body, "new@example.com") {
+	if res := patch(`{"email":"new@example.com","current_password":"` + goodPassword + `"}`); res.status != 200 ||
+		!strings.Contains(res.body, `"email":"alice@example.com"`) || !strings.Contains(res.body, `"pending_email":"new@example.com"`) {
 		t.Fatalf("email change: %d %s", res.status, res.body)
 	}
 	if res := patch(`{"role":"admin"}`); res.status != 422 {

@@ -23,8 +23,11 @@ type ProfileChange struct {
 	CurrentPassword string
 }
 
-// UpdateProfile changes the caller's username and/or email. Changing only
-// the casing of one's own username is not a conflict.
+// UpdateProfile changes the caller's username at once. A new email does
+// not replace the address: it waits as the pending address until the link
+// mailed to it is used (DESIGN.md, "Changing the e-mail address"), and the
+// old address gets a notice with a link that undoes the change. Changing
+// only the casing of one's own username is not a conflict.
 func (s *Service) UpdateProfile(ctx context.Context, p *Principal, ch ProfileChange) (*User, error) {
 	u := *p.User
 	var errs []FieldError
@@ -33,32 +36,53 @@ func (s *Service) UpdateProfile(ctx context.Context, p *Principal, ch ProfileCha
 		errs = append(errs, ferrs...)
 		u.Username = name
 	}
-	emailChanged := false
+	newEmail := ""
 	if ch.Email != nil {
 		email, ferrs := CheckEmail(*ch.Email)
 		errs = append(errs, ferrs...)
-		emailChanged = len(ferrs) == 0 && email != p.User.Email
-		u.Email = email
+		if len(ferrs) == 0 && email != p.User.Email {
+			newEmail = email
+		}
 	}
-	if emailChanged && ch.CurrentPassword == "" {
+	if newEmail != "" && ch.CurrentPassword == "" {
 		errs = append(errs, FieldError{Field: "current_password", Code: "required",
 			Message: "Enter your current password to change your email."})
 	}
 	if len(errs) > 0 {
 		return nil, &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
 	}
-	if emailChanged {
+	if newEmail != "" {
+		if _, taken, err := s.store.IdentityTaken(ctx, "", newEmail); err != nil {
+			return nil, err
+		} else if taken {
+			return nil, ErrEmailTaken
+		}
 		if err := s.confirmPassword(ctx, p.User, ch.CurrentPassword); err != nil {
 			return nil, err
 		}
 	}
-	if u.Username == p.User.Username && u.Email == p.User.Email {
+	if u.Username == p.User.Username && newEmail == "" {
 		return p.User, nil
 	}
-	u.UpdatedAt = s.timestamp()
-	if err := s.store.UpdateUser(ctx, &u); err != nil {
+	now := s.timestamp()
+	c := Change{UserID: u.ID, At: now}
+	if u.Username != p.User.Username {
+		c.Username = u.Username
+	}
+	if newEmail != "" {
+		// At most one change waits: a new one replaces the earlier, whose
+		// link dies. Undo links stay: each undoes to the address it names.
+		c.PendingEmail, c.EndTokens = newEmail, []TokenKind{TokenConfirmEmail}
+		confirm := letter(MailConfirmEmail, TokenConfirmEmail, &u, newEmail, now)
+		undo := letter(MailEmailChanged, TokenUndoEmailChange, &u, u.Email, now)
+		undo.Mail.NewEmail = newEmail
+		c.Letters = []Letter{confirm, undo}
+		u.PendingEmail = newEmail
+	}
+	if err := s.store.ApplyChange(ctx, c); err != nil {
 		return nil, err
 	}
+	u.UpdatedAt = now
 	return &u, nil
 }
 

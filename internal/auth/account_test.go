@@ -70,9 +70,12 @@ func TestUpdateProfile(t *testing.T) {
 	authtest.Code(t, err, auth.CodeInvalid)
 	_, err = e.svc.UpdateProfile(ctx, p, auth.ProfileChange{Email: ptr("bob@example.com"), CurrentPassword: goodPassword})
 	authtest.Code(t, err, auth.CodeEmailTaken)
+	// A new address waits for its confirmation: the account keeps the old
+	// one until the link sent to the new one is used.
 	u, err = e.svc.UpdateProfile(ctx, p, auth.ProfileChange{Email: ptr("New@Example.com"), CurrentPassword: goodPassword})
 	authtest.NoError(t, err)
-	authtest.Equal(t, u.Email, "new@example.com")
+	authtest.Equal(t, u.Email, "alice@example.com")
+	authtest.Equal(t, u.PendingEmail, "new@example.com")
 
 	_, err = e.svc.UpdateProfile(ctx, p, auth.ProfileChange{Username: ptr("x"), Email: ptr("nope")})
 	ae = authtest.Code(t, err, auth.CodeInvalid)

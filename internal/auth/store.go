@@ -149,7 +149,8 @@ var (
 type Change struct {
 	UserID string
 	At     time.Time
-	// PasswordHash, when set, becomes the user's password.
+	// Username and PasswordHash, when set, replace the user's.
+	Username     string
 	PasswordHash string
 	// Email, when set, becomes the user's address (ErrEmailTaken if
 	// another account has it meanwhile).

@@ -78,6 +78,9 @@ func applyChange(ctx context.Context, tx *sql.Tx, c auth.Change) error {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
+	if c.Username != "" {
+		set = append(set, "username = "+arg(c.Username))
+	}
 	if c.PasswordHash != "" {
 		set = append(set, "password_hash = "+arg(c.PasswordHash))
 	}

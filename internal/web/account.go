@@ -9,6 +9,7 @@ import (
 type accountData struct {
 	Email    string // the account's address, and whether it is proven
 	Verified bool
+	Pending  string // an address waiting for its confirmation
 	Profile  *form
 	Password *form
 	Sessions []sessionRow
@@ -72,7 +73,7 @@ func (s *site) renderAccount(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	d.Sessions, d.Others = sessionRows(list, p.Session.ID), len(list) > 1
-	d.Email, d.Verified = p.User.Email, p.User.EmailVerifiedAt != nil
+	d.Email, d.Verified, d.Pending = p.User.Email, p.User.EmailVerifiedAt != nil, p.User.PendingEmail
 	switch d.Notice {
 	case "profile":
 		d.Notice = "Your profile was saved."
@@ -82,6 +83,10 @@ func (s *site) renderAccount(w http.ResponseWriter, r *http.Request, status int,
 		d.Notice = "Logged out."
 	case "verification":
 		d.Notice = "A new confirmation link is on its way to " + p.User.Email + "."
+	case "pending":
+		d.Notice = "A link is on its way to " + p.User.PendingEmail + ". Your address changes when you use it."
+	case "cancelled":
+		d.Notice = "The change of address is cancelled."
 	default:
 		d.Notice = ""
 	}
@@ -96,13 +101,17 @@ func (s *site) updateProfile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	username, email := f.Values["username"], f.Values["email"]
-	_, err := s.Auth.UpdateProfile(r.Context(), p, auth.ProfileChange{Username: &username, Email: &email, CurrentPassword: f.Values["current_password"]})
+	u, err := s.Auth.UpdateProfile(r.Context(), p, auth.ProfileChange{Username: &username, Email: &email, CurrentPassword: f.Values["current_password"]})
 	if err != nil {
 		status, ok := s.apply(w, r, f, err)
 		if !ok {
 			return // answered with the error page
 		}
 		s.renderAccount(w, r, status, accountData{Profile: f, Password: passwordForm()})
+		return
+	}
+	if u.PendingEmail != p.User.PendingEmail {
+		redirect(w, r, "/account?done=pending")
 		return
 	}
 	redirect(w, r, "/account?done=profile")

@@ -127,12 +127,11 @@ func (s *site) verifyEmailPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *site) verifyEmail(w http.ResponseWriter, r *http.Request) {
 	noReferrer(w)
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-	if err := r.ParseForm(); err != nil {
-		badForm(w, err)
+	token, ok := postedToken(w, r)
+	if !ok {
 		return
 	}
-	u, err := s.Auth.VerifyEmail(r.Context(), r.PostForm.Get("token"))
+	u, err := s.Auth.VerifyEmail(r.Context(), token)
 	if err != nil {
 		s.deadLink(w, r, err)
 		return
@@ -147,4 +146,95 @@ func (s *site) resendVerification(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect(w, r, "/account?done=verification")
+}
+
+func (s *site) confirmEmailPage(w http.ResponseWriter, r *http.Request) {
+	noReferrer(w)
+	token := r.URL.Query().Get("token")
+	u, err := s.Auth.CheckConfirmLink(r.Context(), token)
+	if err != nil {
+		s.deadLink(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "link", "Confirm your new address", linkData{
+		Action: "/confirm-email", Token: token, Button: "Use " + u.PendingEmail,
+		Text: "Make " + u.PendingEmail + " the address of " + u.Username + " instead of " + u.Email + ".",
+	})
+}
+
+func (s *site) confirmEmail(w http.ResponseWriter, r *http.Request) {
+	noReferrer(w)
+	token, ok := postedToken(w, r)
+	if !ok {
+		return
+	}
+	u, err := s.Auth.ConfirmEmail(r.Context(), token)
+	if err != nil {
+		s.deadLink(w, r, err) // a taken address is the error page's 422, saying so
+		return
+	}
+	s.render(w, r, http.StatusOK, "sent", "Address changed", sentData{Text: "Your address is now " + u.Email + "."})
+}
+
+func (s *site) undoEmailChangePage(w http.ResponseWriter, r *http.Request) {
+	noReferrer(w)
+	token := r.URL.Query().Get("token")
+	address, err := s.Auth.CheckUndoLink(r.Context(), token)
+	if err != nil {
+		s.deadLink(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "link", "Undo the change of address", linkData{
+		Action: "/undo-email-change", Token: token, Button: "Put back " + address,
+		Text: "This puts " + address + " back as the account's address, logs every session out, and sends " +
+			address + " a link to choose a new password.",
+	})
+}
+
+func (s *site) undoEmailChange(w http.ResponseWriter, r *http.Request) {
+	noReferrer(w)
+	token, ok := postedToken(w, r)
+	if !ok {
+		return
+	}
+	u, err := s.Auth.UndoEmailChange(r.Context(), token)
+	if err != nil {
+		s.deadLink(w, r, err)
+		return
+	}
+	if p := principal(r); p != nil && p.User.ID == u.ID {
+		s.Cookies.Clear(w) // this browser's session has ended with the others
+	}
+	s.render(w, r, http.StatusOK, "sent", "Address put back", sentData{
+		Text: "The account's address is " + u.Email + " again and every session is logged out. " +
+			"We have sent " + u.Email + " a link to choose a new password.",
+	})
+}
+
+// cancelEmailChange and resendEmailChange act on the account's pending
+// address, from the account page.
+func (s *site) cancelEmailChange(w http.ResponseWriter, r *http.Request) {
+	if err := s.Auth.CancelEmailChange(r.Context(), principal(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, "/account?done=cancelled")
+}
+
+func (s *site) resendEmailChange(w http.ResponseWriter, r *http.Request) {
+	if err := s.Auth.ResendEmailChange(r.Context(), principal(r), s.client(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, "/account?done=pending")
+}
+
+// postedToken reads the token a link page's button posts.
+func postedToken(w http.ResponseWriter, r *http.Request) (string, bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	if err := r.ParseForm(); err != nil {
+		badForm(w, err)
+		return "", false
+	}
+	return r.PostForm.Get("token"), true
 }
