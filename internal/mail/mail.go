@@ -87,6 +87,8 @@ type Transport interface {
 	Send(ctx context.Context, m *Message) error
 }
 
+var _ Transport = (*SMTP)(nil)
+
 // DefaultFrom is the sender used when LATCHKEY_MAIL_FROM is not set:
 // "Latchkey <no-reply@HOST>", HOST being the base URL's host name without
 // the port, so that mail appears to come from the site it talks about. An
