@@ -87,7 +87,10 @@ type Transport interface {
 	Send(ctx context.Context, m *Message) error
 }
 
-var _ Transport = (*SMTP)(nil)
+var (
+	_ Transport = (*SMTP)(nil)
+	_ Transport = (*Dir)(nil)
+)
 
 // DefaultFrom is the sender used when LATCHKEY_MAIL_FROM is not set:
 // "Latchkey <no-reply@HOST>", HOST being the base URL's host name without
