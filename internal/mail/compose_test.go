@@ -201,7 +201,7 @@ func TestInWords(t *testing.T) {
 func TestDefaultFrom(t *testing.T) {
 	for base, want := range map[string]string{
 		"https://example.com":             "Latchkey <no-reply@example.com>",
-		"https://auth.example.com:8443/x": "Latchkey <no-reply@auth.example.com>",
+		"https://Auth.Example.com:8443/x": "Latchkey <no-reply@auth.example.com>",
 		"http://localhost:8080":           "Latchkey <no-reply@localhost>",
 		"http://127.0.0.1:0":              "Latchkey <no-reply@127.0.0.1>",
 		"http://[::1]:8080":               "Latchkey <no-reply@[::1]>",

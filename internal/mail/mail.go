@@ -19,6 +19,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -94,10 +95,10 @@ var (
 
 // DefaultFrom is the sender used when LATCHKEY_MAIL_FROM is not set:
 // "Latchkey <no-reply@HOST>", HOST being the base URL's host name without
-// the port, so that mail appears to come from the site it talks about. An
+// the port, in lower case, so that mail appears to come from the site it talks about. An
 // IPv6 host keeps its brackets, which makes it a valid address literal.
 func DefaultFrom(base *url.URL) string {
-	host := base.Hostname()
+	host := strings.ToLower(base.Hostname())
 	if ip, err := netip.ParseAddr(host); err == nil && ip.Is6() {
 		host = "[" + host + "]"
 	}
