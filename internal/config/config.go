@@ -114,6 +114,27 @@ type Config struct {
 	// LogLevel is the least severe level that is logged
 	// (LATCHKEY_LOG_LEVEL: debug, info, warn or error).
 	LogLevel slog.Level
+
+	// SMTPURL is the mail server, smtp://[user:pass@]host:port (STARTTLS,
+	// required unless the host is a loopback address) or smtps://…
+	// (LATCHKEY_SMTP_URL, no flag, as it may hold a password). Without it,
+	// mail is written into MailDir.
+	SMTPURL Secret
+	// MailDir is where messages are written as .eml files when SMTPURL is
+	// not set (LATCHKEY_MAIL_DIR), so that a server needs no mail server
+	// to run.
+	MailDir string
+	// MailFrom is the sender of every message (LATCHKEY_MAIL_FROM), an
+	// RFC 5322 address; by default "Latchkey <no-reply@HOST>", HOST being
+	// BaseURL's host name without the port.
+	MailFrom string
+	// RequireVerifiedEmail refuses logins and writes to accounts whose
+	// address is not verified (LATCHKEY_REQUIRE_VERIFIED_EMAIL).
+	RequireVerifiedEmail bool
+	// LoginLinks turns on passwordless sign-in links by e-mail
+	// (LATCHKEY_LOGIN_LINKS); sites at OWASP ASVS level 3 turn them off,
+	// as an inbox is not an authenticator there.
+	LoginLinks bool
 }
 
 // sqlitePrefix starts a DatabaseURL that names an SQLite file.

@@ -70,6 +70,11 @@ func TestLoadDefaults(t *testing.T) {
 				{"MasterKeyBytes", c.MasterKeyBytes(), []byte(nil)},
 				{"CORSOrigins", c.CORSOrigins, []string(nil)},
 				{"LogLevel", c.LogLevel, slog.LevelInfo},
+				{"SMTPURL set", c.SMTPURL.IsSet(), false},
+				{"MailDir", c.MailDir, "./data/mail"},
+				{"MailFrom", c.MailFrom, "Latchkey <no-reply@localhost>"},
+				{"RequireVerifiedEmail", c.RequireVerifiedEmail, false},
+				{"LoginLinks", c.LoginLinks, true},
 			}
 			for _, ch := range checks {
 				if !reflect.DeepEqual(ch.got, ch.want) {
@@ -214,6 +219,23 @@ func TestLoadInvalid(t *testing.T) {
 		{name: "log level unknown", env: map[string]string{"LATCHKEY_LOG_LEVEL": "trace"}, setting: "LATCHKEY_LOG_LEVEL", message: `"trace" is not a level`},
 		{name: "log level number", env: map[string]string{"LATCHKEY_LOG_LEVEL": "4"}, setting: "LATCHKEY_LOG_LEVEL"},
 
+		{name: "smtp url scheme", env: map[string]string{"LATCHKEY_SMTP_URL": "http://u:hunter2@mail.example.com:25"}, setting: "LATCHKEY_SMTP_URL", message: "must be smtp://[user:pass@]host:port (STARTTLS) or smtps://"},
+		{name: "smtp url without scheme", env: map[string]string{"LATCHKEY_SMTP_URL": "mail.example.com:587"}, setting: "LATCHKEY_SMTP_URL"},
+		{name: "smtp url scheme only", env: map[string]string{"LATCHKEY_SMTP_URL": "smtp:mail.example.com:587"}, setting: "LATCHKEY_SMTP_URL"},
+		{name: "smtp url without port", env: map[string]string{"LATCHKEY_SMTP_URL": "smtp://mail.example.com"}, setting: "LATCHKEY_SMTP_URL", message: "needs a host and a port"},
+		{name: "smtp url without host", env: map[string]string{"LATCHKEY_SMTP_URL": "smtps://:465"}, setting: "LATCHKEY_SMTP_URL", message: "needs a host and a port"},
+		{name: "smtp url port 0", env: map[string]string{"LATCHKEY_SMTP_URL": "smtp://mail.example.com:0"}, setting: "LATCHKEY_SMTP_URL"},
+		{name: "smtp url named port", env: map[string]string{"LATCHKEY_SMTP_URL": "smtp://mail.example.com:submission"}, setting: "LATCHKEY_SMTP_URL"},
+		{name: "smtp url path", env: map[string]string{"LATCHKEY_SMTP_URL": "smtp://mail.example.com:587/inbox"}, setting: "LATCHKEY_SMTP_URL", message: "without a path or a query"},
+		{name: "smtp url query", env: map[string]string{"LATCHKEY_SMTP_URL": "smtp://mail.example.com:587?tls=off"}, setting: "LATCHKEY_SMTP_URL"},
+		{name: "smtp url bad escape", env: map[string]string{"LATCHKEY_SMTP_URL": "smtp://u:p%zz@mail.example.com:587"}, setting: "LATCHKEY_SMTP_URL", message: "percent-encode"},
+		{name: "mail from without domain", env: map[string]string{"LATCHKEY_MAIL_FROM": "Latchkey"}, setting: "LATCHKEY_MAIL_FROM", message: `"Latchkey" is not an e-mail address`},
+		{name: "mail from two addresses", env: map[string]string{"LATCHKEY_MAIL_FROM": "a@example.com, b@example.com"}, setting: "LATCHKEY_MAIL_FROM"},
+		{name: "mail from unclosed", args: []string{"--mail-from", "Latchkey <no-reply@example.com"}, setting: "LATCHKEY_MAIL_FROM", message: "(from --mail-from)"},
+		{name: "require verified word", env: map[string]string{"LATCHKEY_REQUIRE_VERIFIED_EMAIL": "yes"}, setting: "LATCHKEY_REQUIRE_VERIFIED_EMAIL", message: `"yes" is not true or false`},
+		{name: "login links word", env: map[string]string{"LATCHKEY_LOGIN_LINKS": "off"}, setting: "LATCHKEY_LOGIN_LINKS"},
+		{name: "bad base url makes no mail from complaint", env: map[string]string{"LATCHKEY_BASE_URL": "example.com"}, setting: "LATCHKEY_BASE_URL"},
+
 		{name: "from a flag, named by its variable", args: []string{"--argon2-time", "abc"}, setting: "LATCHKEY_ARGON2_TIME", message: `"abc" is not a whole number from 1 to 16 (from --argon2-time)`},
 		{name: "from a flag, base url", args: []string{"--base-url", "example.com"}, setting: "LATCHKEY_BASE_URL", message: "(from --base-url)"},
 		{name: "bad address makes no base url complaint", env: map[string]string{"LATCHKEY_ADDR": "nope"}, setting: "LATCHKEY_ADDR"},
@@ -331,6 +353,26 @@ func TestLoadValid(t *testing.T) {
 			got: func(c *Config) any { return c.LogLevel }, want: slog.LevelWarn},
 		{name: "log level error", env: map[string]string{"LATCHKEY_LOG_LEVEL": "error"},
 			got: func(c *Config) any { return c.LogLevel }, want: slog.LevelError},
+		{name: "smtp url", env: map[string]string{"LATCHKEY_SMTP_URL": "smtp://mailer:p%40ss@mail.example.com:587"},
+			got: func(c *Config) any { return c.SMTPURL.Reveal() }, want: "smtp://mailer:p%40ss@mail.example.com:587"},
+		{name: "smtps url with a trailing slash", env: map[string]string{"LATCHKEY_SMTP_URL": "smtps://[::1]:465/"},
+			got: func(c *Config) any { return c.SMTPURL.Reveal() }, want: "smtps://[::1]:465/"},
+		{name: "mail dir", args: []string{"--mail-dir", "/var/spool/latchkey"},
+			got: func(c *Config) any { return c.MailDir }, want: "/var/spool/latchkey"},
+		{name: "mail from given", env: map[string]string{"LATCHKEY_MAIL_FROM": "Accounts <accounts@example.com>"},
+			got: func(c *Config) any { return c.MailFrom }, want: "Accounts <accounts@example.com>"},
+		{name: "mail from bare address", args: []string{"--mail-from", "no-reply@example.com"},
+			got: func(c *Config) any { return c.MailFrom }, want: "no-reply@example.com"},
+		{name: "mail from default without the port", env: map[string]string{"LATCHKEY_BASE_URL": "https://Auth.Example.com:8443/auth"},
+			got: func(c *Config) any { return c.MailFrom }, want: "Latchkey <no-reply@auth.example.com>"},
+		{name: "mail from default for IPv6", env: map[string]string{"LATCHKEY_ADDR": "[::1]:8080"},
+			got: func(c *Config) any { return c.MailFrom }, want: "Latchkey <no-reply@[::1]>"},
+		{name: "mail from default for an IP", env: map[string]string{"LATCHKEY_ADDR": "127.0.0.1:0"},
+			got: func(c *Config) any { return c.MailFrom }, want: "Latchkey <no-reply@127.0.0.1>"},
+		{name: "booleans", env: map[string]string{"LATCHKEY_REQUIRE_VERIFIED_EMAIL": "TRUE", "LATCHKEY_LOGIN_LINKS": "0"},
+			got: func(c *Config) any { return []bool{c.RequireVerifiedEmail, c.LoginLinks} }, want: []bool{true, false}},
+		{name: "boolean flags", args: []string{"--require-verified-email=true", "--login-links=false"},
+			got: func(c *Config) any { return []bool{c.RequireVerifiedEmail, c.LoginLinks} }, want: []bool{true, false}},
 		{name: "unknown LATCHKEY_ variables ignored", env: map[string]string{"LATCHKEY_ADRR": "typo:1"},
 			got: func(c *Config) any { return c.Addr }, want: "localhost:8080"},
 	}
@@ -454,7 +496,7 @@ func TestNewFlags(t *testing.T) {
 		"hash-concurrency", "hash-queue-timeout", "argon2-memory-kib", "argon2-time",
 		"argon2-threads", "password-min-length", "access-token-ttl", "refresh-token-ttl",
 		"session-idle-ttl", "session-absolute-ttl", "jwt-alg", "cors-origins", "log-level",
-		"env-file",
+		"mail-dir", "mail-from", "require-verified-email", "login-links", "env-file",
 	} {
 		t.Run(name, func(t *testing.T) {
 			fl := fs.Lookup(name)
@@ -466,7 +508,7 @@ func TestNewFlags(t *testing.T) {
 			}
 		})
 	}
-	for _, name := range []string{"jwt-secret", "master-key"} {
+	for _, name := range []string{"jwt-secret", "master-key", "smtp-url"} {
 		t.Run(name, func(t *testing.T) {
 			if fs.Lookup(name) != nil {
 				t.Errorf("--%s exists; a secret on the command line is visible in ps", name)

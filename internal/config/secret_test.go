@@ -93,13 +93,15 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		jwtSecret = "jwt-secret-jwt-secret-jwt-secret-0123"
 		masterKey = "5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2"
 		dbPass    = "db-pass-db-pass"
+		smtpPass  = "smtp-pass-smtp-pass"
 	)
-	leaks := []string{jwtSecret, masterKey, dbPass, "5ec2e7"}
+	leaks := []string{jwtSecret, masterKey, dbPass, "5ec2e7", smtpPass}
 	c := mustLoad(t, map[string]string{
 		"LATCHKEY_JWT_ALG":      "HS256",
 		"LATCHKEY_JWT_SECRET":   jwtSecret,
 		"LATCHKEY_MASTER_KEY":   masterKey,
 		"LATCHKEY_DATABASE_URL": "postgres://latchkey:" + dbPass + "@db/latchkey?password=" + dbPass,
+		"LATCHKEY_SMTP_URL":     "smtps://mailer:" + smtpPass + "@mail.example.com:465",
 	})
 	_, failed := load(t, map[string]string{
 		"LATCHKEY_JWT_ALG":      "HS256",
@@ -108,9 +110,10 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		"LATCHKEY_DATABASE_URL": "mysql://latchkey:" + dbPass + "@db/latchkey",
 		"LATCHKEY_BASE_URL":     "https://latchkey:" + dbPass + "@example.com",
 		"LATCHKEY_CORS_ORIGINS": "https://latchkey:" + dbPass + "@example.com",
+		"LATCHKEY_SMTP_URL":     "smtp://mailer:" + smtpPass + "@mail.example.com",
 	})
-	if len(problems(t, failed)) != 5 {
-		t.Errorf("want 5 problems, got %v", failed)
+	if len(problems(t, failed)) != 6 {
+		t.Errorf("want 6 problems, got %v", failed)
 	}
 
 	outputs := []struct {
@@ -128,7 +131,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		{"fmt of *Config", func() string { return fmt.Sprintf("%v %+v %#v %s %q %d %x", c, c, c, c, c, c, c) }},
 		{"fmt of Config", func() string { return fmt.Sprintf("%v %+v %#v %s %q %d %x", *c, *c, *c, *c, *c, *c, *c) }},
 		{"fmt of fields", func() string {
-			return fmt.Sprintf("%v %+v %#v %s %q %d %x", c.JWTSecret, c.MasterKey, c.JWTSecret, c.MasterKey, c.JWTSecret, c.MasterKey, c.JWTSecret)
+			return fmt.Sprintf("%v %+v %#v %s %q %d %x %v", c.JWTSecret, c.MasterKey, c.JWTSecret, c.MasterKey, c.JWTSecret, c.MasterKey, c.JWTSecret, c.SMTPURL)
 		}},
 		{"slog json", func() string {
 			var buf bytes.Buffer

@@ -53,8 +53,9 @@ const (
 )
 
 // settings is every setting, in the order of Config's fields, which is also
-// the order of Write's lines and of the problems in an Error.
-var settings = []setting{
+// the order of Write's lines and of the problems in an Error. The mail
+// settings come last, from mailsettings.go.
+var settings = append([]setting{
 	{
 		name: "LATCHKEY_ADDR", usage: "`host:port` to listen on", defText: "localhost:8080",
 		def:   fixed("localhost:8080"),
@@ -241,7 +242,7 @@ var settings = []setting{
 		},
 		show: func(c *Config) string { return strings.ToLower(c.LogLevel.String()) },
 	},
-}
+}, mailSettings...)
 
 // fixed is a default that does not depend on other settings.
 func fixed(text string) func(*Config) string {

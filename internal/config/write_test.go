@@ -36,6 +36,11 @@ LATCHKEY_JWT_SECRET=
 LATCHKEY_MASTER_KEY=
 LATCHKEY_CORS_ORIGINS=
 LATCHKEY_LOG_LEVEL=info
+LATCHKEY_SMTP_URL=
+LATCHKEY_MAIL_DIR=./data/mail
+LATCHKEY_MAIL_FROM=Latchkey <no-reply@localhost>
+LATCHKEY_REQUIRE_VERIFIED_EMAIL=false
+LATCHKEY_LOGIN_LINKS=true
 `
 	if got := buf.String(); got != want {
 		t.Errorf("Write =\n%s\nwant\n%s", got, want)
@@ -63,6 +68,15 @@ func TestWriteValues(t *testing.T) {
 		{"master key set",
 			map[string]string{"LATCHKEY_MASTER_KEY": strings.Repeat("ab", 32)},
 			"LATCHKEY_MASTER_KEY=****"},
+		{"smtp url set",
+			map[string]string{"LATCHKEY_SMTP_URL": "smtp://mailer:s3cret@mail.example.com:587"},
+			"LATCHKEY_SMTP_URL=****"},
+		{"mail from follows the base url",
+			map[string]string{"LATCHKEY_BASE_URL": "https://auth.example.com:8443/x"},
+			"LATCHKEY_MAIL_FROM=Latchkey <no-reply@auth.example.com>"},
+		{"booleans",
+			map[string]string{"LATCHKEY_REQUIRE_VERIFIED_EMAIL": "1", "LATCHKEY_LOGIN_LINKS": "FALSE"},
+			"LATCHKEY_REQUIRE_VERIFIED_EMAIL=true\nLATCHKEY_LOGIN_LINKS=false"},
 		{"lists comma-joined",
 			map[string]string{"LATCHKEY_TRUSTED_PROXIES": "10.0.0.0/8, ::1", "LATCHKEY_CORS_ORIGINS": "https://a.example, https://b.example"},
 			"LATCHKEY_TRUSTED_PROXIES=10.0.0.0/8,::1/128"},
