@@ -46,6 +46,8 @@ func (env *environment) run(ctx context.Context, args []string) error {
 		return env.keys(ctx, rest)
 	case "config":
 		return env.config(rest)
+	case "mail":
+		return env.mail(ctx, rest)
 	case "version":
 		if len(rest) > 0 {
 			return usagef("version takes no arguments")
@@ -70,6 +72,11 @@ Usage:
                                                   is not a terminal
   latchkey user disable|enable ID-or-email        disable or re-enable a user (their sessions end)
   latchkey keys rotate [flags]                    new signing key; running servers use it within 60 s
+  latchkey mail test --to ADDRESS [flags]         send a test message the way account mail goes
+                                                  (LATCHKEY_SMTP_URL, or .eml files in LATCHKEY_MAIL_DIR)
+  latchkey mail preview KIND [flags]              print a message with sample data, as MIME; KIND is
+                                                  verify_email, reset_password, password_changed,
+                                                  confirm_email, email_changed, login_link or test
   latchkey config [flags]                         print the effective settings
   latchkey version                                print the version
 
