@@ -133,6 +133,12 @@ func (s *SMTP) Send(ctx context.Context, m *Message) error {
 		mu.Lock()
 		conn = c
 		mu.Unlock()
+		// ctx may have ended after the dial but before conn was set,
+		// when closing it found nothing to close.
+		if err := ctx.Err(); err != nil {
+			c.Close()
+			return nil, err
+		}
 		return c, nil
 	}
 	closeConn := func() {
