@@ -66,6 +66,9 @@ type Options struct {
 	RefreshTokenTTL    time.Duration // a refresh token's lifetime
 	SessionAbsoluteTTL time.Duration // a session ends this long after login
 	SessionIdleTTL     time.Duration // a browser session unused this long ends
+	// LoginLinks turns on passwordless sign-in links by e-mail
+	// (LATCHKEY_LOGIN_LINKS).
+	LoginLinks bool
 }
 
 // DefaultOptions are the defaults of DESIGN.md.
@@ -75,6 +78,7 @@ func DefaultOptions() Options {
 		RefreshTokenTTL:    7 * 24 * time.Hour,
 		SessionAbsoluteTTL: 30 * 24 * time.Hour,
 		SessionIdleTTL:     7 * 24 * time.Hour,
+		LoginLinks:         true,
 	}
 }
 

@@ -47,6 +47,11 @@ func (s *Service) PasswordGrant(ctx context.Context, identifier, pw string, c Cl
 	if err != nil {
 		return nil, err
 	}
+	return s.openAPISession(ctx, u, c)
+}
+
+// openAPISession opens an API session for u and hands out its first pair.
+func (s *Service) openAPISession(ctx context.Context, u *User, c Client) (*Grant, error) {
 	now := s.timestamp()
 	ss := &Session{
 		ID:         newID(),

@@ -52,3 +52,21 @@ func letter(kind MailKind, tokenKind TokenKind, u *User, address string, now tim
 func notice(kind MailKind, u *User, address string, now time.Time, raw string) *Mail {
 	return &Mail{ID: newID(), Kind: kind, UserID: u.ID, To: address, Username: u.Username, Token: raw, CreatedAt: now}
 }
+
+// LinkTTL is how long the link in a message of this kind stays valid, for
+// the message to say; zero for a notice without one.
+func (k MailKind) LinkTTL() time.Duration {
+	switch k {
+	case MailVerifyEmail:
+		return TokenVerifyEmail.TTL()
+	case MailResetPassword:
+		return TokenResetPassword.TTL()
+	case MailConfirmEmail:
+		return TokenConfirmEmail.TTL()
+	case MailEmailChanged:
+		return TokenUndoEmailChange.TTL()
+	case MailLoginLink:
+		return TokenLoginLink.TTL()
+	}
+	return 0
+}
