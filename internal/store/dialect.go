@@ -23,6 +23,12 @@ type dialect struct {
 	// forUpdate locks a selected row until the transaction ends, where the
 	// database needs telling (SQLite has one writer and locks at BEGIN).
 	forUpdate string
+	// skipLocked, after a SELECT, locks the rows it picks and passes over
+	// those another transaction holds, so that concurrent claims of the
+	// outbox take different messages instead of waiting for each other;
+	// empty where no claim can meet another (SQLite: one writer, locked
+	// at BEGIN).
+	skipLocked string
 	// lockKey, run first in a transaction, makes every other transaction
 	// that runs it with the same $1 wait until this one has ended. It is
 	// empty where write transactions are serialised already (SQLite: one

@@ -43,9 +43,10 @@ func OpenPostgres(ctx context.Context, url string, o Options) (*Store, error) {
 }
 
 var postgresDialect = dialect{
-	name:      "postgres",
-	goose:     goose.DialectPostgres,
-	forUpdate: " FOR UPDATE",
+	name:       "postgres",
+	goose:      goose.DialectPostgres,
+	forUpdate:  " FOR UPDATE",
+	skipLocked: " FOR UPDATE SKIP LOCKED",
 	// A key with no row yet has nothing to lock FOR UPDATE, so the lock is
 	// an advisory one on the key's hash; two keys sharing a hash only wait
 	// for each other.
