@@ -14,6 +14,7 @@ import (
 	"github.com/latchkey/latchkey/internal/blog"
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/config"
+	"github.com/latchkey/latchkey/internal/outbox"
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/server"
 	"github.com/latchkey/latchkey/internal/sessioncookie"
@@ -66,7 +67,20 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	}
 	go tokens.Run(ctx) // picks up key rotations made by `latchkey keys rotate` or other instances
 
-	svc := newService(cfg, db, tokens)
+	transport, err := newTransport(cfg, log)
+	if err != nil {
+		return err
+	}
+	sender := outbox.New(db, outbox.Post(newComposer(cfg), transport), log, time.Now, outbox.Options{})
+	sendCtx, stopSending := context.WithCancel(ctx)
+	sending := make(chan struct{})
+	go func() { sender.Run(sendCtx); close(sending) }()
+	// Stopped after the HTTP server (and before the database closes), so
+	// that mail a last request queued is delivered or left in the outbox
+	// for the next start.
+	defer func() { stopSending(); <-sending }()
+
+	svc := newService(cfg, db, tokens, sender.Wake)
 	go purgeLoop(ctx, svc, log, purgeEvery)
 	posts := blog.NewService(blog.Deps{Store: db, Accounts: svc, Now: time.Now})
 	cookies := sessioncookie.New(cfg.BaseURL)
@@ -176,7 +190,10 @@ func newTokens(ctx context.Context, cfg *config.Config, db *store.Store) (*token
 //
 // The per-IP budget lives in memory on SQLite (one machine, one process)
 // and in the database on PostgreSQL, where several instances share it.
-func newService(cfg *config.Config, db *store.Store, tokens auth.AccessTokens) *auth.Service {
+//
+// mailQueued, if not nil, is told when a flow queues mail (the server's
+// sender); commands that send none pass nil.
+func newService(cfg *config.Config, db *store.Store, tokens auth.AccessTokens, mailQueued func()) *auth.Service {
 	params := password.Params{MemoryKiB: cfg.Argon2MemoryKiB, Time: cfg.Argon2Time, Threads: cfg.Argon2Threads}
 	hasher := password.NewHasher(params, password.NewPool(cfg.HashConcurrency, cfg.HashQueueTimeout))
 	var limiter auth.Limiter
@@ -185,11 +202,12 @@ func newService(cfg *config.Config, db *store.Store, tokens auth.AccessTokens) *
 	} else if cfg.RateLimitPerIP > 0 {
 		limiter = db.IPLimiter(cfg.RateLimitPerIP)
 	}
-	return auth.NewService(auth.Deps{Store: db, Hasher: hasher, Limiter: limiter, Tokens: tokens, Now: time.Now}, auth.Options{
+	return auth.NewService(auth.Deps{Store: db, Hasher: hasher, Limiter: limiter, Tokens: tokens, Now: time.Now, MailQueued: mailQueued}, auth.Options{
 		PasswordMinLength:  cfg.PasswordMinLength,
 		RefreshTokenTTL:    cfg.RefreshTokenTTL,
 		SessionAbsoluteTTL: cfg.SessionAbsoluteTTL,
 		SessionIdleTTL:     cfg.SessionIdleTTL,
+		LoginLinks:         cfg.LoginLinks,
 	})
 }
 

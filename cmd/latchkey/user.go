@@ -54,7 +54,7 @@ func (env *environment) userCreate(ctx context.Context, args []string) error {
 	if *admin {
 		role = auth.RoleAdmin
 	}
-	u, err := newService(cfg, db, nil).Register(ctx, auth.Registration{
+	u, err := newService(cfg, db, nil, nil).Register(ctx, auth.Registration{
 		Username: *username, Email: *email, Password: pw, Role: role,
 	}, auth.Client{})
 	if err != nil {
@@ -82,7 +82,7 @@ func (env *environment) userSetDisabled(ctx context.Context, disable bool, args 
 		return err
 	}
 	defer db.Close()
-	u, err := newService(cfg, db, nil).SetDisabled(ctx, fs.Arg(0), disable)
+	u, err := newService(cfg, db, nil, nil).SetDisabled(ctx, fs.Arg(0), disable)
 	if errors.Is(err, auth.ErrNotFound) {
 		return fmt.Errorf("no user with id or email %q", fs.Arg(0))
 	}

@@ -79,7 +79,7 @@ func (s *Service) UpdateProfile(ctx context.Context, p *Principal, ch ProfileCha
 		c.Letters = []Letter{confirm, undo}
 		u.PendingEmail = newEmail
 	}
-	if err := s.store.ApplyChange(ctx, c); err != nil {
+	if err := s.apply(ctx, c); err != nil {
 		return nil, err
 	}
 	u.UpdatedAt = now
@@ -109,7 +109,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 		return "", hashError(err)
 	}
 	now := s.timestamp()
-	err = s.store.ApplyChange(ctx, Change{
+	err = s.apply(ctx, Change{
 		UserID: p.User.ID, At: now, PasswordHash: hash,
 		RevokeSessions: true, KeepSession: p.Session.ID,
 		EndTokens: []TokenKind{TokenResetPassword},

@@ -89,6 +89,9 @@ type Deps struct {
 	Limiter Limiter      // nil: no per-IP limit
 	Tokens  AccessTokens // nil: the token flows are unavailable
 	Now     func() time.Time
+	// MailQueued, if set, is called when a flow has queued mail, so that
+	// the sender delivers it at once rather than at its next look.
+	MailQueued func()
 }
 
 // Service runs the account flows over a Store. Its methods are safe for
@@ -101,6 +104,7 @@ type Service struct {
 	opts    Options
 	rules   Rules
 	now     func() time.Time
+	queued  func() // Deps.MailQueued
 }
 
 // NewService returns a Service.
@@ -111,6 +115,9 @@ func NewService(d Deps, opts Options) *Service {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.MailQueued == nil {
+		d.MailQueued = func() {}
+	}
 	return &Service{
 		store:   d.Store,
 		hasher:  d.Hasher,
@@ -119,6 +126,7 @@ func NewService(d Deps, opts Options) *Service {
 		opts:    opts,
 		rules:   Rules{PasswordMinLength: opts.PasswordMinLength},
 		now:     d.Now,
+		queued:  d.MailQueued,
 	}
 }
 

@@ -30,7 +30,7 @@ func (s *Service) CancelEmailChange(ctx context.Context, p *Principal) error {
 	if p.User.PendingEmail == "" {
 		return nil
 	}
-	return s.store.ApplyChange(ctx, Change{UserID: p.User.ID, At: s.timestamp(), ClearPending: true,
+	return s.apply(ctx, Change{UserID: p.User.ID, At: s.timestamp(), ClearPending: true,
 		EndTokens: []TokenKind{TokenConfirmEmail}})
 }
 

@@ -51,7 +51,29 @@ func (s *Service) useToken(ctx context.Context, t *OneTimeToken, c Change) error
 	if errors.Is(err, ErrNotFound) {
 		return ErrDeadLink
 	}
+	if err == nil {
+		s.sent(c.Letters...)
+	}
 	return err
+}
+
+// apply writes c through the store.
+func (s *Service) apply(ctx context.Context, c Change) error {
+	err := s.store.ApplyChange(ctx, c)
+	if err == nil {
+		s.sent(c.Letters...)
+	}
+	return err
+}
+
+// sent tells the sender, if any of letters is a message, that mail waits.
+func (s *Service) sent(letters ...Letter) {
+	for _, l := range letters {
+		if l.Mail != nil {
+			s.queued()
+			return
+		}
+	}
 }
 
 // requestMail queues l, if the per-address limit allows, under the key of
@@ -60,6 +82,9 @@ func (s *Service) useToken(ctx context.Context, t *OneTimeToken, c Change) error
 func (s *Service) requestMail(ctx context.Context, kind MailKind, address string, l *Letter) error {
 	sum := sha256.Sum256([]byte(address))
 	key := fmt.Sprintf("%s:%s", kind, hex.EncodeToString(sum[:]))
-	_, err := s.store.RequestMail(ctx, key, s.timestamp(), MailPerHour, l)
+	ok, err := s.store.RequestMail(ctx, key, s.timestamp(), MailPerHour, l)
+	if ok && l != nil {
+		s.sent(*l)
+	}
 	return err
 }

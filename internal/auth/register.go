@@ -67,9 +67,11 @@ func (s *Service) Register(ctx context.Context, r Registration, c Client) (*User
 	// The verification link is queued with the account, in one
 	// transaction: no account without its link, no link without its
 	// account.
-	if err := s.store.CreateUser(ctx, u, letter(MailVerifyEmail, TokenVerifyEmail, u, email, now)); err != nil {
+	l := letter(MailVerifyEmail, TokenVerifyEmail, u, email, now)
+	if err := s.store.CreateUser(ctx, u, l); err != nil {
 		return nil, err
 	}
+	s.sent(l)
 	return u, nil
 }
 
