@@ -1,6 +1,9 @@
 package api
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // Accepted is the answer to every request for mail: the same body whether
 // or not the address has an account, so that it tells nobody which do.
@@ -57,4 +60,32 @@ func handlePasswordResetConfirm(d Deps) func(context.Context, *passwordResetConf
 		}
 		return nil, nil
 	}
+}
+
+type loginLinkInput struct {
+	Body struct {
+		Email string `json:"email" format:"email"`
+		Next  string `json:"next,omitempty" doc:"A local path to open after signing in from the link's page"`
+	}
+}
+
+// handleLoginLink mails a sign-in link, if the address has an account.
+// A next that is not a local path is dropped, as everywhere.
+func handleLoginLink(d Deps) func(context.Context, *loginLinkInput) (*acceptedOutput, error) {
+	return func(ctx context.Context, in *loginLinkInput) (*acceptedOutput, error) {
+		if err := d.Auth.RequestLoginLink(ctx, in.Body.Email, localPath(in.Body.Next), client(ctx, d)); err != nil {
+			return nil, fail(ctx, err)
+		}
+		return accepted(), nil
+	}
+}
+
+// localPath keeps next only if it is a path on this site; the sign-in
+// link's page checks it again, as it checks every next, before it
+// redirects to it.
+func localPath(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\x00\r\n") {
+		return ""
+	}
+	return next
 }

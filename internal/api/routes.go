@@ -76,6 +76,17 @@ func routes(a huma.API, mux *http.ServeMux, d Deps) {
 		DefaultStatus: http.StatusNoContent,
 		Responses:     problems(append(bodyErrors, http.StatusServiceUnavailable)...),
 	}, handlePasswordResetConfirm(d))
+	if d.Auth.LoginLinks() {
+		huma.Register(a, huma.Operation{
+			OperationID: "requestLoginLink", Method: http.MethodPost, Path: "/api/login-link", Tags: []string{"users"},
+			Summary: "Mail a sign-in link",
+			Description: "Answers 202 with the same body whether or not the address has an account. Exchange the link's token at " +
+				"/api/token with grant_type=urn:latchkey:grant-type:login-link. Absent (404) when LATCHKEY_LOGIN_LINKS is false.",
+			Security: public, MaxBodyBytes: maxBody,
+			DefaultStatus: http.StatusAccepted,
+			Responses:     problems(append(bodyErrors, http.StatusTooManyRequests)...),
+		}, handleLoginLink(d))
+	}
 	huma.Register(a, huma.Operation{
 		OperationID: "getUser", Method: http.MethodGet, Path: "/api/users/{id}", Tags: []string{"users"},
 		Summary:   "Get a user's public profile",

@@ -13,12 +13,17 @@ import (
 	"github.com/latchkey/latchkey/internal/auth"
 )
 
-// TokenRequest is the token endpoint's form (RFC 6749 §4.3 and §6).
+// LoginLinkGrant is the extension grant (RFC 6749 §4.5) that exchanges a
+// sign-in link's token for a token pair.
+const LoginLinkGrant = "urn:latchkey:grant-type:login-link"
+
+// TokenRequest is the token endpoint's form (RFC 6749 §4.3, §4.5 and §6).
 type TokenRequest struct {
-	GrantType    string `json:"grant_type,omitempty" enum:"password,refresh_token" doc:"password (the default when username and password are sent) or refresh_token"`
+	GrantType    string `json:"grant_type,omitempty" enum:"password,refresh_token,urn:latchkey:grant-type:login-link" doc:"password (the default when username and password are sent), refresh_token, or urn:latchkey:grant-type:login-link (with token)"`
 	Username     string `json:"username,omitempty" doc:"The email or the username"`
 	Password     string `json:"password,omitempty" format:"password"`
 	RefreshToken string `json:"refresh_token,omitempty"`
+	Token        string `json:"token,omitempty" doc:"The token= of a sign-in link, for the login-link grant"`
 	Scope        string `json:"scope,omitempty" doc:"Ignored: Latchkey has no scopes"`
 }
 
@@ -89,6 +94,16 @@ func handleToken(d Deps) http.Handler {
 				return
 			}
 			g, err = d.Auth.RefreshGrant(r.Context(), form.Get("refresh_token"), c)
+		case LoginLinkGrant:
+			if !d.Auth.LoginLinks() {
+				writeOAuth(w, nil, oauthError(400, "unsupported_grant_type", "Sign-in links are turned off on this server."))
+				return
+			}
+			if form.Get("token") == "" {
+				writeOAuth(w, nil, oauthError(400, "invalid_request", "Send token: the token= of the sign-in link."))
+				return
+			}
+			g, err = d.Auth.LoginLinkGrant(r.Context(), form.Get("token"), c)
 		case "":
 			writeOAuth(w, nil, oauthError(400, "invalid_request", "Send grant_type: password or refresh_token."))
 			return
@@ -172,7 +187,7 @@ func oauthErrorOf(r *http.Request, d Deps, err error) *OAuthError {
 		return oauthError(500, "server_error", "Something went wrong on our side; it has been logged.")
 	}
 	switch e.Code {
-	case auth.CodeInvalidCredentials, auth.CodeAccountDisabled, auth.CodeInvalidGrant:
+	case auth.CodeInvalidCredentials, auth.CodeAccountDisabled, auth.CodeInvalidGrant, auth.CodeInvalidToken:
 		return oauthError(400, "invalid_grant", e.Message)
 	case auth.CodeInvalid:
 		return oauthError(400, "invalid_request", e.Message)

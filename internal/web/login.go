@@ -5,9 +5,10 @@ import (
 )
 
 type loginData struct {
-	Form   *form
-	Next   string
-	Notice string // after a password reset
+	Form       *form
+	Next       string
+	Notice     string // after a password reset
+	LoginLinks bool   // offer "E-mail me a sign-in link"
 }
 
 func loginForm() *form {
@@ -22,7 +23,7 @@ func (s *site) loginPage(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, next)
 		return
 	}
-	d := loginData{Form: loginForm(), Next: next}
+	d := loginData{Form: loginForm(), Next: next, LoginLinks: s.Auth.LoginLinks()}
 	if r.URL.Query().Get("done") == "reset" {
 		d.Notice = "Your password was changed and every session logged out. Log in with the new password."
 	}
@@ -49,7 +50,7 @@ func (s *site) login(w http.ResponseWriter, r *http.Request) {
 		if status == http.StatusUnprocessableEntity && len(f.Errors) == 0 {
 			f.set("password", "Check your email or username and password.")
 		}
-		s.render(w, r, status, "login", "Log in", loginData{Form: f, Next: next})
+		s.render(w, r, status, "login", "Log in", loginData{Form: f, Next: next, LoginLinks: s.Auth.LoginLinks()})
 		return
 	}
 	if old := s.Cookies.Read(r); old != "" {

@@ -19,6 +19,12 @@ func (s *site) routes(mux *http.ServeMux) {
 	page("POST /reset-password", http.HandlerFunc(s.resetPassword))
 	page("GET /verify-email", http.HandlerFunc(s.verifyEmailPage))
 	page("POST /verify-email", http.HandlerFunc(s.verifyEmail))
+	if s.Auth.LoginLinks() {
+		page("GET /login-link", http.HandlerFunc(s.loginLinkPage))
+		page("POST /login-link", http.HandlerFunc(s.requestLoginLink))
+		page("GET /login-link/confirm", http.HandlerFunc(s.loginLinkConfirmPage))
+		page("POST /login-link/confirm", http.HandlerFunc(s.loginWithLink))
+	}
 	page("GET /confirm-email", http.HandlerFunc(s.confirmEmailPage))
 	page("POST /confirm-email", http.HandlerFunc(s.confirmEmail))
 	page("GET /undo-email-change", http.HandlerFunc(s.undoEmailChangePage))
