@@ -29,6 +29,8 @@ type testServer struct {
 	store  *store.Store
 	tokens *token.Manager
 	svc    *auth.Service
+	// mailbox is the mail taken out of the outbox so far (see mailTo).
+	mailbox []*auth.Mail
 }
 
 type serverOptions struct {
@@ -36,6 +38,8 @@ type serverOptions struct {
 	accessTTL time.Duration
 	backend   string        // "" follows LATCHKEY_TEST_STORE
 	hashWait  time.Duration // how long a hash waits for a slot (default 50ms)
+	// noLoginLinks turns sign-in links off (LATCHKEY_LOGIN_LINKS=false).
+	noLoginLinks bool
 }
 
 func TestMain(m *testing.M) { storetest.Main(m) }
@@ -63,9 +67,11 @@ func newServer(t testing.TB, o serverOptions) *testServer {
 	if o.perIP > 0 {
 		lim = auth.NewMemoryLimiter(o.perIP)
 	}
+	opts := auth.DefaultOptions()
+	opts.LoginLinks = !o.noLoginLinks
 	svc := auth.NewService(auth.Deps{
 		Store: s, Hasher: password.NewHasher(authtest.CheapParams, pool), Limiter: lim, Tokens: tokens,
-	}, auth.DefaultOptions())
+	}, opts)
 	mux := http.NewServeMux()
 	posts := blog.NewService(blog.Deps{Store: s, Accounts: svc})
 	api.New(mux, api.Deps{Auth: svc, Blog: posts, Log: slog.New(slog.DiscardHandler), JWKS: tokens.JWKS, BaseURL: base})
