@@ -51,7 +51,7 @@ check: assets
 # the local initdb/postgres; skipped with a message where there is none).
 test: check
 	$(GO) test -race -timeout 12m ./...
-	LATCHKEY_TEST_STORE=postgres $(GO) test -race -timeout 8m ./internal/api/ ./internal/web/
+	LATCHKEY_TEST_STORE=postgres $(GO) test -race -timeout 8m ./internal/api/ ./internal/web/ ./internal/outbox/
 
 # fuzz: every fuzz target for FUZZTIME each, as a smoke test that the
 # properties still hold a little past the seed corpus (`go test` alone runs
