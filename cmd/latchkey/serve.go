@@ -203,11 +203,12 @@ func newService(cfg *config.Config, db *store.Store, tokens auth.AccessTokens, m
 		limiter = db.IPLimiter(cfg.RateLimitPerIP)
 	}
 	return auth.NewService(auth.Deps{Store: db, Hasher: hasher, Limiter: limiter, Tokens: tokens, Now: time.Now, MailQueued: mailQueued}, auth.Options{
-		PasswordMinLength:  cfg.PasswordMinLength,
-		RefreshTokenTTL:    cfg.RefreshTokenTTL,
-		SessionAbsoluteTTL: cfg.SessionAbsoluteTTL,
-		SessionIdleTTL:     cfg.SessionIdleTTL,
-		LoginLinks:         cfg.LoginLinks,
+		PasswordMinLength:    cfg.PasswordMinLength,
+		RefreshTokenTTL:      cfg.RefreshTokenTTL,
+		SessionAbsoluteTTL:   cfg.SessionAbsoluteTTL,
+		SessionIdleTTL:       cfg.SessionIdleTTL,
+		LoginLinks:           cfg.LoginLinks,
+		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
 	})
 }
 

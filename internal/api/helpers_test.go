@@ -40,6 +40,8 @@ type serverOptions struct {
 	hashWait  time.Duration // how long a hash waits for a slot (default 50ms)
 	// noLoginLinks turns sign-in links off (LATCHKEY_LOGIN_LINKS=false).
 	noLoginLinks bool
+	// requireVerified is LATCHKEY_REQUIRE_VERIFIED_EMAIL=true.
+	requireVerified bool
 }
 
 func TestMain(m *testing.M) { storetest.Main(m) }
@@ -69,6 +71,7 @@ func newServer(t testing.TB, o serverOptions) *testServer {
 	}
 	opts := auth.DefaultOptions()
 	opts.LoginLinks = !o.noLoginLinks
+	opts.RequireVerifiedEmail = o.requireVerified
 	svc := auth.NewService(auth.Deps{
 		Store: s, Hasher: password.NewHasher(authtest.CheapParams, pool), Limiter: lim, Tokens: tokens,
 	}, opts)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/auth/authtest"
 )
 
 // mailTo returns the newest message of kind queued for address, taking
@@ -263,5 +264,41 @@ func TestLoginLinksOff(t *testing.T) {
 	res := s.postForm(t, "/api/token", url.Values{"grant_type": {"urn:latchkey:grant-type:login-link"}, "token": {"x"}})
 	if res.status != 400 || !strings.Contains(res.body, `"unsupported_grant_type"`) {
 		t.Fatalf("the grant: %d %s", res.status, res.body)
+	}
+}
+
+// TestRequireVerifiedEmail: with LATCHKEY_REQUIRE_VERIFIED_EMAIL, the right
+// password of an unproven address is refused with a reason (a wrong one
+// gets the ordinary answer), writing posts is 403, and using the link
+// opens both.
+func TestRequireVerifiedEmail(t *testing.T) {
+	s := newServer(t, serverOptions{requireVerified: true})
+	s.register(t, "alice")
+	res := s.postForm(t, "/api/token", url.Values{"username": {"alice"}, "password": {goodPassword}})
+	if res.status != 400 || !strings.Contains(res.body, `"invalid_grant"`) || !strings.Contains(res.body, "Confirm your e-mail address") {
+		t.Fatalf("the right password, unverified: %d %s", res.status, res.body)
+	}
+	wrong := s.postForm(t, "/api/token", url.Values{"username": {"alice"}, "password": {"not the password"}})
+	if wrong.status != 400 || strings.Contains(wrong.body, "Confirm") {
+		t.Fatalf("a wrong password, unverified: %d %s", wrong.status, wrong.body)
+	}
+
+	// A session the account had before the setting: it may read, not write.
+	lax := auth.NewService(auth.Deps{Store: s.store, Hasher: authtest.NewHasher(), Tokens: s.tokens}, auth.DefaultOptions())
+	g, err := lax.PasswordGrant(context.Background(), "alice", goodPassword, auth.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := s.postJSON(t, "/api/posts", `{"title":"Hello","body":"World"}`, g.AccessToken)
+	if post.status != 403 || s.problem(t, post).Code != auth.CodeEmailNotVerified {
+		t.Fatalf("a post, unverified: %d %s", post.status, post.body)
+	}
+
+	if _, err := s.svc.VerifyEmail(context.Background(), s.mailTo(t, "alice@example.com", auth.MailVerifyEmail).Token); err != nil {
+		t.Fatal(err)
+	}
+	p := s.login(t, "alice")
+	if post := s.postJSON(t, "/api/posts", `{"title":"Hello","body":"World"}`, p.AccessToken); post.status != 201 {
+		t.Fatalf("a post, verified: %d %s", post.status, post.body)
 	}
 }

@@ -21,6 +21,7 @@ var statusOf = map[auth.Code]int{
 	auth.CodeEmailTaken:         http.StatusConflict,
 	auth.CodeInvalidCredentials: http.StatusUnauthorized,
 	auth.CodeAccountDisabled:    http.StatusForbidden,
+	auth.CodeEmailNotVerified:   http.StatusForbidden,
 	auth.CodeTooManyAttempts:    http.StatusTooManyRequests,
 	auth.CodeBusy:               http.StatusServiceUnavailable,
 	auth.CodeNotFound:           http.StatusNotFound,

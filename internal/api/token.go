@@ -187,7 +187,7 @@ func oauthErrorOf(r *http.Request, d Deps, err error) *OAuthError {
 		return oauthError(500, "server_error", "Something went wrong on our side; it has been logged.")
 	}
 	switch e.Code {
-	case auth.CodeInvalidCredentials, auth.CodeAccountDisabled, auth.CodeInvalidGrant, auth.CodeInvalidToken:
+	case auth.CodeInvalidCredentials, auth.CodeAccountDisabled, auth.CodeInvalidGrant, auth.CodeInvalidToken, auth.CodeEmailNotVerified:
 		return oauthError(400, "invalid_grant", e.Message)
 	case auth.CodeInvalid:
 		return oauthError(400, "invalid_request", e.Message)

@@ -69,6 +69,9 @@ type Options struct {
 	// LoginLinks turns on passwordless sign-in links by e-mail
 	// (LATCHKEY_LOGIN_LINKS).
 	LoginLinks bool
+	// RequireVerifiedEmail refuses logins and writes to accounts whose
+	// address is not proven (LATCHKEY_REQUIRE_VERIFIED_EMAIL).
+	RequireVerifiedEmail bool
 }
 
 // DefaultOptions are the defaults of DESIGN.md.

@@ -18,6 +18,7 @@ const (
 	CodeEmailTaken         Code = "email_taken"
 	CodeInvalidCredentials Code = "invalid_credentials"
 	CodeAccountDisabled    Code = "account_disabled"
+	CodeEmailNotVerified   Code = "email_not_verified"
 	CodeTooManyAttempts    Code = "too_many_attempts"
 	CodeBusy               Code = "busy"
 	CodeNotFound           Code = "not_found"

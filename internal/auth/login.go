@@ -76,6 +76,11 @@ func (s *Service) Authenticate(ctx context.Context, identifier, pw string, c Cli
 		// failures either.
 		return nil, a.release(ctx, &Error{Code: CodeAccountDisabled, Message: "This account has been disabled."})
 	}
+	if s.opts.RequireVerifiedEmail && u.EmailVerifiedAt == nil {
+		// The right password again: not a failure. Only the owner learns
+		// this, so it reveals nothing a guesser could use.
+		return nil, a.release(ctx, ErrEmailNotVerified)
+	}
 	if err := a.succeeded(ctx); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,55 @@
 package auth
 
-import "context"
+import (
+	"context"
+	"errors"
+)
+
+// ErrEmailNotVerified is the answer, with LATCHKEY_REQUIRE_VERIFIED_EMAIL,
+// to the right password of an account whose address is not proven, and to
+// its writes.
+var ErrEmailNotVerified = &Error{Code: CodeEmailNotVerified,
+	Message: "Confirm your e-mail address first: use the link we sent to it, or ask for a new one."}
+
+// RequireVerifiedEmail reports whether unproven addresses may log in.
+func (s *Service) RequireVerifiedEmail() bool { return s.opts.RequireVerifiedEmail }
+
+// MayWrite says whether the caller may write (posts): with
+// LATCHKEY_REQUIRE_VERIFIED_EMAIL only once their address is proven.
+func (s *Service) MayWrite(p *Principal) error {
+	if s.opts.RequireVerifiedEmail && p.User.EmailVerifiedAt == nil {
+		return ErrEmailNotVerified
+	}
+	return nil
+}
+
+// RequestVerification mails a new verification link to the account an
+// email or username names, if its address is not yet proven: the login
+// page's "send the link again" for someone who cannot log in until they
+// use it. Like every request for mail, the answer is the same whatever
+// the identifier names.
+func (s *Service) RequestVerification(ctx context.Context, identifier string, c Client) error {
+	if err := s.allowIP(ctx, c); err != nil {
+		return err
+	}
+	ident := normalizeIdentifier(identifier)
+	if ident == "" || !PlainText(identifier, false) {
+		return &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: []FieldError{
+			{Field: "identifier", Code: "required", Message: "Enter your email or username."}}}
+	}
+	u, err := s.lookup(ctx, ident)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	var l *Letter
+	address := ident
+	if u != nil && !u.Disabled() && u.EmailVerifiedAt == nil {
+		address = u.Email
+		ll := letter(MailVerifyEmail, TokenVerifyEmail, u, address, s.timestamp())
+		l = &ll
+	}
+	return s.requestMail(ctx, MailVerifyEmail, address, l)
+}
 
 // ResendVerification mails the caller a new verification link (the older
 // ones die), unless the address is proven already. Like every request for

@@ -32,6 +32,9 @@ func checkPost(title, body string) (string, []auth.FieldError) {
 
 // CreatePost publishes a post by the caller.
 func (s *Service) CreatePost(ctx context.Context, p *auth.Principal, title, body string) (*Post, error) {
+	if err := s.accounts.MayWrite(p); err != nil {
+		return nil, err
+	}
 	title, errs := checkPost(title, body)
 	if len(errs) > 0 {
 		return nil, &auth.Error{Code: auth.CodeInvalid, Message: "Some fields need attention.", Fields: errs}
@@ -60,6 +63,9 @@ func (s *Service) UpdatePost(ctx context.Context, p *auth.Principal, id string, 
 	}
 	if !CanEdit(p, post) {
 		return nil, errNotYourPost
+	}
+	if err := s.accounts.MayWrite(p); err != nil {
+		return nil, err
 	}
 	t, b := post.Title, post.Body
 	if title != nil {

@@ -24,6 +24,7 @@ var statusOf = map[auth.Code]int{
 	auth.CodeEmailTaken:         http.StatusUnprocessableEntity,
 	auth.CodeInvalidCredentials: http.StatusUnprocessableEntity,
 	auth.CodeAccountDisabled:    http.StatusUnprocessableEntity,
+	auth.CodeEmailNotVerified:   http.StatusForbidden,
 	auth.CodeTooManyAttempts:    http.StatusTooManyRequests,
 	auth.CodeBusy:               http.StatusServiceUnavailable,
 	auth.CodeNotFound:           http.StatusNotFound,

@@ -238,3 +238,21 @@ func postedToken(w http.ResponseWriter, r *http.Request) (string, bool) {
 	}
 	return r.PostForm.Get("token"), true
 }
+
+// resendVerificationTo mails a new verification link to the account an
+// email or username names (the login page's button when an unproven
+// address keeps its owner out); the same page whatever it names.
+func (s *site) resendVerificationTo(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	if err := r.ParseForm(); err != nil {
+		badForm(w, err)
+		return
+	}
+	if err := s.Auth.RequestVerification(r.Context(), r.PostForm.Get("identifier"), s.client(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "sent", "Check your inbox", sentData{
+		Text: "If that account's address is not confirmed yet, a new link is on its way to it.",
+	})
+}

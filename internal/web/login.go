@@ -1,7 +1,10 @@
 package web
 
 import (
+	"errors"
 	"net/http"
+
+	"github.com/latchkey/latchkey/internal/auth"
 )
 
 type loginData struct {
@@ -9,6 +12,9 @@ type loginData struct {
 	Next       string
 	Notice     string // after a password reset
 	LoginLinks bool   // offer "E-mail me a sign-in link"
+	// Unverified: the right password of an account whose address must be
+	// proven first; the page offers to send the link again.
+	Unverified bool
 }
 
 func loginForm() *form {
@@ -50,7 +56,8 @@ func (s *site) login(w http.ResponseWriter, r *http.Request) {
 		if status == http.StatusUnprocessableEntity && len(f.Errors) == 0 {
 			f.set("password", "Check your email or username and password.")
 		}
-		s.render(w, r, status, "login", "Log in", loginData{Form: f, Next: next, LoginLinks: s.Auth.LoginLinks()})
+		s.render(w, r, status, "login", "Log in", loginData{Form: f, Next: next, LoginLinks: s.Auth.LoginLinks(),
+			Unverified: errors.Is(err, auth.ErrEmailNotVerified)})
 		return
 	}
 	if old := s.Cookies.Read(r); old != "" {

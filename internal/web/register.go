@@ -43,6 +43,13 @@ func (s *site) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := s.Auth.Register(r.Context(), reg, s.client(r))
+	if err == nil && s.Auth.RequireVerifiedEmail() {
+		// No session until the address is proven: say where to look.
+		s.render(w, r, http.StatusOK, "sent", "Check your inbox", sentData{
+			Text: "Welcome, " + u.Username + ". We have sent " + u.Email + " a link to confirm it; use it, then log in.",
+		})
+		return
+	}
 	var bs *auth.BrowserSession
 	if err == nil {
 		bs, err = s.Auth.StartBrowserSession(r.Context(), u, false, s.client(r))

@@ -19,6 +19,7 @@ func (s *site) routes(mux *http.ServeMux) {
 	page("POST /reset-password", http.HandlerFunc(s.resetPassword))
 	page("GET /verify-email", http.HandlerFunc(s.verifyEmailPage))
 	page("POST /verify-email", http.HandlerFunc(s.verifyEmail))
+	page("POST /verify-email/resend", http.HandlerFunc(s.resendVerificationTo))
 	if s.Auth.LoginLinks() {
 		page("GET /login-link", http.HandlerFunc(s.loginLinkPage))
 		page("POST /login-link", http.HandlerFunc(s.requestLoginLink))
