@@ -58,6 +58,11 @@ func testCreateUserWithLetter(t *testing.T, s auth.Store) {
 	if _, _, err := s.OneTimeTokenByHash(ctx, dupTok.TokenHash); !errors.Is(err, auth.ErrNotFound) {
 		t.Fatalf("the token of an account that was not created: %v", err)
 	}
+	// Deleting the account deletes its tokens.
+	NoError(t, s.DeleteUser(ctx, u.ID))
+	if _, _, err := s.OneTimeTokenByHash(ctx, tok.TokenHash); !errors.Is(err, auth.ErrNotFound) {
+		t.Fatalf("a deleted account's token: %v", err)
+	}
 }
 
 // testUseTokenOnce: of concurrent uses exactly one wins; an expired token
