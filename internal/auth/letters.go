@@ -76,6 +76,31 @@ func (s *Service) sent(letters ...Letter) {
 	}
 }
 
+// requestLink is a request for a link by mail (a reset, a sign-in): the
+// per-IP budget, the address checked, and a letter only for an account that
+// is not disabled; next goes into the link. Whatever the address, the work
+// is the same one write (see requestMail).
+func (s *Service) requestLink(ctx context.Context, kind MailKind, tokenKind TokenKind, email, next string, c Client) error {
+	if err := s.allowIP(ctx, c); err != nil {
+		return err
+	}
+	address, errs := CheckEmail(email)
+	if len(errs) > 0 {
+		return &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
+	}
+	u, err := s.store.UserByEmail(ctx, address)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	var l *Letter
+	if u != nil && !u.Disabled() {
+		ll := letter(kind, tokenKind, u, address, s.timestamp())
+		ll.Mail.Next = next
+		l = &ll
+	}
+	return s.requestMail(ctx, kind, address, l)
+}
+
 // requestMail queues l, if the per-address limit allows, under the key of
 // its kind and address. l's Mail may be nil: an address without an account
 // is recorded all the same, so that both cost one write.

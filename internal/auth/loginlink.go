@@ -1,9 +1,6 @@
 package auth
 
-import (
-	"context"
-	"errors"
-)
+import "context"
 
 // Sign-in links (DESIGN.md, "Sign-in link"): a login without a password,
 // for whoever can read the account's inbox. With LoginLinks off none of
@@ -25,24 +22,7 @@ func (s *Service) RequestLoginLink(ctx context.Context, email, next string, c Cl
 	if !s.opts.LoginLinks {
 		return ErrLoginLinksOff
 	}
-	if err := s.allowIP(ctx, c); err != nil {
-		return err
-	}
-	address, errs := CheckEmail(email)
-	if len(errs) > 0 {
-		return &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
-	}
-	u, err := s.store.UserByEmail(ctx, address)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	var l *Letter
-	if u != nil && !u.Disabled() {
-		ll := letter(MailLoginLink, TokenLoginLink, u, address, s.timestamp())
-		ll.Mail.Next = next
-		l = &ll
-	}
-	return s.requestMail(ctx, MailLoginLink, address, l)
+	return s.requestLink(ctx, MailLoginLink, TokenLoginLink, email, next, c)
 }
 
 // CheckLoginLink reports whether a sign-in link can still be used, and

@@ -1,32 +1,13 @@
 package auth
 
-import (
-	"context"
-	"errors"
-)
+import "context"
 
 // RequestPasswordReset mails a reset link to the account at email, if
 // there is one that is not disabled. The caller answers the same whatever
 // happens here (DESIGN.md, "Requests for mail"): the only work that depends
 // on the account is a row more in the same transaction.
 func (s *Service) RequestPasswordReset(ctx context.Context, email string, c Client) error {
-	if err := s.allowIP(ctx, c); err != nil {
-		return err
-	}
-	address, errs := CheckEmail(email)
-	if len(errs) > 0 {
-		return &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
-	}
-	u, err := s.store.UserByEmail(ctx, address)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	var l *Letter
-	if u != nil && !u.Disabled() {
-		ll := letter(MailResetPassword, TokenResetPassword, u, address, s.timestamp())
-		l = &ll
-	}
-	return s.requestMail(ctx, MailResetPassword, address, l)
+	return s.requestLink(ctx, MailResetPassword, TokenResetPassword, email, "", c)
 }
 
 // CheckResetLink reports whether a reset link can still be used, for the

@@ -97,14 +97,8 @@ func applyChange(ctx context.Context, tx *sql.Tx, c auth.Change) error {
 		set = append(set, "pending_email = NULL")
 	}
 	if len(set) > 0 {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET `+strings.Join(set, ", ")+`, updated_at = $2 WHERE id = $1`, args...)
-		if err != nil {
+		if err := oneRow(tx.ExecContext(ctx, `UPDATE users SET `+strings.Join(set, ", ")+`, updated_at = $2 WHERE id = $1`, args...)); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return auth.ErrNotFound
 		}
 	}
 	if c.RevokeSessions {
@@ -122,6 +116,18 @@ func applyChange(ctx context.Context, tx *sql.Tx, c auth.Change) error {
 		return err
 	}
 	return insertLetters(ctx, tx, c.Letters)
+}
+
+// oneRow checks that a write changed a row: none is auth.ErrNotFound.
+func oneRow(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err == nil && n == 0 {
+		err = auth.ErrNotFound
+	}
+	return err
 }
 
 // endTokens marks the user's unused tokens of the kinds used, so that
@@ -167,21 +173,16 @@ func (s *Store) OneTimeTokenByHash(ctx context.Context, hash string) (*auth.OneT
 // only one can win.
 func (s *Store) UseToken(ctx context.Context, tokenID string, c auth.Change) error {
 	return s.inTx(ctx, "use one-time token", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `
+		err := oneRow(tx.ExecContext(ctx, `
 			UPDATE one_time_tokens SET used_at = $2
 			WHERE id = $1 AND used_at IS NULL AND expires_at > $2 AND EXISTS (
 				SELECT 1 FROM users u WHERE u.id = one_time_tokens.user_id AND u.disabled_at IS NULL AND (
 					one_time_tokens.kind = 'undo_email_change'
 					OR (one_time_tokens.kind = 'confirm_email' AND u.pending_email = one_time_tokens.email)
 					OR (one_time_tokens.kind NOT IN ('confirm_email', 'undo_email_change') AND u.email = one_time_tokens.email)))`,
-			tokenID, c.At)
+			tokenID, c.At))
 		if err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return auth.ErrNotFound
 		}
 		return applyChange(ctx, tx, c)
 	})
