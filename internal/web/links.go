@@ -20,11 +20,22 @@ func noReferrer(w http.ResponseWriter) { w.Header().Set("Referrer-Policy", "no-r
 
 // deadLink answers a link that can no longer be used; other errors get the
 // usual error page.
+// A form sent by htmx (the reset form) swaps only its own element and
+// nothing for a 410, so it is sent to the page instead.
 func (s *site) deadLink(w http.ResponseWriter, r *http.Request, err error) {
 	if !errors.Is(err, auth.ErrDeadLink) {
 		s.fail(w, r, err)
 		return
 	}
+	if r.Header.Get("HX-Request") == "true" {
+		redirect(w, r, "/link-expired")
+		return
+	}
+	s.linkExpired(w, r)
+}
+
+// linkExpired is the one page for a link that can no longer be used.
+func (s *site) linkExpired(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusGone, "link_dead", "This link is no longer valid", nil)
 }
 
@@ -40,8 +51,17 @@ func forgotForm() *form {
 	return newForm("forgot-form", "/forgot-password", input{"email", "Email", "email", "email"})
 }
 
+// requestData is a page that asks for mail: its form, or, once sent, what
+// to expect in its place (in the form's own element, so that htmx, which
+// swaps only that element, shows it too).
+type requestData struct {
+	Form *form
+	Sent string
+	Next string // the sign-in link's
+}
+
 func (s *site) forgotPasswordPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "forgot", "Forgot your password?", forgotForm())
+	s.render(w, r, http.StatusOK, "forgot", "Forgot your password?", requestData{Form: forgotForm()})
 }
 
 // forgotPassword asks for a reset link. Whatever the address, the answer
@@ -55,13 +75,12 @@ func (s *site) forgotPassword(w http.ResponseWriter, r *http.Request) {
 	if err := s.Auth.RequestPasswordReset(r.Context(), f.Values["email"], s.client(r)); err != nil {
 		status, ok := s.apply(w, r, f, err)
 		if ok {
-			s.render(w, r, status, "forgot", "Forgot your password?", f)
+			s.render(w, r, status, "forgot", "Forgot your password?", requestData{Form: f})
 		}
 		return
 	}
-	s.render(w, r, http.StatusOK, "sent", "Check your inbox", sentData{
-		Text: "If " + f.Values["email"] + " belongs to an account, we have sent it a link to choose a new password. It works for 30 minutes.",
-	})
+	s.render(w, r, http.StatusOK, "forgot", "Check your inbox", requestData{Form: f,
+		Sent: "If " + f.Values["email"] + " belongs to an account, we have sent it a link to choose a new password. It works for 30 minutes."})
 }
 
 func resetForm(token string) *form {
@@ -108,7 +127,7 @@ func (s *site) resetPassword(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	http.Redirect(w, r, "/login?done=reset", http.StatusSeeOther)
+	redirect(w, r, "/login?done=reset")
 }
 
 func (s *site) verifyEmailPage(w http.ResponseWriter, r *http.Request) {

@@ -8,18 +8,13 @@ import (
 // The sign-in link pages (DESIGN.md, "Sign-in link"); routed only when
 // sign-in links are on.
 
-type loginLinkData struct {
-	Form *form
-	Next string
-}
-
 func loginLinkForm() *form {
 	return newForm("login-link-form", "/login-link", input{"email", "Email", "email", "email"})
 }
 
 func (s *site) loginLinkPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "login_link", "E-mail me a sign-in link",
-		loginLinkData{Form: loginLinkForm(), Next: safeNext(r.URL.Query().Get("next"))})
+		requestData{Form: loginLinkForm(), Next: safeNext(r.URL.Query().Get("next"))})
 }
 
 // requestLoginLink asks for a link; the answer is the same page for every
@@ -34,13 +29,12 @@ func (s *site) requestLoginLink(w http.ResponseWriter, r *http.Request) {
 	if err := s.Auth.RequestLoginLink(r.Context(), f.Values["email"], next, s.client(r)); err != nil {
 		status, ok := s.apply(w, r, f, err)
 		if ok {
-			s.render(w, r, status, "login_link", "E-mail me a sign-in link", loginLinkData{Form: f, Next: next})
+			s.render(w, r, status, "login_link", "E-mail me a sign-in link", requestData{Form: f, Next: next})
 		}
 		return
 	}
-	s.render(w, r, http.StatusOK, "sent", "Check your inbox", sentData{
-		Text: "If " + f.Values["email"] + " belongs to an account, we have sent it a sign-in link. It works for 10 minutes, once.",
-	})
+	s.render(w, r, http.StatusOK, "login_link", "Check your inbox", requestData{Form: f, Next: next,
+		Sent: "If " + f.Values["email"] + " belongs to an account, we have sent it a sign-in link. It works for 10 minutes, once."})
 }
 
 // loginLinkConfirmPage shows "Sign in as NAME": opening the link signs

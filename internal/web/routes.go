@@ -13,6 +13,7 @@ func (s *site) routes(mux *http.ServeMux) {
 	page("GET /login", http.HandlerFunc(s.loginPage))
 	page("POST /login", http.HandlerFunc(s.login))
 	page("POST /logout", http.HandlerFunc(s.logout))
+	page("GET /link-expired", http.HandlerFunc(s.linkExpired))
 	page("GET /forgot-password", http.HandlerFunc(s.forgotPasswordPage))
 	page("POST /forgot-password", http.HandlerFunc(s.forgotPassword))
 	page("GET /reset-password", http.HandlerFunc(s.resetPasswordPage))
