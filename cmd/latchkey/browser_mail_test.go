@@ -1,0 +1,135 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/latchkey/latchkey/internal/browsertest"
+	"github.com/latchkey/latchkey/internal/mail/mailtest"
+)
+
+// The account e-mail flows in Chromium, start to end: the server delivers
+// through its real outbox and sender to an SMTP sink, and the test follows
+// the links a person would find in the mail.
+
+// mailWait bounds how long a test waits for a message: the sender picks
+// mail up within a second, so this is only a ceiling for a slow machine.
+const mailWait = 10 * time.Second
+
+// mailServer starts the program with a fresh SMTP sink as its mail server.
+func mailServer(t *testing.T) (string, *mailtest.Sink) {
+	t.Helper()
+	sink := mailtest.NewSink(t)
+	url, _ := startServer(t, testEnv(t, "LATCHKEY_SMTP_URL", sink.URL()))
+	return url, sink
+}
+
+// waitFor polls the page until the JavaScript expression cond is true,
+// reporting whether it became true within a few seconds. Polling rather
+// than a chromedp wait keeps a page that never shows what is expected
+// from hanging the test until its deadline, and lets the caller say what
+// went wrong.
+func (b tab) waitFor(cond string) bool {
+	b.t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if b.eval(`String(Boolean(`+cond+`))`) == "true" {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
+// heading is the text of the page's main heading ("" without one).
+func (b tab) heading() string {
+	b.t.Helper()
+	return b.eval(`(document.querySelector("main h1") || {textContent: ""}).textContent.trim()`)
+}
+
+// shows reports whether the page's main heading becomes h within a few
+// seconds.
+func (b tab) shows(h string) bool {
+	b.t.Helper()
+	return b.waitFor(`(document.querySelector("main h1") || {textContent: ""}).textContent.trim() === ` + strconv.Quote(h))
+}
+
+// page describes where the tab is and what it shows, for a failure.
+func (b tab) page() string {
+	b.t.Helper()
+	return b.location() + " showing:\n" + b.eval(`document.querySelector("main").innerHTML.trim()`)
+}
+
+// status opens url in the tab and returns the HTTP status of the answer.
+func (b tab) status(url string) int {
+	b.t.Helper()
+	res, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(url))
+	if err != nil {
+		b.t.Fatalf("open %s: %v", url, err)
+	}
+	return int(res.Status)
+}
+
+// mailed returns m, failing the test unless it went to addr alone with
+// the subject.
+func mailed(t *testing.T, m mailtest.Received, addr, subject string) mailtest.Received {
+	t.Helper()
+	if len(m.To) != 1 || m.To[0] != addr || m.Subject != subject {
+		t.Fatalf("mail %q to %v, want %q to %s", m.Subject, m.To, subject, addr)
+	}
+	return m
+}
+
+// TestVerifyFromTheAccountPage has a new user ask for another confirmation
+// link from the account page: the first link dies, the second confirms the
+// address, and the account page says so.
+func TestVerifyFromTheAccountPage(t *testing.T) {
+	ctx := browsertest.New(t)
+	url, sink := mailServer(t)
+	register(t, url, "alice")
+	first := mailed(t, sink.Wait(t, 1, mailWait)[0], "alice@example.com", "Confirm your e-mail address").Link(t, "/verify-email")
+	b := tab{t: t, ctx: ctx, url: url}
+
+	b.do(chromedp.Navigate(url+"/login"), chromedp.WaitVisible(chromedp.CSS("#login-form")))
+	b.fill(map[string]string{"identifier": "alice", "password": testPassword})
+	b.do(chromedp.Click(chromedp.CSS(`#login-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(".username")))
+	b.do(chromedp.Navigate(url+"/account"), chromedp.WaitVisible(chromedp.CSS("#email-state")))
+	if got := b.text("#email-state"); !strings.Contains(got, "alice@example.com is not confirmed") {
+		t.Fatalf("a new account's page says %q", got)
+	}
+
+	b.do(chromedp.Click(chromedp.CSS(`form[action="/account/verification"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if got := b.text(".flash"); !strings.Contains(got, "on its way to alice@example.com") {
+		t.Errorf("after 'Send the link again' the account page says %q", got)
+	}
+	second := mailed(t, sink.Wait(t, 2, mailWait)[1], "alice@example.com", "Confirm your e-mail address").Link(t, "/verify-email")
+	if second == first {
+		t.Fatal("the link sent again is the first one")
+	}
+
+	if got := b.status(first); got != http.StatusGone {
+		t.Errorf("the first link, replaced, opens with %d, want 410", got)
+	}
+	if got := b.heading(); got != "This link is no longer valid" {
+		t.Errorf("the replaced link shows %q", got)
+	}
+
+	if got := b.status(second); got != http.StatusOK {
+		t.Fatalf("the second link opens with %d", got)
+	}
+	if got := b.text(`main form button[type=submit]`); got != "Confirm alice@example.com" {
+		t.Fatalf("the confirmation page's button says %q", got)
+	}
+	b.do(chromedp.Click(chromedp.CSS(`main form button[type=submit]`)))
+	if !b.shows("Address confirmed") {
+		t.Fatalf(`after the confirmation button the page is not "Address confirmed" but %s`, b.page())
+	}
+	b.do(chromedp.Navigate(url+"/account"), chromedp.WaitVisible(chromedp.CSS("#email-state")))
+	if got := b.text("#email-state"); got != "alice@example.com is confirmed." {
+		t.Errorf("the account page after confirming says %q", got)
+	}
+}
