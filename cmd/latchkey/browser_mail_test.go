@@ -1,7 +1,11 @@
 package main
 
 import (
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	neturl "net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -82,6 +86,115 @@ func mailed(t *testing.T, m mailtest.Received, addr, subject string) mailtest.Re
 		t.Fatalf("mail %q to %v, want %q to %s", m.Subject, m.To, subject, addr)
 	}
 	return m
+}
+
+// jarClient is a plain HTTP client that keeps the cookies it is given, in
+// the jar returned, and follows no redirect: a mail scanner, or a second
+// device.
+func jarClient() (*http.Client, *cookiejar.Jar) {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, jar
+}
+
+// TestForgotPasswordInABrowser walks a forgotten password from the login
+// page to the login with the new one: the link is asked for, read from the
+// mail, opened, refused for a mismatched confirmation inline, used; the
+// old password then fails, the link is dead, and a notice was mailed.
+func TestForgotPasswordInABrowser(t *testing.T) {
+	ctx := browsertest.New(t)
+	url, sink := mailServer(t)
+	register(t, url, "alice")
+	mailed(t, sink.Wait(t, 1, mailWait)[0], "alice@example.com", "Confirm your e-mail address")
+	b := tab{t: t, ctx: ctx, url: url}
+
+	b.do(chromedp.Navigate(url+"/login"), chromedp.WaitVisible(chromedp.CSS("#login-form")))
+	b.do(chromedp.Click(chromedp.CSS(`a[href="/forgot-password"]`)), chromedp.WaitVisible(chromedp.CSS("#forgot-form")))
+	b.fill(map[string]string{"email": "alice@example.com"})
+	browsertest.Screenshot(t, ctx, filepath.Join(screenshots, "forgot-password.png"))
+	b.do(chromedp.Click(chromedp.CSS(`#forgot-form button[type=submit]`)))
+	if !b.shows("Check your inbox") {
+		t.Errorf(`after asking for a reset link the page is not "Check your inbox" but %s`, b.page())
+	}
+
+	reset := mailed(t, sink.Wait(t, 2, mailWait)[1], "alice@example.com", "Reset your Latchkey password")
+	link := reset.Link(t, "/reset-password")
+	if !strings.HasPrefix(link, url+"/reset-password?token=") {
+		t.Fatalf("reset link %q is not on the server's base URL %s", link, url)
+	}
+
+	// The page of a link that carries a token keeps it out of Referer.
+	res, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Header.Get("Referrer-Policy") != "no-referrer" {
+		t.Errorf("GET of the reset link: %d, Referrer-Policy %q; want 200, no-referrer", res.StatusCode, res.Header.Get("Referrer-Policy"))
+	}
+
+	if got := b.status(link); got != http.StatusOK {
+		t.Fatalf("the reset link opens with %d", got)
+	}
+	b.do(chromedp.WaitVisible(chromedp.CSS("#reset-form")))
+	browsertest.Screenshot(t, ctx, filepath.Join(screenshots, "reset-password.png"))
+
+	// A mismatched confirmation: the error appears inline, no reload.
+	const newPassword = "a brand new passphrase"
+	b.eval(`window.marker = "kept"; "ok"`)
+	b.fill(map[string]string{"new_password": newPassword, "confirm_password": newPassword + "!"})
+	b.do(chromedp.Click(chromedp.CSS(`#reset-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#confirm_password-error")))
+	if got := b.eval(`window.marker || "reloaded"`); got != "kept" {
+		t.Errorf("the page reloaded to show the error (marker %q)", got)
+	}
+	if got := b.eval(`document.getElementById("new_password").value`); got != "" {
+		t.Error("the new password was sent back into the form")
+	}
+
+	// The good password: the browser is sent to log in, with a message.
+	b.fill(map[string]string{"new_password": newPassword, "confirm_password": newPassword})
+	b.do(chromedp.Click(chromedp.CSS(`#reset-form button[type=submit]`)))
+	if !b.waitFor(`location.pathname === "/login"`) {
+		t.Errorf("after setting the new password the browser is not sent to /login but stays at %s", b.page())
+		// Go on as a person would, by opening the login page, to check the
+		// rest of the flow.
+		b.do(chromedp.Navigate(url + "/login?done=reset"))
+	}
+	b.do(chromedp.WaitVisible(chromedp.CSS("#login-form")))
+	if got := b.text(".flash"); !strings.Contains(got, "Your password was changed") {
+		t.Errorf("login page after the reset says %q", got)
+	}
+
+	b.fill(map[string]string{"identifier": "alice", "password": newPassword})
+	b.do(chromedp.Click(chromedp.CSS(`#login-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(".username")))
+	if got := b.text(".username"); got != "alice" {
+		t.Fatalf("header after logging in with the new password shows %q", got)
+	}
+
+	c, jar := jarClient()
+	res, err = c.PostForm(url+"/login", neturl.Values{"identifier": {"alice"}, "password": {testPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	base, _ := neturl.Parse(url)
+	if res.StatusCode != http.StatusUnprocessableEntity || len(jar.Cookies(base)) != 0 {
+		t.Errorf("login with the old password: %d with cookies %v, want 422 and none", res.StatusCode, jar.Cookies(base))
+	}
+
+	if got := b.status(link); got != http.StatusGone {
+		t.Errorf("the used reset link opens with %d, want 410", got)
+	}
+	if got := b.heading(); got != "This link is no longer valid" {
+		t.Errorf("the used reset link shows %q", got)
+	}
+	browsertest.Screenshot(t, ctx, filepath.Join(screenshots, "link-dead.png"))
+
+	notice := mailed(t, sink.Wait(t, 3, mailWait)[2], "alice@example.com", "Your password was changed")
+	if strings.Contains(notice.Text, "token=") || strings.Contains(notice.HTML, "token=") {
+		t.Errorf("the password-changed notice carries a link that does something:\n%s", notice.Text)
+	}
 }
 
 // TestVerifyFromTheAccountPage has a new user ask for another confirmation
