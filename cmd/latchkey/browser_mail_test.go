@@ -197,6 +197,67 @@ func TestForgotPasswordInABrowser(t *testing.T) {
 	}
 }
 
+// TestSignInLinkInABrowser asks for a sign-in link from the login page and
+// shows that opening it uses nothing: a mail scanner's GETs get the page
+// with its button, twice, and no session; the person's click in Chromium
+// signs in; the link then is dead.
+func TestSignInLinkInABrowser(t *testing.T) {
+	ctx := browsertest.New(t)
+	url, sink := mailServer(t)
+	register(t, url, "alice")
+	mailed(t, sink.Wait(t, 1, mailWait)[0], "alice@example.com", "Confirm your e-mail address")
+	b := tab{t: t, ctx: ctx, url: url}
+
+	b.do(chromedp.Navigate(url+"/login"), chromedp.WaitVisible(chromedp.CSS("#login-form")))
+	b.do(chromedp.Click(chromedp.CSS(`a[href^="/login-link"]`)), chromedp.WaitVisible(chromedp.CSS("#login-link-form")))
+	b.fill(map[string]string{"email": "alice@example.com"})
+	b.do(chromedp.Click(chromedp.CSS(`#login-link-form button[type=submit]`)))
+	if !b.shows("Check your inbox") {
+		t.Errorf(`after asking for a sign-in link the page is not "Check your inbox" but %s`, b.page())
+	}
+	link := mailed(t, sink.Wait(t, 2, mailWait)[1], "alice@example.com", "Your sign-in link").Link(t, "/login-link/confirm")
+
+	// A scanner fetches the link, twice: the page, and no session.
+	scanner, jar := jarClient()
+	base, _ := neturl.Parse(url)
+	for i := range 2 {
+		res, err := scanner.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "Sign in as alice") {
+			t.Fatalf("GET %d of the sign-in link: %d\n%s", i+1, res.StatusCode, body)
+		}
+		if c := res.Header.Values("Set-Cookie"); len(c) != 0 {
+			t.Errorf("GET %d of the sign-in link set cookies %q", i+1, c)
+		}
+	}
+	if c := jar.Cookies(base); len(c) != 0 {
+		t.Errorf("the scanner holds cookies %v", c)
+	}
+
+	// The person clicks.
+	if got := b.status(link); got != http.StatusOK {
+		t.Fatalf("the sign-in link opens with %d after the scanner's GETs", got)
+	}
+	if got := b.text(`main form button[type=submit]`); got != "Sign in as alice" {
+		t.Fatalf("the sign-in link's button says %q", got)
+	}
+	b.do(chromedp.Click(chromedp.CSS(`main form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(".username")))
+	if got := b.text(".username"); got != "alice" {
+		t.Fatalf("header after the sign-in link shows %q", got)
+	}
+
+	if got := b.status(link); got != http.StatusGone {
+		t.Errorf("the used sign-in link opens with %d, want 410", got)
+	}
+	if got := b.heading(); got != "This link is no longer valid" {
+		t.Errorf("the used sign-in link shows %q", got)
+	}
+}
+
 // TestVerifyFromTheAccountPage has a new user ask for another confirmation
 // link from the account page: the first link dies, the second confirms the
 // address, and the account page says so.
