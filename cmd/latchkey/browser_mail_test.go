@@ -307,3 +307,58 @@ func TestVerifyFromTheAccountPage(t *testing.T) {
 		t.Errorf("the account page after confirming says %q", got)
 	}
 }
+
+// TestResetFormWhoseLinkDied submits the reset form after its link was
+// used elsewhere (here through the API, as another tab or device would):
+// the person must see "This link is no longer valid", not a form that
+// does nothing.
+func TestResetFormWhoseLinkDied(t *testing.T) {
+	ctx := browsertest.New(t)
+	url, sink := mailServer(t)
+	register(t, url, "alice")
+	sink.Wait(t, 1, mailWait)
+	res, err := http.Post(url+"/api/password-reset", "application/json", strings.NewReader(`{"email":"alice@example.com"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST /api/password-reset: %d", res.StatusCode)
+	}
+	link := mailed(t, sink.Wait(t, 2, mailWait)[1], "alice@example.com", "Reset your Latchkey password").Link(t, "/reset-password")
+	b := tab{t: t, ctx: ctx, url: url}
+	if got := b.status(link); got != http.StatusOK {
+		t.Fatalf("the reset link opens with %d", got)
+	}
+	b.do(chromedp.WaitVisible(chromedp.CSS("#reset-form")))
+
+	u, _ := neturl.Parse(link)
+	res, err = http.Post(url+"/api/password-reset/confirm", "application/json",
+		strings.NewReader(`{"token":"`+u.Query().Get("token")+`","new_password":"used elsewhere first"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNoContent {
+		t.Fatalf("POST /api/password-reset/confirm: %d", res.StatusCode)
+	}
+
+	// The form posted without htmx gets the dead-link page: the server
+	// answers as it should, so what the browser shows is the page's doing.
+	form := neturl.Values{"token": {u.Query().Get("token")}, "new_password": {"a brand new passphrase"}, "confirm_password": {"a brand new passphrase"}}
+	res, err = http.PostForm(url+"/reset-password", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusGone || !strings.Contains(string(body), "This link is no longer valid") {
+		t.Fatalf("the reset form of a used link, posted without htmx: %d\n%s", res.StatusCode, body)
+	}
+
+	b.fill(map[string]string{"new_password": form.Get("new_password"), "confirm_password": form.Get("confirm_password")})
+	b.do(chromedp.Click(chromedp.CSS(`#reset-form button[type=submit]`)))
+	if !b.shows("This link is no longer valid") {
+		t.Errorf(`the reset form of a used link, submitted, does not show "This link is no longer valid" but leaves the browser at %s`, b.page())
+	}
+}
