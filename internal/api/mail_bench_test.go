@@ -1,0 +1,85 @@
+package api_test
+
+import (
+	"context"
+	"maps"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+// A request for mail must not tell who has an account (DESIGN.md,
+// "Requests for mail"): the same status, headers and body for a known
+// address, an unknown one, a disabled account's and an address asked for a
+// moment ago, and no measurable difference in time.
+
+// askReset posts a password-reset request for email.
+func (s *testServer) askReset(t testing.TB, email string) response {
+	t.Helper()
+	return s.post(t, "/api/password-reset", "application/json", `{"email":"`+email+`"}`)
+}
+
+// queued claims the mail waiting in the outbox, as the sender would, so
+// that a test sees what a request queued and the next claim starts empty.
+func (s *testServer) queued(t testing.TB) []*auth.Mail {
+	t.Helper()
+	list, err := s.store.ClaimMail(context.Background(), time.Now(), time.Hour, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
+}
+
+// withoutDate is a copy of h without Date, which tells the time and
+// nothing about the account.
+func withoutDate(h http.Header) http.Header {
+	h = h.Clone()
+	h.Del("Date")
+	return h
+}
+
+func TestPasswordResetAnswersAlike(t *testing.T) {
+	s := newServer(t, serverOptions{})
+	s.register(t, "alice")
+	s.register(t, "bob")
+	if _, err := s.svc.SetDisabled(context.Background(), "bob@example.com", true); err != nil {
+		t.Fatal(err)
+	}
+	s.queued(t) // the verification mail of both registrations
+
+	known := s.askReset(t, "alice@example.com")
+	if known.status != http.StatusAccepted {
+		t.Fatalf("known address: %d %s", known.status, known.body)
+	}
+	if m := s.queued(t); len(m) != 1 || m[0].To != "alice@example.com" || m[0].Kind != auth.MailResetPassword {
+		t.Fatalf("a known address queued %+v, want one reset mail to alice", m)
+	}
+
+	for _, c := range []struct{ name, email string }{
+		{"unknown", "nobody@example.com"},
+		{"disabled", "bob@example.com"},
+		{"repeated within the minute", "alice@example.com"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := s.askReset(t, c.email)
+			if got.status != known.status || got.body != known.body {
+				t.Errorf("answer %d %q, a known address's %d %q", got.status, got.body, known.status, known.body)
+			}
+			if h, want := withoutDate(got.header), withoutDate(known.header); !maps.EqualFunc(h, want, slices.Equal) {
+				t.Errorf("headers %v, a known address's %v", h, want)
+			}
+			if m := s.queued(t); len(m) != 0 {
+				t.Errorf("queued %d messages, the first to %s", len(m), m[0].To)
+			}
+		})
+	}
+
+	// A malformed address is refused: that says something about the
+	// address, nothing about any account.
+	if res := s.askReset(t, "not an address"); res.status != http.StatusUnprocessableEntity {
+		t.Errorf("malformed address: %d %s", res.status, res.body)
+	}
+}
