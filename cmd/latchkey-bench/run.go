@@ -135,6 +135,7 @@ func (b *bench) startSeeded(ctx context.Context, name string, n int) (*server, e
 	return start(ctx, b.bin, b.dir, name, db, n, []string{
 		"LATCHKEY_DATABASE_URL=" + db,
 		"LATCHKEY_RATE_LIMIT_PER_IP=0", // one load generator is one IP
+		"LATCHKEY_MAIL_DIR=" + filepath.Join(b.dir, name+"-mail"),
 	})
 }
 

@@ -60,6 +60,7 @@ func TestKillNineLosesNoAcknowledgedWrite(t *testing.T) {
 				"LATCHKEY_DATABASE_URL=" + db,
 				"LATCHKEY_BASE_URL=http://latchkey.test", // tokens outlive the port
 				"LATCHKEY_ADDR=127.0.0.1:0",
+				"LATCHKEY_MAIL_DIR=" + filepath.Join(t.TempDir(), "mail"),
 				"LATCHKEY_ARGON2_MEMORY_KIB=1024",
 				"LATCHKEY_ARGON2_TIME=1",
 				"LATCHKEY_RATE_LIMIT_PER_IP=0",

@@ -45,6 +45,7 @@ func testEnv(t *testing.T, extra ...string) func(string) string {
 	dir := t.TempDir()
 	env := map[string]string{
 		"LATCHKEY_DATABASE_URL":      "sqlite:" + filepath.Join(dir, "data", "latchkey.db"),
+		"LATCHKEY_MAIL_DIR":          filepath.Join(dir, "data", "mail"), // not ./data/mail in the source tree
 		"LATCHKEY_ADDR":              "127.0.0.1:0",
 		"LATCHKEY_ARGON2_MEMORY_KIB": "1024",
 		"LATCHKEY_ARGON2_TIME":       "1",
