@@ -1,10 +1,12 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/store/storetest"
@@ -67,5 +69,45 @@ func TestDeadLinkPages(t *testing.T) {
 		if post := do(t, c, "POST", s.URL+path, form); post.status != http.StatusGone {
 			t.Errorf("POST %s: %d", path, post.status)
 		}
+	}
+}
+
+// TestConfirmTakenAddress: an address another account took while the
+// change waited is refused when the link is used, saying so, and the link
+// is not used up.
+func TestConfirmTakenAddress(t *testing.T) {
+	st := storetest.Open(t)
+	s := newSiteOn(t, st)
+	c := s.browser(t)
+	if p := do(t, c, "POST", s.URL+"/register", registration("alice")); p.status != http.StatusSeeOther {
+		t.Fatalf("register: %d", p.status)
+	}
+	if p := do(t, c, "POST", s.URL+"/account/profile", url.Values{"username": {"alice"}, "email": {"shared@example.com"}, "current_password": {pw}}); p.status != http.StatusSeeOther {
+		t.Fatalf("change of address: %d %s", p.status, p.body)
+	}
+	mail, err := st.ClaimMail(context.Background(), time.Now().Add(time.Second), time.Hour, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := ""
+	for _, m := range mail {
+		if m.Kind == auth.MailConfirmEmail {
+			token = m.Token
+		}
+	}
+	if token == "" {
+		t.Fatalf("no confirmation among %d messages", len(mail))
+	}
+	bob := registration("bob")
+	bob.Set("email", "shared@example.com")
+	if p := do(t, s.browser(t), "POST", s.URL+"/register", bob); p.status != http.StatusSeeOther {
+		t.Fatalf("bob takes the address: %d", p.status)
+	}
+	p := do(t, c, "POST", s.URL+"/confirm-email", url.Values{"token": {token}})
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "already exists") {
+		t.Fatalf("confirming a taken address: %d\n%s", p.status, p.body)
+	}
+	if p := do(t, c, "GET", s.URL+"/confirm-email?token="+url.QueryEscape(token), nil); p.status != 200 {
+		t.Fatalf("the link after the refusal: %d, want it still usable", p.status)
 	}
 }
