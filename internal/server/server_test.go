@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"github.com/latchkey/latchkey/internal/api"
+	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/web"
 	"log/slog"
 	"net/http"
@@ -21,6 +22,15 @@ func (p pinger) Ping(context.Context) error { return p.err }
 
 func (pinger) Pin(ctx context.Context) context.Context { return ctx }
 
+// probeDeps are a server's dependencies for requests that reach no flow:
+// the routes are registered from the service's settings, and no request
+// here calls it.
+func probeDeps(dbErr error) Deps {
+	svc := auth.NewService(auth.Deps{}, auth.DefaultOptions())
+	return Deps{Log: slog.New(slog.DiscardHandler), DB: pinger{dbErr},
+		API: api.Deps{Auth: svc, JWKS: func() []byte { return nil }}, Web: web.Deps{Auth: svc, Log: slog.New(slog.DiscardHandler)}}
+}
+
 func TestHealthAndReadiness(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -35,7 +45,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, err := New(Deps{Log: slog.New(slog.DiscardHandler), DB: pinger{tt.db}, API: api.Deps{JWKS: func() []byte { return nil }}, Web: web.Deps{Log: slog.New(slog.DiscardHandler)}})
+			h, err := New(probeDeps(tt.db))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,7 +65,7 @@ func TestHealthAndReadiness(t *testing.T) {
 // with the statuses they answer, so that whoever sets up a load balancer
 // finds them where the rest of the surface is described.
 func TestProbesAreDocumented(t *testing.T) {
-	h, err := New(Deps{Log: slog.New(slog.DiscardHandler), DB: pinger{}, API: api.Deps{JWKS: func() []byte { return nil }}, Web: web.Deps{Log: slog.New(slog.DiscardHandler)}})
+	h, err := New(probeDeps(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
