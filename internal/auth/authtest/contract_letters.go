@@ -52,7 +52,7 @@ func testCreateUserWithLetter(t *testing.T, s auth.Store) {
 	// A taken username stores neither the account nor its letter.
 	dup := NewUser("ALICE", "other@example.com", t0)
 	dupTok := newToken(dup, auth.TokenVerifyEmail, dup.Email, t0)
-	if err := s.CreateUser(ctx, dup, auth.Letter{Token: dupTok}); !errors.Is(err, auth.ErrUsernameTaken) {
+	if err := s.CreateUser(ctx, dup, auth.Letter{Token: dupTok, Mail: newMail(dup, auth.MailVerifyEmail, t0)}); !errors.Is(err, auth.ErrUsernameTaken) {
 		t.Fatalf("duplicate: %v", err)
 	}
 	if _, _, err := s.OneTimeTokenByHash(ctx, dupTok.TokenHash); !errors.Is(err, auth.ErrNotFound) {
