@@ -71,7 +71,11 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	sender := outbox.New(db, outbox.Post(newComposer(cfg), transport), log, time.Now, outbox.Options{})
+	// The service tells the sender when it queues mail; the sender asks the
+	// service to complete the requests it delivers.
+	var sender *outbox.Sender
+	svc := newService(cfg, db, tokens, func() { sender.Wake() })
+	sender = outbox.New(db, outbox.Post(newComposer(cfg), transport, svc.ResolveMail), log, time.Now, outbox.Options{})
 	sendCtx, stopSending := context.WithCancel(ctx)
 	sending := make(chan struct{})
 	go func() { sender.Run(sendCtx); close(sending) }()
@@ -79,8 +83,6 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	// that mail a last request queued is delivered or left in the outbox
 	// for the next start.
 	defer func() { stopSending(); <-sending }()
-
-	svc := newService(cfg, db, tokens, sender.Wake)
 	go purgeLoop(ctx, svc, log, purgeEvery)
 	posts := blog.NewService(blog.Deps{Store: db, Accounts: svc, Now: time.Now})
 	cookies := sessioncookie.New(cfg.BaseURL)

@@ -13,16 +13,32 @@ import (
 	"github.com/latchkey/latchkey/internal/auth/authtest"
 )
 
-// mailTo returns the newest message of kind queued for address, taking
-// every due message out of the outbox (as a sender would) into s.mailbox.
-// It fails the test when there is none.
-func (s *testServer) mailTo(t *testing.T, address string, kind auth.MailKind) *auth.Mail {
+// deliver takes every due message out of the outbox and completes it as
+// the server's sender does (ResolveMail: a request finds its account and
+// gets its link's token, or turns out to go nowhere), into s.mailbox.
+func (s *testServer) deliver(t *testing.T) {
 	t.Helper()
-	got, err := s.store.ClaimMail(context.Background(), time.Now().Add(time.Second), time.Hour, 1000)
+	ctx := context.Background()
+	got, err := s.store.ClaimMail(ctx, time.Now().Add(time.Second), time.Hour, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.mailbox = append(s.mailbox, got...)
+	for _, m := range got {
+		m, err := s.svc.ResolveMail(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m != nil {
+			s.mailbox = append(s.mailbox, m)
+		}
+	}
+}
+
+// mailTo returns the newest message of kind delivered to address (see
+// deliver), failing the test when there is none.
+func (s *testServer) mailTo(t *testing.T, address string, kind auth.MailKind) *auth.Mail {
+	t.Helper()
+	s.deliver(t)
 	for i := len(s.mailbox) - 1; i >= 0; i-- {
 		if m := s.mailbox[i]; m.To == address && m.Kind == kind {
 			return m
@@ -32,17 +48,13 @@ func (s *testServer) mailTo(t *testing.T, address string, kind auth.MailKind) *a
 	return nil
 }
 
-// noMailTo fails the test if a message of kind was queued for address.
+// noMailTo fails the test if a message of kind was delivered to address.
 func (s *testServer) noMailTo(t *testing.T, address string, kind auth.MailKind) {
 	t.Helper()
-	got, err := s.store.ClaimMail(context.Background(), time.Now().Add(time.Second), time.Hour, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.mailbox = append(s.mailbox, got...)
+	s.deliver(t)
 	for _, m := range s.mailbox {
 		if m.To == address && m.Kind == kind {
-			t.Fatalf("a %s mail was queued for %s", kind, address)
+			t.Fatalf("a %s mail was delivered to %s", kind, address)
 		}
 	}
 }

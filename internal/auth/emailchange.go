@@ -44,8 +44,8 @@ func (s *Service) ResendEmailChange(ctx context.Context, p *Principal, c Client)
 	if u.PendingEmail == "" {
 		return nil
 	}
-	l := letter(MailConfirmEmail, TokenConfirmEmail, u, u.PendingEmail, s.timestamp())
-	return s.requestMail(ctx, MailConfirmEmail, u.PendingEmail, &l)
+	return s.requestMail(ctx, MailConfirmEmail, u.PendingEmail,
+		letter(MailConfirmEmail, TokenConfirmEmail, u, u.PendingEmail, s.timestamp()))
 }
 
 // CheckUndoLink reports whether an undo link can still be used, and the

@@ -77,10 +77,11 @@ func (s *Service) sent(letters ...Letter) {
 }
 
 // requestLink is a request for a link by mail (a reset, a sign-in): the
-// per-IP budget, the address checked, and a letter only for an account that
-// is not disabled; next goes into the link. Whatever the address, the work
-// is the same one write (see requestMail).
-func (s *Service) requestLink(ctx context.Context, kind MailKind, tokenKind TokenKind, email, next string, c Client) error {
+// per-IP budget, the address checked, and the request queued as it came,
+// next with it. Nothing here depends on whether the address has an
+// account: not the answer, not the work (one write), not its time. The
+// sender finds the account when it delivers (ResolveMail).
+func (s *Service) requestLink(ctx context.Context, kind MailKind, email, next string, c Client) error {
 	if err := s.allowIP(ctx, c); err != nil {
 		return err
 	}
@@ -88,28 +89,70 @@ func (s *Service) requestLink(ctx context.Context, kind MailKind, tokenKind Toke
 	if len(errs) > 0 {
 		return &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
 	}
-	u, err := s.store.UserByEmail(ctx, address)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	var l *Letter
-	if u != nil && !u.Disabled() {
-		ll := letter(kind, tokenKind, u, address, s.timestamp())
-		ll.Mail.Next = next
-		l = &ll
-	}
-	return s.requestMail(ctx, kind, address, l)
+	return s.requestMail(ctx, kind, address, Letter{Mail: s.request(kind, address, next)})
+}
+
+// request is a message asked for by address, without its account: see
+// ResolveMail.
+func (s *Service) request(kind MailKind, to, next string) *Mail {
+	return &Mail{ID: newID(), Kind: kind, To: to, Next: next, CreatedAt: s.timestamp()}
 }
 
 // requestMail queues l, if the per-address limit allows, under the key of
-// its kind and address. l's Mail may be nil: an address without an account
-// is recorded all the same, so that both cost one write.
-func (s *Service) requestMail(ctx context.Context, kind MailKind, address string, l *Letter) error {
+// its kind and of address (hashed: an address that has no account is not
+// kept in the limit's log).
+func (s *Service) requestMail(ctx context.Context, kind MailKind, address string, l Letter) error {
 	sum := sha256.Sum256([]byte(address))
 	key := fmt.Sprintf("%s:%s", kind, hex.EncodeToString(sum[:]))
 	ok, err := s.store.RequestMail(ctx, key, s.timestamp(), MailPerHour, l)
-	if ok && l != nil {
-		s.sent(*l)
+	if ok {
+		s.sent(l)
 	}
 	return err
+}
+
+// ResolveMail is the sender's half of a request for mail queued without
+// its account (UserID ""): it finds the account the address (for a
+// verification, the email or username) names and makes the link's token,
+// ending the account's earlier ones of the kind, and returns the message
+// to deliver; or nil when the request gets no mail (no such account, a
+// disabled one, an address already proven, sign-in links turned off). A
+// message with its account already is returned as it is.
+func (s *Service) ResolveMail(ctx context.Context, m *Mail) (*Mail, error) {
+	if m.UserID != "" {
+		return m, nil
+	}
+	var tokenKind TokenKind
+	switch m.Kind {
+	case MailResetPassword:
+		tokenKind = TokenResetPassword
+	case MailLoginLink:
+		if !s.opts.LoginLinks {
+			return nil, nil
+		}
+		tokenKind = TokenLoginLink
+	case MailVerifyEmail:
+		tokenKind = TokenVerifyEmail
+	default:
+		return nil, fmt.Errorf("resolve mail: %s cannot be asked for", m.Kind)
+	}
+	u, err := s.lookup(ctx, m.To)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled() || (m.Kind == MailVerifyEmail && u.EmailVerifiedAt != nil) {
+		return nil, nil
+	}
+	l := letter(m.Kind, tokenKind, u, u.Email, s.timestamp())
+	err = s.store.ApplyChange(ctx, Change{UserID: u.ID, At: l.Token.CreatedAt, EndTokens: []TokenKind{tokenKind},
+		Letters: []Letter{{Token: l.Token}}})
+	if err != nil {
+		return nil, err
+	}
+	resolved := *m
+	resolved.UserID, resolved.To, resolved.Username, resolved.Token = u.ID, u.Email, u.Username, l.Mail.Token
+	return &resolved, nil
 }

@@ -22,7 +22,7 @@ func (s *Service) RequestLoginLink(ctx context.Context, email, next string, c Cl
 	if !s.opts.LoginLinks {
 		return ErrLoginLinksOff
 	}
-	return s.requestLink(ctx, MailLoginLink, TokenLoginLink, email, next, c)
+	return s.requestLink(ctx, MailLoginLink, email, next, c)
 }
 
 // CheckLoginLink reports whether a sign-in link can still be used, and

@@ -4,10 +4,10 @@ import "context"
 
 // RequestPasswordReset mails a reset link to the account at email, if
 // there is one that is not disabled. The caller answers the same whatever
-// happens here (DESIGN.md, "Requests for mail"): the only work that depends
-// on the account is a row more in the same transaction.
+// happens here (DESIGN.md, "Requests for mail"), and the request's work is
+// the same too: the account is looked up by the sender (ResolveMail).
 func (s *Service) RequestPasswordReset(ctx context.Context, email string, c Client) error {
-	return s.requestLink(ctx, MailResetPassword, TokenResetPassword, email, "", c)
+	return s.requestLink(ctx, MailResetPassword, email, "", c)
 }
 
 // CheckResetLink reports whether a reset link can still be used, for the

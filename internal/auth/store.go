@@ -108,11 +108,12 @@ type Store interface {
 	// RequestMail records a request for mail under key (a kind of message
 	// and an address), unless key had one within the last minute or
 	// perHour within the last hour: then it writes nothing and returns
-	// false. Otherwise, if l is not nil, it also ends the user's unused
-	// tokens of l's kind and stores l, in the same transaction. Requests
-	// for unknown addresses (l nil) are recorded too, so that they cost
-	// the same as the others.
-	RequestMail(ctx context.Context, key string, at time.Time, perHour int, l *Letter) (bool, error)
+	// false. Otherwise it queues l's mail in the same transaction and, if
+	// l has a token, ends the user's unused tokens of its kind and stores
+	// it. A request that must not tell whether an address has an account
+	// queues its mail without a user or token (see ResolveMail), so that
+	// every address costs the same.
+	RequestMail(ctx context.Context, key string, at time.Time, perHour int, l Letter) (bool, error)
 
 	// Purge deletes what can no longer matter at now: sessions that have
 	// expired or been revoked, with their refresh tokens; refresh tokens

@@ -1,9 +1,6 @@
 package auth
 
-import (
-	"context"
-	"errors"
-)
+import "context"
 
 // ErrEmailNotVerified is the answer, with LATCHKEY_REQUIRE_VERIFIED_EMAIL,
 // to the right password of an account whose address is not proven, and to
@@ -37,18 +34,9 @@ func (s *Service) RequestVerification(ctx context.Context, identifier string, c 
 		return &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: []FieldError{
 			{Field: "identifier", Code: "required", Message: "Enter your email or username."}}}
 	}
-	u, err := s.lookup(ctx, ident)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	var l *Letter
-	address := ident
-	if u != nil && !u.Disabled() && u.EmailVerifiedAt == nil {
-		address = u.Email
-		ll := letter(MailVerifyEmail, TokenVerifyEmail, u, address, s.timestamp())
-		l = &ll
-	}
-	return s.requestMail(ctx, MailVerifyEmail, address, l)
+	// Queued under the identifier as typed (normalised); the sender looks
+	// it up and mails the account's address, if it has one to prove.
+	return s.requestMail(ctx, MailVerifyEmail, ident, Letter{Mail: s.request(MailVerifyEmail, ident, "")})
 }
 
 // ResendVerification mails the caller a new verification link (the older
@@ -62,8 +50,7 @@ func (s *Service) ResendVerification(ctx context.Context, p *Principal, c Client
 	if u.EmailVerifiedAt != nil {
 		return nil
 	}
-	l := letter(MailVerifyEmail, TokenVerifyEmail, u, u.Email, s.timestamp())
-	return s.requestMail(ctx, MailVerifyEmail, u.Email, &l)
+	return s.requestMail(ctx, MailVerifyEmail, u.Email, Letter{Mail: s.request(MailVerifyEmail, u.Email, "")})
 }
 
 // CheckVerifyLink reports whether a verification link can still be used,

@@ -7,18 +7,30 @@ import (
 	"github.com/latchkey/latchkey/internal/mail"
 )
 
-// Post is the Deliverer of a real server: it renders each message with
-// the composer (links on the base URL only) and hands it to the transport.
-// Both are safe for concurrent use (an SMTP transport opens a connection
-// per message), as a Sender needs.
-func Post(c mail.Composer, t mail.Transport) Deliverer { return post{c, t} }
+// Resolve completes a message queued as it was asked for, without its
+// account (auth.Service.ResolveMail): it returns the message to deliver,
+// or nil when there is none to send.
+type Resolve func(context.Context, *auth.Mail) (*auth.Mail, error)
+
+// Post is the Deliverer of a real server: it completes each message with
+// resolve, renders it with the composer (links on the base URL only) and
+// hands it to the transport. All are safe for concurrent use (an SMTP
+// transport opens a connection per message), as a Sender needs.
+func Post(c mail.Composer, t mail.Transport, resolve Resolve) Deliverer { return post{c, t, resolve} }
 
 type post struct {
 	composer  mail.Composer
 	transport mail.Transport
+	resolve   Resolve
 }
 
+// Deliver implements Deliverer. A request that turns out to have no
+// recipient (an address without an account) is done: nothing to send.
 func (p post) Deliver(ctx context.Context, m *auth.Mail) error {
+	m, err := p.resolve(ctx, m)
+	if err != nil || m == nil {
+		return err
+	}
 	msg, err := p.composer.Compose(letterOf(m))
 	if err != nil {
 		return err

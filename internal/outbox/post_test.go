@@ -15,13 +15,17 @@ import (
 
 var base, _ = url.Parse("https://auth.example.com")
 
+// asQueued resolves every message to itself: these tests queue messages
+// with their accounts (the resolution of requests is auth's, tested there).
+func asQueued(_ context.Context, m *auth.Mail) (*auth.Mail, error) { return m, nil }
+
 func smtpPost(t *testing.T, sink *mailtest.Sink) outbox.Deliverer {
 	t.Helper()
 	tr, err := mail.NewSMTP(sink.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return outbox.Post(mail.Composer{BaseURL: base, From: mail.DefaultFrom(base)}, tr)
+	return outbox.Post(mail.Composer{BaseURL: base, From: mail.DefaultFrom(base)}, tr, asQueued)
 }
 
 // TestPostRendersEveryKind: each message a flow can queue renders and goes

@@ -40,7 +40,7 @@ func insertLetters(ctx context.Context, tx *sql.Tx, letters []auth.Letter) error
 			if _, err := tx.ExecContext(ctx, `
 				INSERT INTO mail_outbox (id, kind, user_id, to_address, data, created_at, next_attempt_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $6)`,
-				m.ID, string(m.Kind), m.UserID, m.To, string(data), m.CreatedAt); err != nil {
+				m.ID, string(m.Kind), nullString(m.UserID), m.To, string(data), m.CreatedAt); err != nil {
 				return err
 			}
 		}
@@ -191,7 +191,7 @@ func (s *Store) UseToken(ctx context.Context, tokenID string, c auth.Change) err
 // RequestMail implements auth.Store. Like ReserveLoginAttempt, the count
 // and the insert must not interleave with another request for the same
 // key: SQLite's one writer serialises them, PostgreSQL an advisory lock.
-func (s *Store) RequestMail(ctx context.Context, key string, at time.Time, perHour int, l *auth.Letter) (bool, error) {
+func (s *Store) RequestMail(ctx context.Context, key string, at time.Time, perHour int, l auth.Letter) (bool, error) {
 	ok := false
 	err := s.inTx(ctx, "request mail", func(tx *sql.Tx) error {
 		if s.dialect.lockKey != "" {
@@ -213,15 +213,12 @@ func (s *Store) RequestMail(ctx context.Context, key string, at time.Time, perHo
 			return err
 		}
 		ok = true
-		if l == nil {
-			return nil
-		}
 		if l.Token != nil {
 			if err := endTokens(ctx, tx, l.Token.UserID, at, l.Token.Kind); err != nil {
 				return err
 			}
 		}
-		return insertLetters(ctx, tx, []auth.Letter{*l})
+		return insertLetters(ctx, tx, []auth.Letter{l})
 	})
 	return ok && err == nil, err
 }

@@ -57,11 +57,13 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 			var (
 				m          auth.Mail
 				kind, data string
+				user       sql.NullString // none for a request, resolved when sent
 				d          mailData
 			)
-			if err := rows.Scan(&m.ID, &kind, &m.UserID, &m.To, &data, &m.CreatedAt, &m.Attempts); err != nil {
+			if err := rows.Scan(&m.ID, &kind, &user, &m.To, &data, &m.CreatedAt, &m.Attempts); err != nil {
 				return err
 			}
+			m.UserID = user.String
 			if err := json.Unmarshal([]byte(data), &d); err != nil {
 				return err
 			}
