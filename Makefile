@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 COMMON_PASSWORDS := internal/auth/common_passwords.txt.gz
 
-.PHONY: all build run test check fuzz assets bench screenshots clean
+.PHONY: all build run test test-skips check fuzz assets bench screenshots clean
 
 all: build
 
@@ -52,6 +52,23 @@ check: assets
 test: check
 	$(GO) test -race -timeout 12m ./...
 	LATCHKEY_TEST_STORE=postgres $(GO) test -race -timeout 8m ./internal/api/ ./internal/web/ ./internal/outbox/
+	@$(MAKE) --no-print-directory test-skips
+
+# test-skips says which groups of tests this machine skips (they pass
+# without a word otherwise): the browser tests without Chromium, the
+# PostgreSQL tests without its server binaries or LATCHKEY_TEST_DATABASE_URL,
+# the README's shell examples without curl and jq. The look-ups are the
+# ones internal/browsertest, internal/store/pgtest and TestReadmeExamples
+# make.
+test-skips:
+	@skipped=""; \
+	for b in /usr/bin/chromium chromium chromium-browser google-chrome google-chrome-stable; do \
+		command -v $$b >/dev/null 2>&1 && found=1; done; \
+	[ -n "$$found" ] || skipped="$$skipped the browser tests (no Chromium);"; \
+	{ [ -n "$$LATCHKEY_TEST_DATABASE_URL" ] || { command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; } || \
+		skipped="$$skipped the PostgreSQL tests (no initdb/postgres);"; \
+	{ command -v curl >/dev/null 2>&1 && command -v jq >/dev/null 2>&1; } || skipped="$$skipped the README examples (no curl or jq);"; \
+	echo "skipped:$${skipped:- nothing}"
 
 # fuzz: every fuzz target for FUZZTIME each, as a smoke test that the
 # properties still hold a little past the seed corpus (`go test` alone runs
