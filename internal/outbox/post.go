@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"errors"
 
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/mail"
@@ -24,12 +25,18 @@ type post struct {
 	resolve   Resolve
 }
 
-// Deliver implements Deliverer. A request that turns out to have no
-// recipient (an address without an account) is done: nothing to send.
+// ErrNoRecipient is a Deliverer's answer for a request that turns out to
+// go nowhere (an address without an account): done, nothing sent.
+var ErrNoRecipient = errors.New("no recipient")
+
+// Deliver implements Deliverer.
 func (p post) Deliver(ctx context.Context, m *auth.Mail) error {
 	m, err := p.resolve(ctx, m)
-	if err != nil || m == nil {
+	if err != nil {
 		return err
+	}
+	if m == nil {
+		return ErrNoRecipient
 	}
 	msg, err := p.composer.Compose(letterOf(m))
 	if err != nil {

@@ -128,3 +128,37 @@ func TestTwoInstancesSendEachOnce(t *testing.T) {
 		t.Fatalf("%d messages for %d distinct links (of %d queued; first wait saw %d)", len(sink.Messages()), len(seen), len(queued), len(got))
 	}
 }
+
+// TestRequestWithoutRecipient: a request that resolves to no account is
+// done at once, not retried, and the log does not call it sent.
+func TestRequestWithoutRecipient(t *testing.T) {
+	sink := mailtest.NewSink(t)
+	tr, err := mail.NewSMTP(sink.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nobody := func(context.Context, *auth.Mail) (*auth.Mail, error) { return nil, nil }
+	d := outbox.Post(mail.Composer{BaseURL: base, From: mail.DefaultFrom(base)}, tr, nobody)
+	if err := d.Deliver(context.Background(), &auth.Mail{ID: "m", Kind: auth.MailResetPassword, To: "nobody@example.com"}); err != outbox.ErrNoRecipient {
+		t.Fatalf("Deliver: %v, want ErrNoRecipient", err)
+	}
+
+	s := openURL(t, testURL(t))
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	queue(t, s, now, 1)
+	log, logs := newLog()
+	snd := outbox.New(s, d, log, func() time.Time { return now }, outbox.Options{})
+	sent, err := snd.SendDue(context.Background())
+	if err != nil || sent != 0 {
+		t.Fatalf("SendDue: %d sent, %v", sent, err)
+	}
+	if due(t, s, now.Add(time.Hour)) {
+		t.Fatal("a request without a recipient is due again")
+	}
+	if l := logs.String(); !strings.Contains(l, "dropped") || strings.Contains(l, "mail sent") {
+		t.Fatalf("log:\n%s", l)
+	}
+	if n := len(sink.Messages()); n != 0 {
+		t.Fatalf("%d messages went out", n)
+	}
+}

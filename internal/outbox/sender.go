@@ -183,9 +183,15 @@ func (s *Sender) send(ctx context.Context, m *auth.Mail) (ok bool, err error) {
 	derr := s.d.Deliver(dctx, m)
 	cancel()
 	now := s.timestamp()
-	if derr == nil {
-		log.Info("mail sent")
-		return true, s.record(log, s.st.MailSent(ctx, m.ID, now))
+	if derr == nil || errors.Is(derr, ErrNoRecipient) {
+		if derr == nil {
+			log.Info("mail sent")
+		} else {
+			// An ordinary outcome (a reset asked for an address without an
+			// account), told apart so that the log does not say "sent".
+			log.Info("mail request dropped: no account to send it to")
+		}
+		return derr == nil, s.record(log, s.st.MailSent(ctx, m.ID, now))
 	}
 	wait, retry := RetryAfter(m.Attempts)
 	if !retry {
