@@ -102,13 +102,20 @@ func (s *Service) request(kind MailKind, to, next string) *Mail {
 // its kind and of address (hashed: an address that has no account is not
 // kept in the limit's log).
 func (s *Service) requestMail(ctx context.Context, kind MailKind, address string, l Letter) error {
+	_, err := s.queueMail(ctx, kind, address, l)
+	return err
+}
+
+// queueMail is requestMail that reports whether the limit let l through:
+// an operator, unlike a visitor, is told.
+func (s *Service) queueMail(ctx context.Context, kind MailKind, address string, l Letter) (bool, error) {
 	sum := sha256.Sum256([]byte(address))
 	key := fmt.Sprintf("%s:%s", kind, hex.EncodeToString(sum[:]))
 	ok, err := s.store.RequestMail(ctx, key, s.timestamp(), MailPerHour, l)
 	if ok {
 		s.sent(l)
 	}
-	return err
+	return ok, err
 }
 
 // ResolveMail is the sender's half of a request for mail queued without

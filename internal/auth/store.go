@@ -32,6 +32,13 @@ type Store interface {
 	// SetDisabled disables the user at the given time, or enables them when
 	// at is nil.
 	SetDisabled(ctx context.Context, userID string, at *time.Time) error
+	// SetRole sets the user's role.
+	SetRole(ctx context.Context, userID string, role Role) error
+	// ListUsers returns at most limit users (limit > 0), newest first,
+	// whose username or email contains filter, ignoring case; every user
+	// when filter is empty. It is for operators, not for requests: the
+	// match is a scan of the table.
+	ListUsers(ctx context.Context, filter string, limit int) ([]*User, error)
 
 	// UpdateUser writes u's username, email and updated_at; conflicts as
 	// for CreateUser.

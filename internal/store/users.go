@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/auth"
@@ -132,6 +133,41 @@ func (s *Store) SetPasswordHash(ctx context.Context, userID, hash string, at tim
 func (s *Store) SetDisabled(ctx context.Context, userID string, at *time.Time) error {
 	return s.updateRow(ctx, "set disabled",
 		`UPDATE users SET disabled_at = $2 WHERE id = $1`, userID, nullTime(at))
+}
+
+// SetRole implements auth.Store.
+func (s *Store) SetRole(ctx context.Context, userID string, role auth.Role) error {
+	return s.updateRow(ctx, "set role", `UPDATE users SET role = $2 WHERE id = $1`, userID, string(role))
+}
+
+// ListUsers implements auth.Store. The filter is matched as a substring:
+// LIKE's wildcards in it are escaped, so "a_b" finds only "a_b". Both
+// sides are lower-cased as the username index is (emails are stored
+// lower-cased already). No index serves a match inside a word; the list is
+// an operator's, run by hand, and stops at limit.
+func (s *Store) ListUsers(ctx context.Context, filter string, limit int) ([]*auth.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	pattern := "%" + likeEscaper.Replace(strings.ToLower(filter)) + "%"
+	list, err := queryList(ctx, s, scanUser, `SELECT `+userColumns+` FROM users
+		WHERE lower(username) LIKE $1 ESCAPE '\' OR email LIKE $1 ESCAPE '\'
+		ORDER BY created_at DESC, id DESC LIMIT $2`, pattern, limit)
+	return list, s.classify(ctx, "list users", err)
+}
+
+// likeEscaper escapes LIKE's wildcards, and the escape character itself.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+func scanUser(row scanner) (*auth.User, error) {
+	var (
+		u  auth.User
+		ud userDest
+	)
+	if err := row.Scan(ud.dest(&u)...); err != nil {
+		return nil, err
+	}
+	ud.finish(&u)
+	return &u, nil
 }
 
 // updateRow runs a write that must change one row; none is ErrNotFound.

@@ -31,6 +31,7 @@ func TestStore(t *testing.T, open func(t *testing.T) auth.Store) {
 	tests = append(tests, sessionTests()...)
 	tests = append(tests, purgeTests()...)
 	tests = append(tests, letterTests()...)
+	tests = append(tests, userTests()...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}

@@ -1,0 +1,89 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/auth/authtest"
+)
+
+func TestFindUser(t *testing.T) {
+	e := newEnv(t)
+	u := e.register(t, "Bob", "bob@example.com")
+	tests := []struct {
+		name, who string
+		found     bool
+	}{
+		{"id", u.ID, true},
+		{"email", "bob@example.com", true},
+		{"email, any case", " BOB@Example.com ", true},
+		{"username", "Bob", true},
+		{"username, any case", "bOB", true},
+		{"unknown username", "carol", false},
+		{"unknown email", "carol@example.com", false},
+		{"unknown id", "0190a0a0-0000-7000-8000-000000000000", false},
+		{"empty", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := e.svc.FindUser(context.Background(), tt.who)
+			if !tt.found {
+				if !errors.Is(err, auth.ErrNotFound) {
+					t.Fatalf("FindUser(%q): %v, want ErrNotFound", tt.who, err)
+				}
+				return
+			}
+			authtest.NoError(t, err)
+			authtest.Equal(t, got.ID, u.ID)
+		})
+	}
+}
+
+func TestSetRole(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.register(t, "bob", "bob@example.com")
+	u, err := e.svc.SetRole(ctx, "BOB", auth.RoleAdmin)
+	authtest.NoError(t, err)
+	got, err := e.store.UserByID(ctx, u.ID)
+	authtest.NoError(t, err)
+	authtest.Equal(t, got.Role, auth.RoleAdmin)
+	if _, err := e.svc.SetRole(ctx, "bob", "root"); err == nil {
+		t.Fatal("SetRole to an unknown role succeeded")
+	}
+}
+
+func TestListUsersNeedsALimit(t *testing.T) {
+	if _, err := newEnv(t).svc.ListUsers(context.Background(), "", 0); err == nil {
+		t.Fatal("ListUsers with limit 0 succeeded")
+	}
+}
+
+// TestSendPasswordReset: the operator is told what a visitor is not: that
+// the account is disabled, or that the limit dropped the request.
+func TestSendPasswordReset(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.register(t, "bob", "bob@example.com")
+	if _, err := e.svc.SendPasswordReset(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.SendPasswordReset(ctx, "bob"); !errors.Is(err, auth.ErrMailLimited) {
+		t.Fatalf("a second request within the minute: %v, want ErrMailLimited", err)
+	}
+	e.clock.Advance(2 * time.Minute)
+	if _, err := e.svc.SendPasswordReset(ctx, "bob@example.com"); err != nil {
+		t.Fatalf("after the minute: %v", err)
+	}
+	if _, err := e.svc.SetDisabled(ctx, "bob", true); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.SendPasswordReset(ctx, "bob")
+	authtest.Code(t, err, auth.CodeAccountDisabled)
+	if _, err := e.svc.SendPasswordReset(ctx, "nobody"); !errors.Is(err, auth.ErrNotFound) {
+		t.Fatalf("unknown user: %v, want ErrNotFound", err)
+	}
+}
