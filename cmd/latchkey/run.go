@@ -31,9 +31,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 }
 
 func (env *environment) run(ctx context.Context, args []string) error {
+	err := env.dispatch(ctx, args)
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	return err
+}
+
+func (env *environment) dispatch(ctx context.Context, args []string) error {
 	cmd, rest := "serve", args[1:]
-	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+	if len(rest) > 0 && isHelp(rest[0]) {
+		cmd, rest = "help", rest[1:]
+	} else if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		cmd, rest = rest[0], rest[1:]
+	}
+	// A group of subcommands answers -h with its list.
+	if (cmd == "user" || cmd == "keys" || cmd == "mail") && len(rest) > 0 && isHelp(rest[0]) {
+		writeUsage(env.stdout, cmd)
+		return nil
 	}
 	switch cmd {
 	case "serve":
@@ -49,40 +64,44 @@ func (env *environment) run(ctx context.Context, args []string) error {
 	case "mail":
 		return env.mail(ctx, rest)
 	case "version":
+		if len(rest) == 1 && isHelp(rest[0]) {
+			c, _ := findCommand("version")
+			writeCommandHelp(env.stdout, c, nil, nil)
+			return nil
+		}
 		if len(rest) > 0 {
 			return usagef("version takes no arguments")
 		}
 		fmt.Fprintln(env.stdout, "latchkey", version)
 		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(env.stdout, usage)
-		return nil
+	case "help":
+		return env.help(ctx, rest)
 	}
 	return usagef("unknown command %q", cmd)
 }
 
-const usage = `Latchkey: user accounts and authentication for web apps.
-
-Usage:
-  latchkey [serve] [flags]                        run the server (default)
-  latchkey migrate [flags]                        apply database migrations
-  latchkey user create --email E --username U [--admin] [flags]
-                                                  create a user; the password is read
-                                                  from a prompt, or from stdin when it
-                                                  is not a terminal
-  latchkey user disable|enable ID-or-email        disable or re-enable a user (their sessions end)
-  latchkey keys rotate [flags]                    new signing key; running servers use it within 60 s
-  latchkey mail test --to ADDRESS [flags]         send a test message the way account mail goes
-                                                  (LATCHKEY_SMTP_URL, or .eml files in LATCHKEY_MAIL_DIR)
-  latchkey mail preview KIND [flags]              print a message with sample data, as MIME; KIND is
-                                                  verify_email, reset_password, password_changed,
-                                                  confirm_email, email_changed, login_link or test
-  latchkey config [flags]                         print the effective settings
-  latchkey version                                print the version
-
-Every setting is also a flag (--addr, --database-url, …) and an environment
-variable (LATCHKEY_ADDR, …); see the README for the list.
-`
+// help lists the commands, or, given one (`latchkey help user create`),
+// shows its help as `latchkey user create -h` does.
+func (env *environment) help(ctx context.Context, args []string) error {
+	if len(args) == 0 || (len(args) == 1 && isHelp(args[0])) {
+		writeUsage(env.stdout, "")
+		return nil
+	}
+	name := strings.Join(args, " ")
+	if name == "help" {
+		c, _ := findCommand("help")
+		writeCommandHelp(env.stdout, c, nil, nil)
+		return nil
+	}
+	if name == "user" || name == "keys" || name == "mail" {
+		writeUsage(env.stdout, name)
+		return nil
+	}
+	if _, ok := findCommand(name); !ok {
+		return usagef("unknown command %q", name)
+	}
+	return env.dispatch(ctx, append(append([]string{"latchkey"}, args...), "-h"))
+}
 
 // environment is the process's outside world as run received it.
 type environment struct {
@@ -101,15 +120,50 @@ func (env *environment) flags(name string) (*flag.FlagSet, *config.Flags) {
 	return fs, config.NewFlags(fs)
 }
 
-// parse parses args and loads the configuration.
+// parse parses args and loads the configuration. Flags may come after the
+// arguments as well as before (`user delete bob --yes`), until a "--".
+// Asked for help, it prints the command's usage and flags and returns
+// errHelpShown.
 func (env *environment) parse(fs *flag.FlagSet, cf *config.Flags, args []string) (*config.Config, error) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, usagef("%s: flags are listed in the README", fs.Name())
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				name := strings.TrimPrefix(fs.Name(), "latchkey ")
+				c, ok := findCommand(name)
+				if !ok {
+					c = command{name: name, args: "[flags]"}
+				}
+				writeCommandHelp(env.stdout, c, fs, settingFlags())
+				return nil, errHelpShown
+			}
+			return nil, usagef("%s: %v", fs.Name(), err)
 		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional, args = append(positional, rest[0]), rest[1:]
+	}
+	// Parse once more, only to leave the arguments in fs.Args.
+	if err := fs.Parse(append([]string{"--"}, positional...)); err != nil {
 		return nil, usagef("%s: %v", fs.Name(), err)
 	}
 	return config.Load(cf, env.getenv)
+}
+
+// settingFlags are the names of the flags config.NewFlags defines: help
+// lists them apart from a command's own.
+func settingFlags() map[string]bool {
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	config.NewFlags(fs)
+	names := make(map[string]bool)
+	fs.VisitAll(func(f *flag.Flag) { names[f.Name] = true })
+	return names
 }
 
 func (env *environment) config(args []string) error {

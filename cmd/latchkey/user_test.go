@@ -1,0 +1,156 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	neturl "net/url"
+	"strings"
+	"testing"
+
+	"github.com/latchkey/latchkey/internal/mail/mailtest"
+)
+
+// createUser creates NAME with NAME@example.com on the command line and
+// returns its id.
+func createUser(t *testing.T, getenv func(string) string, name string) string {
+	t.Helper()
+	out, _, err := runCmd(t, getenv, testPassword+"\n", "user", "create", "--email", name+"@example.com", "--username", name)
+	if err != nil {
+		t.Fatalf("create %s: %v", name, err)
+	}
+	f := strings.Fields(out) // created user ID (NAME, EMAIL)
+	if len(f) < 3 {
+		t.Fatalf("create %s printed %q", name, out)
+	}
+	return f[2]
+}
+
+// TestUserCommands: the user subcommands name a user by id, e-mail or
+// username, in any case, and say what they did.
+func TestUserCommands(t *testing.T) {
+	getenv := testEnv(t)
+	aliceID := createUser(t, getenv, "Alice")
+	createUser(t, getenv, "bob")
+	createUser(t, getenv, "carol")
+	tests := []struct {
+		name    string
+		args    []string
+		usage   bool     // a usage error: exit status 2
+		fail    string   // other error containing this
+		out     []string // stdout contains each
+		notOut  string   // stdout must not contain this
+		outRows int      // lines of stdout, when not 0
+	}{
+		{name: "disable by username", args: []string{"user", "disable", "bob"}, out: []string{"disabled", "bob@example.com"}},
+		{name: "enable by username, any case", args: []string{"user", "enable", "BOB"}, out: []string{"enabled", "bob@example.com"}},
+		{name: "disable by e-mail, any case", args: []string{"user", "disable", "Bob@Example.COM"}, out: []string{"disabled", "(bob, "}},
+		{name: "enable by id", args: []string{"user", "enable", aliceID}, out: []string{"enabled " + aliceID}},
+		{name: "disable unknown username", args: []string{"user", "disable", "dave"}, fail: `no user with id, e-mail or username "dave"`},
+		{name: "list, newest first", args: []string{"user", "list"}, outRows: 4,
+			out: []string{"USERNAME", "carol@example.com  user  no        no", "bob@example.com    user  no        yes"}},
+		{name: "list filtered, any case", args: []string{"user", "list", "--filter", "ALI"}, outRows: 2, out: []string{aliceID, "alice@example.com"}},
+		{name: "list filtered by e-mail", args: []string{"user", "list", "--filter", "bob@"}, outRows: 2, out: []string{"bob"}, notOut: "carol"},
+		{name: "list limited", args: []string{"user", "list", "--limit", "1"}, outRows: 3, out: []string{"carol", "there are more"}, notOut: "bob"},
+		{name: "list no match", args: []string{"user", "list", "--filter", "zed"}, out: []string{"no users"}},
+		{name: "list with a bad limit", args: []string{"user", "list", "--limit", "0"}, usage: true},
+		{name: "list with an argument", args: []string{"user", "list", "bob"}, usage: true},
+		{name: "role admin by username", args: []string{"user", "role", "alice", "admin"}, out: []string{aliceID, "is now admin"}},
+		{name: "listed as admin", args: []string{"user", "list", "--filter", "alice"}, out: []string{"alice@example.com  admin"}},
+		{name: "role user by e-mail", args: []string{"user", "role", "ALICE@example.com", "user"}, out: []string{"is now user"}},
+		{name: "role unknown", args: []string{"user", "role", "alice", "root"}, usage: true},
+		{name: "role without one", args: []string{"user", "role", "alice"}, usage: true},
+		{name: "role of nobody", args: []string{"user", "role", "nobody", "admin"}, fail: "no user"},
+		{name: "delete without a terminal or --yes", args: []string{"user", "delete", "carol"}, fail: "pass --yes"},
+		{name: "not deleted", args: []string{"user", "list", "--filter", "carol"}, out: []string{"carol@example.com"}},
+		{name: "delete with --yes after the user", args: []string{"user", "delete", "Carol", "--yes"}, out: []string{"deleted", "carol@example.com"}},
+		{name: "deleted", args: []string{"user", "list", "--filter", "carol"}, out: []string{"no users"}},
+		{name: "delete again", args: []string{"user", "delete", "--yes", "carol"}, fail: "no user"},
+		{name: "delete without user", args: []string{"user", "delete", "--yes"}, usage: true},
+		{name: "reset-password queues", args: []string{"user", "reset-password", "alice"}, out: []string{"queued", "alice@example.com", "outbox"}},
+		{name: "reset-password again at once", args: []string{"user", "reset-password", aliceID}, fail: "too recently"},
+		{name: "reset-password of a disabled user", args: []string{"user", "reset-password", "bob"}, fail: "disabled"},
+		{name: "reset-password of nobody", args: []string{"user", "reset-password", "nobody"}, fail: "no user"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, err := runCmd(t, getenv, "", tt.args...)
+			var u usageError
+			switch {
+			case tt.usage:
+				if !errors.As(err, &u) {
+					t.Fatalf("got %v, want a usage error", err)
+				}
+			case tt.fail != "":
+				if err == nil || errors.As(err, &u) || !strings.Contains(err.Error(), tt.fail) {
+					t.Fatalf("got %v, want an error containing %q", err, tt.fail)
+				}
+			case err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			}
+			for _, want := range tt.out {
+				if !strings.Contains(out, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, out)
+				}
+			}
+			if tt.notOut != "" && strings.Contains(out, tt.notOut) {
+				t.Errorf("stdout has %q:\n%s", tt.notOut, out)
+			}
+			if rows := strings.Count(out, "\n"); tt.outRows != 0 && rows != tt.outRows {
+				t.Errorf("stdout has %d lines, want %d:\n%s", rows, tt.outRows, out)
+			}
+			if errOut != "" {
+				t.Errorf("wrote to stderr: %q", errOut)
+			}
+		})
+	}
+}
+
+// TestRoleOnTheCommandLineTakesEffectAtOnce: like `user disable`, a role
+// set beside a running server is what its very next request sees, though
+// the server remembers the sessions it has looked up.
+func TestRoleOnTheCommandLineTakesEffectAtOnce(t *testing.T) {
+	getenv := testEnv(t)
+	createUser(t, getenv, "alice")
+	url, _ := startServer(t, getenv)
+	status, tok := tokenRequest(t, url, neturl.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {testPassword}})
+	if status != http.StatusOK {
+		t.Fatalf("login: %d", status)
+	}
+	for range 3 { // looked up, then remembered
+		if body := meBody(t, url, tok.AccessToken); !strings.Contains(body, `"role":"user"`) {
+			t.Fatalf("/me before: %s", body)
+		}
+	}
+	if _, _, err := runCmd(t, getenv, "", "user", "role", "ALICE", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if body := meBody(t, url, tok.AccessToken); !strings.Contains(body, `"role":"admin"`) {
+		t.Fatalf("/me right after `user role`: %s, want the admin role", body)
+	}
+}
+
+// TestResetPasswordOnTheCommandLine: the link queued on the command line
+// is delivered by the running server's sender.
+func TestResetPasswordOnTheCommandLine(t *testing.T) {
+	sink := mailtest.NewSink(t)
+	getenv := testEnv(t, "LATCHKEY_SMTP_URL", sink.URL())
+	createUser(t, getenv, "alice")
+	startServer(t, getenv)
+	out, errOut, err := runCmd(t, getenv, "", "user", "reset-password", "Alice")
+	if err != nil || errOut != "" {
+		t.Fatalf("reset-password: %v %q", err, errOut)
+	}
+	if !strings.Contains(out, "alice@example.com") {
+		t.Errorf("output %q does not say to whom", out)
+	}
+	var m mailtest.Received
+	for _, r := range sink.Wait(t, 2, mailWait) { // the verification link of user create, then the reset link
+		if r.Subject == "Reset your Latchkey password" {
+			m = r
+		}
+	}
+	mailed(t, m, "alice@example.com", "Reset your Latchkey password")
+	if link := m.Link(t, "/reset-password"); !strings.Contains(link, "/reset-password") {
+		t.Fatalf("link %q", link)
+	}
+}
