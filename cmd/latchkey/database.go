@@ -20,7 +20,10 @@ const databaseWait = 30 * time.Second
 func openDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger) (*store.Store, error) {
 	deadline := time.Now().Add(databaseWait)
 	for attempt := 0; ; attempt++ {
-		db, err := store.OpenWith(ctx, cfg.DatabaseURL, store.Options{MaxOpen: cfg.DatabaseMaxConns, Timeout: cfg.DatabaseTimeout})
+		db, err := store.OpenWith(ctx, cfg.DatabaseURL, store.Options{
+			MaxOpen: cfg.DatabaseMaxConns, Timeout: cfg.DatabaseTimeout,
+			CreateDir: cfg.DatabaseURL == config.DefaultDatabaseURL, // see DefaultDatabaseURL
+		})
 		if err == nil {
 			if attempt > 0 {
 				log.Info("database reachable")

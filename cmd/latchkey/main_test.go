@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	neturl "net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -43,6 +44,10 @@ func (b *syncBuffer) String() string {
 // testEnv is a getenv over a map, with a fresh database and cheap hashing.
 func testEnv(t *testing.T, extra ...string) func(string) string {
 	dir := t.TempDir()
+	// The database's directory must exist unless it is the default one.
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	env := map[string]string{
 		"LATCHKEY_DATABASE_URL":      "sqlite:" + filepath.Join(dir, "data", "latchkey.db"),
 		"LATCHKEY_MAIL_DIR":          filepath.Join(dir, "data", "mail"), // not ./data/mail in the source tree
@@ -238,12 +243,16 @@ func TestServeRegistersAUser(t *testing.T) {
 }
 
 // TestDefaultsNeedNoConfiguration: with an empty environment, run creates
-// ./data/latchkey.db in the working directory.
+// ./data/latchkey.db in the working directory, ./data included (the one
+// directory made when missing: see config.DefaultDatabaseURL).
 func TestDefaultsNeedNoConfiguration(t *testing.T) {
 	t.Chdir(t.TempDir())
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"latchkey", "migrate"}, func(string) string { return "" }, nil, &out, io.Discard); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "applied ") || !strings.Contains(out.String(), " migrations, now at version ") {
+		t.Errorf("migrate of a new database said %q", out.String())
 	}
 	if err := run(context.Background(), []string{"latchkey", "config"}, func(string) string { return "" }, nil, &out, io.Discard); err != nil {
 		t.Fatal(err)
@@ -311,7 +320,8 @@ func TestCommandLine(t *testing.T) {
 		{name: "disable unknown", args: []string{"user", "disable", "nobody@example.com"}, fail: "no user"},
 		{name: "disable without target", args: []string{"user", "disable"}, usage: true},
 		{name: "invalid settings", args: []string{"config", "--argon2-time", "abc", "--jwt-alg", "RS256"}, fail: "LATCHKEY_JWT_ALG"},
-		{name: "migrate", args: []string{"migrate"}},
+		{name: "migrate", args: []string{"migrate"}, out: "up to date at version "},
+		{name: "sqlite in a missing directory", args: []string{"migrate", "--database-url", "sqlite:./no/such/dir/latchkey.db"}, fail: "the directory no/such/dir does not exist: create it first"},
 		{name: "keys rotate", args: []string{"keys", "rotate"}, out: "rotated: new signing key"},
 		{name: "keys without subcommand", args: []string{"keys"}, usage: true},
 	}

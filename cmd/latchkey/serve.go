@@ -234,5 +234,10 @@ func (env *environment) migrate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if m := db.Migrated(); m.Applied > 0 {
+		fmt.Fprintf(env.stdout, "applied %d migrations, now at version %d\n", m.Applied, m.Version)
+	} else {
+		fmt.Fprintf(env.stdout, "up to date at version %d\n", m.Version)
+	}
 	return db.Close()
 }

@@ -140,6 +140,12 @@ type Config struct {
 // sqlitePrefix starts a DatabaseURL that names an SQLite file.
 const sqlitePrefix = "sqlite:"
 
+// DefaultDatabaseURL is LATCHKEY_DATABASE_URL's default. Its directory,
+// ./data, is the one a database may be opened in without existing first,
+// so that `make run` works in a fresh clone; a directory named by the
+// operator must exist (a mistyped path should not start an empty database).
+const DefaultDatabaseURL = "sqlite:./data/latchkey.db"
+
 // SQLitePath returns the file path of an SQLite DatabaseURL and true, or ""
 // and false for PostgreSQL, so that the caller chooses the driver without
 // parsing the URL again.

@@ -76,7 +76,7 @@ var settings = append([]setting{
 	},
 	{
 		name: "LATCHKEY_DATABASE_URL", usage: "sqlite:PATH or postgres://… `URL` of the database", defText: "sqlite:./data/latchkey.db",
-		def:   fixed("sqlite:./data/latchkey.db"),
+		def:   fixed(DefaultDatabaseURL),
 		parse: parseDatabaseURL,
 		show:  func(c *Config) string { return redactDatabaseURL(c.DatabaseURL) },
 	},

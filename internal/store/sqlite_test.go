@@ -3,7 +3,10 @@ package store_test
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,7 +20,7 @@ import (
 // openSQLite returns a migrated store on a fresh database file.
 func openSQLite(t *testing.T) *store.Store {
 	t.Helper()
-	s, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "sub", "latchkey.db"))
+	s, err := store.OpenWith(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "sub", "latchkey.db"), store.Options{CreateDir: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,10 +33,33 @@ func TestSQLiteContract(t *testing.T) {
 	blogtest.TestStore(t, func(t *testing.T) blogtest.Store { return openSQLite(t) })
 }
 
+// TestMigrateTwice: the second migration applies none and says so, at
+// the version the first reached.
 func TestMigrateTwice(t *testing.T) {
 	s := openSQLite(t)
-	if err := s.Migrate(context.Background()); err != nil {
+	first := s.Migrated()
+	if first.Applied == 0 || first.Version == 0 {
+		t.Fatalf("Open on a new database migrated %+v", first)
+	}
+	second, err := s.Migrate(context.Background())
+	if err != nil {
 		t.Fatalf("second migration: %v", err)
+	}
+	if second != (store.Migration{Version: first.Version}) {
+		t.Fatalf("second migration: %+v, want none applied at version %d", second, first.Version)
+	}
+}
+
+// TestOpenSQLiteWantsItsDirectory: a missing directory is an error that
+// names it, unless the caller asks for it to be made.
+func TestOpenSQLiteWantsItsDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "missing")
+	_, err := store.Open(context.Background(), "sqlite:"+filepath.Join(dir, "latchkey.db"))
+	if err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "create it first") {
+		t.Fatalf("Open in a missing directory: %v, want an error naming %s", err, dir)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the directory was made: %v", err)
 	}
 }
 

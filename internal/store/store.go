@@ -37,6 +37,7 @@ type Store struct {
 	sessions *sessionCache
 	dialect  dialect
 	timeout  time.Duration // of one call: see bound
+	migrated Migration     // by OpenWith
 }
 
 var (
@@ -61,6 +62,10 @@ type Options struct {
 	MaxOpen int           // connections at most (default 20)
 	MaxIdle int           // kept open when idle (default MaxOpen)
 	MaxLife time.Duration // a connection's lifetime, so load spreads after a failover (default 30m)
+	// CreateDir lets OpenSQLite create the database file's directory.
+	// Without it a missing directory is an error: a mistyped path should
+	// not quietly start an empty database somewhere new.
+	CreateDir bool
 }
 
 // OpenWith is Open with options.
@@ -83,15 +88,15 @@ func OpenWith(ctx context.Context, databaseURL string, o Options) (*Store, error
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Migrate(ctx); err != nil {
+	if s.migrated, err = s.Migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// OpenSQLite opens (creating it and its directory if needed) the SQLite
-// database at path, without migrating it.
+// OpenSQLite opens (creating it if needed) the SQLite database at path,
+// without migrating it. Its directory must exist, unless o.CreateDir.
 //
 // The pragmas: WAL lets readers run beside the writer; synchronous=FULL makes
 // an acknowledged write survive a power loss, not only a crash of the
@@ -105,8 +110,12 @@ func OpenSQLite(path string, o Options) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("open sqlite: %q: want a file path", path)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("open sqlite: %w", err)
+	if dir := filepath.Dir(path); o.CreateDir {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+	} else if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("open sqlite %s: the directory %s does not exist: create it first", path, dir)
 	}
 	q := url.Values{}
 	busy := fmt.Sprintf("busy_timeout(%d)", max(o.Timeout.Milliseconds(), 1))
@@ -165,22 +174,36 @@ func cloneValues(v url.Values) url.Values {
 	return c
 }
 
+// Migration says what a Migrate did, for `latchkey migrate` to tell.
+type Migration struct {
+	Applied int   // migrations applied
+	Version int64 // the schema's version after them
+}
+
 // Migrate applies every migration not yet applied. It is safe to run on
 // every start-up.
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) (Migration, error) {
 	sub, err := fs.Sub(migrations, "migrations/"+s.dialect.name)
 	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return Migration{}, fmt.Errorf("migrate: %w", err)
 	}
 	p, err := goose.NewProvider(s.dialect.goose, s.w.db, sub)
 	if err != nil {
-		return s.classify(ctx, "migrate", err)
+		return Migration{}, s.classify(ctx, "migrate", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
-		return s.classify(ctx, "migrate", err)
+	applied, err := p.Up(ctx)
+	if err != nil {
+		return Migration{}, s.classify(ctx, "migrate", err)
 	}
-	return nil
+	v, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return Migration{}, s.classify(ctx, "migrate", err)
+	}
+	return Migration{Applied: len(applied), Version: v}, nil
 }
+
+// Migrated is what the Migrate of Open (or OpenWith) did.
+func (s *Store) Migrated() Migration { return s.migrated }
 
 // writer is the handle every write goes through. A write ends the
 // version pin of the request making it (see Pin), so that the request's
