@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/latchkey/latchkey/internal/mail/mailtest"
+	"github.com/latchkey/latchkey/internal/store/pgtest"
 )
 
 // createUser creates NAME with NAME@example.com on the command line and
@@ -152,5 +153,36 @@ func TestResetPasswordOnTheCommandLine(t *testing.T) {
 	mailed(t, m, "alice@example.com", "Reset your Latchkey password")
 	if link := m.Link(t, "/reset-password"); !strings.Contains(link, "/reset-password") {
 		t.Fatalf("link %q", link)
+	}
+}
+
+// TestUserCommandsOnPostgres: the operator's commands work the same on
+// PostgreSQL, whose LIKE and migrations differ from SQLite's.
+func TestUserCommandsOnPostgres(t *testing.T) {
+	getenv := testEnv(t, "LATCHKEY_DATABASE_URL", pgtest.URL(t))
+	createUser(t, getenv, "Alice")
+	createUser(t, getenv, "bob_b")
+	createUser(t, getenv, "bobxb")
+	// The underscore is a character, not LIKE's wildcard.
+	out, _, err := runCmd(t, getenv, "", "user", "list", "--filter", "b_b")
+	if err != nil || strings.Count(out, "\n") != 2 || !strings.Contains(out, "bob_b  ") {
+		t.Fatalf("list --filter b_b: %v\n%s", err, out)
+	}
+	steps := []struct {
+		args []string
+		out  string
+	}{
+		{[]string{"migrate"}, "up to date at version "},
+		{[]string{"user", "list", "--filter", "ALI"}, "alice@example.com  user"},
+		{[]string{"user", "role", "alice", "admin"}, "is now admin"},
+		{[]string{"user", "disable", "BOB_B"}, "disabled"},
+		{[]string{"user", "delete", "bobxb", "--yes"}, "deleted"},
+		{[]string{"user", "reset-password", "ALICE@EXAMPLE.COM"}, "queued"},
+	}
+	for _, s := range steps {
+		out, errOut, err := runCmd(t, getenv, "", s.args...)
+		if err != nil || errOut != "" || !strings.Contains(out, s.out) {
+			t.Fatalf("%q: %v %q\n%s", s.args, err, errOut, out)
+		}
 	}
 }
