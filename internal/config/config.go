@@ -103,6 +103,10 @@ type Config struct {
 	// least 32 bytes, only when JWTAlg is HS256 (LATCHKEY_JWT_SECRET, no
 	// flag, as other users can read a command line).
 	JWTSecret Secret
+	// JWKSMaxAge is how long verifiers may cache the JWK Set, its
+	// Cache-Control max-age (LATCHKEY_JWKS_MAX_AGE); a rotated key is
+	// published that long before it signs.
+	JWKSMaxAge time.Duration
 	// MasterKey encrypts private signing keys at rest when set
 	// (LATCHKEY_MASTER_KEY, no flag). It is kept as written (64 hex digits
 	// or base64); MasterKeyBytes decodes it.

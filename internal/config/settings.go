@@ -220,6 +220,14 @@ var settings = append([]setting{
 		show: func(c *Config) string { return showSecret(c.MasterKey) },
 	},
 	{
+		name: "LATCHKEY_JWKS_MAX_AGE", usage: "how `long` verifiers may cache the JWKS; a rotated key is published that long before it signs", defText: "5m",
+		// At least a second: the signing key manager reads zero as its
+		// default. At most a day: a rotation waits this long to sign.
+		def:   fixed("5m"),
+		parse: durationIn(time.Second, 24*time.Hour, "from 1s to 24h", "5m or 1h", func(c *Config, d time.Duration) { c.JWKSMaxAge = d }),
+		show:  func(c *Config) string { return c.JWKSMaxAge.String() },
+	},
+	{
 		name: "LATCHKEY_CORS_ORIGINS", usage: "comma-separated `origins` (scheme://host[:port]) of apps allowed to call the API from a browser", defText: "none",
 		def:   fixed(""),
 		parse: parseCORSOrigins,
