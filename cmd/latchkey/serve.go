@@ -92,13 +92,14 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 		DB:          db,
 		CORSOrigins: cfg.CORSOrigins,
 		API: api.Deps{
-			Auth:     svc,
-			Blog:     posts,
-			Log:      log,
-			ClientIP: ips,
-			JWKS:     tokens.JWKS,
-			BaseURL:  cfg.BaseURL.String(),
-			Cookies:  cookies,
+			Auth:       svc,
+			Blog:       posts,
+			Log:        log,
+			ClientIP:   ips,
+			JWKS:       tokens.JWKS,
+			JWKSMaxAge: tokens.JWKSMaxAge(),
+			BaseURL:    cfg.BaseURL.String(),
+			Cookies:    cookies,
 		},
 		Web: web.Deps{Auth: svc, Blog: posts, Log: log, ClientIP: ips, Cookies: cookies},
 	})
@@ -173,13 +174,14 @@ func purgeLoop(ctx context.Context, svc *auth.Service, log *slog.Logger, every t
 // newTokens loads (or, on first start, creates) the signing keys.
 func newTokens(ctx context.Context, cfg *config.Config, db *store.Store) (*token.Manager, error) {
 	m, err := token.New(ctx, db, token.Options{
-		Alg:       cfg.JWTAlg,
-		Secret:    []byte(cfg.JWTSecret.Reveal()),
-		MasterKey: cfg.MasterKeyBytes(),
-		Issuer:    cfg.BaseURL.String(),
-		Audience:  cfg.BaseURL.String(),
-		TTL:       cfg.AccessTokenTTL,
-		Now:       time.Now,
+		Alg:        cfg.JWTAlg,
+		Secret:     []byte(cfg.JWTSecret.Reveal()),
+		MasterKey:  cfg.MasterKeyBytes(),
+		Issuer:     cfg.BaseURL.String(),
+		Audience:   cfg.BaseURL.String(),
+		TTL:        cfg.AccessTokenTTL,
+		JWKSMaxAge: cfg.JWKSMaxAge,
+		Now:        time.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)

@@ -30,6 +30,10 @@ type Deps struct {
 	ClientIP clientip.Resolver
 	// JWKS returns the current JSON Web Key Set document.
 	JWKS func() []byte
+	// JWKSMaxAge is how long verifiers may cache it (the Cache-Control
+	// max-age): the signing keys' LATCHKEY_JWKS_MAX_AGE, on which their
+	// rotations rely.
+	JWKSMaxAge time.Duration
 	// BaseURL is the public URL, for the OpenAPI document's server entry.
 	BaseURL string
 	// Cookies reads the browser session cookie, which the API accepts too

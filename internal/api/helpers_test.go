@@ -77,7 +77,7 @@ func newServer(t testing.TB, o serverOptions) *testServer {
 	}, opts)
 	mux := http.NewServeMux()
 	posts := blog.NewService(blog.Deps{Store: s, Accounts: svc})
-	api.New(mux, api.Deps{Auth: svc, Blog: posts, Log: slog.New(slog.DiscardHandler), JWKS: tokens.JWKS, BaseURL: base})
+	api.New(mux, api.Deps{Auth: svc, Blog: posts, Log: slog.New(slog.DiscardHandler), JWKS: tokens.JWKS, JWKSMaxAge: tokens.JWKSMaxAge(), BaseURL: base})
 	srv.Config.Handler = mux
 	srv.Start()
 	t.Cleanup(srv.Close)

@@ -3,6 +3,8 @@ package api
 import (
 	"net/http"
 	"reflect"
+	"strconv"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 )
@@ -41,9 +43,11 @@ func jwksOperation(a huma.API) *huma.Operation {
 func handleJWKS(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/jwk-set+json")
-		// Verifiers cache the keys; a rotation is published within 60 s,
-		// so caching them a few minutes is safe enough and saves requests.
-		w.Header().Set("Cache-Control", "public, max-age=300")
+		// Verifiers may cache the keys for LATCHKEY_JWKS_MAX_AGE: a
+		// rotated key is published at least that long before it signs, so
+		// a cached set never lacks the kid of a token (short of a rotation
+		// --now).
+		w.Header().Set("Cache-Control", "public, max-age="+strconv.FormatInt(int64(d.JWKSMaxAge/time.Second), 10))
 		w.Write(d.JWKS())
 	})
 }

@@ -85,6 +85,10 @@ func TestAccessTokenVerifiesWithJWKS(t *testing.T) {
 	if res.status != 200 || !strings.HasPrefix(res.header.Get("Content-Type"), "application/jwk-set+json") {
 		t.Fatalf("jwks: %d %s", res.status, res.header.Get("Content-Type"))
 	}
+	// LATCHKEY_JWKS_MAX_AGE's default, which rotations wait for.
+	if cc := res.header.Get("Cache-Control"); cc != "public, max-age=300" {
+		t.Fatalf("jwks Cache-Control %q", cc)
+	}
 	var set jose.JSONWebKeySet
 	res.json(t, &set)
 	jws, err := jose.ParseSignedCompact(pair.AccessToken, []jose.SignatureAlgorithm{jose.ES256})

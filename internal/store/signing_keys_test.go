@@ -101,7 +101,7 @@ func testSigningKeysServeAManager(t *testing.T, openStore func(*testing.T) *stor
 	authtest.NoError(t, err)
 	_, err = b.Verify(tok)
 	authtest.NoError(t, err)
-	_, err = b.Rotate(ctx)
+	_, err = b.RotateNow(ctx)
 	authtest.NoError(t, err)
 	tok, _, err = b.Issue(u.ID, "session", string(u.Role), clock.Now().Add(time.Hour))
 	authtest.NoError(t, err)
@@ -149,6 +149,55 @@ func testRetireSigningKeysKeepsTheNewest(t *testing.T, openStore func(*testing.T
 	}
 }
 
+// testSigningKeysSignsFrom: a key's signs_from round-trips (a zero one is
+// its creation), and a retirement that lies ahead is brought forward by an
+// earlier one but never pushed back by a later one.
+func testSigningKeysSignsFrom(t *testing.T, openStore func(*testing.T) *store.Store) {
+	ctx := context.Background()
+	s := openStore(t)
+	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	ahead := t0.Add(5*time.Minute + 123456789)
+	for _, k := range []token.StoredKey{
+		{KID: "a", Alg: token.ES256, Private: []byte{1}, Public: []byte{2}, CreatedAt: t0},
+		{KID: "b", Alg: token.ES256, Private: []byte{1}, Public: []byte{2}, CreatedAt: t0.Add(time.Second), SignsFrom: ahead},
+		{KID: "c", Alg: token.ES256, Private: []byte{1}, Public: []byte{2}, CreatedAt: t0.Add(2 * time.Second)},
+	} {
+		authtest.NoError(t, s.InsertSigningKey(ctx, k))
+	}
+	signsFrom := func() map[string]time.Time {
+		keys, err := s.SigningKeys(ctx)
+		authtest.NoError(t, err)
+		m := map[string]time.Time{}
+		for _, k := range keys {
+			m[k.KID] = k.SignsFrom
+		}
+		return m
+	}()
+	authtest.Equal(t, signsFrom["a"], t0)
+	authtest.Equal(t, signsFrom["b"], ahead.Truncate(time.Microsecond))
+
+	retiredAt := func(kid string) time.Time {
+		t.Helper()
+		keys, err := s.SigningKeys(ctx)
+		authtest.NoError(t, err)
+		for _, k := range keys {
+			if k.KID == kid && k.RetiredAt != nil {
+				return *k.RetiredAt
+			}
+		}
+		t.Fatalf("%s is not retired", kid)
+		return time.Time{}
+	}
+	later, sooner := t0.Add(10*time.Minute), t0.Add(time.Minute)
+	authtest.NoError(t, s.RetireSigningKeys(ctx, "b", later)) // a rotation that waits
+	authtest.Equal(t, retiredAt("a"), later)
+	authtest.NoError(t, s.RetireSigningKeys(ctx, "c", sooner)) // then one --now
+	authtest.Equal(t, retiredAt("a"), sooner)
+	authtest.Equal(t, retiredAt("b"), sooner)
+	authtest.NoError(t, s.RetireSigningKeys(ctx, "c", later)) // never pushed back
+	authtest.Equal(t, retiredAt("a"), sooner)
+}
+
 // The signing-key tests run on both databases.
 func TestSigningKeysOnBothDatabases(t *testing.T) {
 	for name, open := range map[string]func(*testing.T) *store.Store{"sqlite": openSQLite, "postgres": openPostgres} {
@@ -156,6 +205,7 @@ func TestSigningKeysOnBothDatabases(t *testing.T) {
 			t.Run("RoundTrip", func(t *testing.T) { testSigningKeys(t, open) })
 			t.Run("ServeAManager", func(t *testing.T) { testSigningKeysServeAManager(t, open) })
 			t.Run("RetireKeepsTheNewest", func(t *testing.T) { testRetireSigningKeysKeepsTheNewest(t, open) })
+			t.Run("SignsFrom", func(t *testing.T) { testSigningKeysSignsFrom(t, open) })
 		})
 	}
 }

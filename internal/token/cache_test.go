@@ -100,7 +100,7 @@ func TestCachedTokenOfAWithdrawnKey(t *testing.T) {
 	_, err := e.m.Verify(long)
 	authtest.NoError(t, err)
 
-	_, err = e.m.Rotate(t.Context())
+	_, err = e.m.RotateNow(t.Context())
 	authtest.NoError(t, err)
 	_, err = e.m.Verify(long)
 	authtest.NoError(t, err) // retired, still published

@@ -79,7 +79,7 @@ func (s *memKeys) RetireSigningKeys(_ context.Context, except string, at time.Ti
 	kept := s.rows[i]
 	for i, r := range s.rows {
 		older := r.CreatedAt.Before(kept.CreatedAt) || (r.CreatedAt.Equal(kept.CreatedAt) && r.KID < kept.KID)
-		if older && r.RetiredAt == nil {
+		if older && (r.RetiredAt == nil || r.RetiredAt.After(at)) {
 			s.rows[i].RetiredAt = &at
 		}
 	}

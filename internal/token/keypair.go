@@ -54,6 +54,7 @@ func (m *Manager) generate(created time.Time) (StoredKey, error) {
 		Private:   der,
 		Public:    pub,
 		CreatedAt: created,
+		SignsFrom: created,
 	}
 	if m.aead != nil {
 		sk.Private, sk.Encrypted = seal(m.aead, der, sk.KID), true

@@ -22,7 +22,15 @@ type StoredKey struct {
 	Public    []byte
 	Encrypted bool
 	CreatedAt time.Time
-	RetiredAt *time.Time // nil while the key may sign
+	// SignsFrom is when the key starts signing: a rotation publishes the
+	// new key at once but lets it sign only once verifiers that cached the
+	// JWK Set before have fetched it again (see Rotate). Zero means
+	// CreatedAt.
+	SignsFrom time.Time
+	// RetiredAt is when the key stops signing, nil while no newer key
+	// replaces it. It may lie ahead: the key being replaced signs until its
+	// successor's SignsFrom.
+	RetiredAt *time.Time
 }
 
 // KeyStore persists signing keys; store.Store implements it. It is an
@@ -33,67 +41,103 @@ type KeyStore interface {
 	SigningKeys(ctx context.Context) ([]StoredKey, error)
 	// InsertSigningKey adds a row; a duplicate kid is an error.
 	InsertSigningKey(ctx context.Context, k StoredKey) error
-	// RetireSigningKeys sets retired_at to at on every unretired key older
-	// than exceptKID, ordered by created_at and then kid as the manager
-	// picks its signer. Keys newer than exceptKID come from a rotation
-	// running at the same time, which wins: of two rotations at once one
-	// key survives, never neither.
+	// RetireSigningKeys sets retired_at to at on every key older than
+	// exceptKID (ordered by created_at and then kid, as the manager picks
+	// its signer) that is unretired or retired after at: an earlier
+	// retirement stands, a later one is brought forward (a rotation --now
+	// after a plain one stops the old key at once). Keys newer than
+	// exceptKID come from a rotation running at the same time, which wins:
+	// of two rotations at once one key survives, never neither.
 	RetireSigningKeys(ctx context.Context, exceptKID string, at time.Time) error
 }
 
 // key is a usable key: parsed, opened, and with what the JWKS says of it.
 type key struct {
-	kid     string
-	verify  any // *ecdsa.PublicKey, ed25519.PublicKey, or the HS256 secret
-	sign    any // *ecdsa.PrivateKey, ed25519.PrivateKey or the secret; nil once retired
-	jwk     *jwk
-	created time.Time
-	until   time.Time // when it stops being published; zero while unretired
+	kid       string
+	verify    any // *ecdsa.PublicKey, ed25519.PublicKey, or the HS256 secret
+	sign      any // *ecdsa.PrivateKey, ed25519.PrivateKey or the secret; nil once retired
+	jwk       *jwk
+	created   time.Time
+	signsFrom time.Time // when it starts signing
+	retired   time.Time // when it stops signing; zero while unretired
+	until     time.Time // when it stops being published; zero while unretired
+}
+
+// signsAt reports whether k may sign at now: it has a private key, its
+// time has come and no successor has taken over.
+func (k *key) signsAt(now time.Time) bool {
+	return k.sign != nil && !now.Before(k.signsFrom) && (k.retired.IsZero() || now.Before(k.retired))
 }
 
 // keySet is what a Manager works with between reloads. It is never
 // modified, only replaced, so readers need no lock.
 type keySet struct {
 	byKID  map[string]*key
-	signer *key // the newest unretired key
-	jwks   []byte
-	// expires is when the next retired key leaves; the set is rebuilt from
-	// memory then, so the JWKS does not wait for a reload to drop it.
+	signer *key // the newest key that signs at the set's time
+	// stale is set when no key signs at the set's time and signer is the
+	// newest whose retirement has passed: the keys in memory keep working,
+	// and a reload that finds this refuses the set and says so.
+	stale bool
+	jwks  []byte
+	// expires is when the set stops being true: a retired key leaves, a
+	// rotated key starts signing or the signer retires. The set is rebuilt
+	// from memory then, so neither the JWKS nor the choice of signer waits
+	// for a reload, and every instance switches at the stored time.
 	expires time.Time
 }
 
 func newKeySet(keys []*key, now time.Time) *keySet {
 	s := &keySet{byKID: make(map[string]*key, len(keys))}
-	doc := struct {
-		Keys []*jwk `json:"keys"`
-	}{Keys: []*jwk{}}
-	// Unretired first, then newest first, then by kid, so that every
-	// instance picks the same signer and the signer leads the document.
+	// Newest first, then by kid, so that every instance picks the same
+	// signer.
 	keys = slices.Clone(keys)
 	slices.SortFunc(keys, func(a, b *key) int {
-		if ar, br := !a.until.IsZero(), !b.until.IsZero(); ar != br {
-			if ar {
-				return 1
-			}
-			return -1
-		}
 		if c := b.created.Compare(a.created); c != 0 {
 			return c
 		}
 		return strings.Compare(b.kid, a.kid)
 	})
+	soonest := func(t time.Time) {
+		if t.After(now) && (s.expires.IsZero() || t.Before(s.expires)) {
+			s.expires = t
+		}
+	}
+	var published []*key
 	for _, k := range keys {
 		if !k.until.IsZero() && !now.Before(k.until) {
 			continue
 		}
 		s.byKID[k.kid] = k
-		if k.until.IsZero() && k.sign != nil && s.signer == nil {
+		published = append(published, k)
+		if k.signsAt(now) && s.signer == nil {
 			s.signer = k
 		}
-		if !k.until.IsZero() && (s.expires.IsZero() || k.until.Before(s.expires)) {
-			s.expires = k.until
+		if k.sign != nil {
+			soonest(k.signsFrom)
+			soonest(k.retired)
 		}
-		if k.jwk != nil {
+		soonest(k.until)
+	}
+	if s.signer == nil {
+		// Nothing may sign (every key retired by an instance configured
+		// for another algorithm, say): keep signing with the newest key
+		// that has signed rather than with none.
+		for _, k := range published {
+			if k.sign != nil && !now.Before(k.signsFrom) {
+				s.signer, s.stale = k, true
+				break
+			}
+		}
+	}
+	// The signer leads the document, then the others newest first.
+	doc := struct {
+		Keys []*jwk `json:"keys"`
+	}{Keys: []*jwk{}}
+	if s.signer != nil && s.signer.jwk != nil {
+		doc.Keys = append(doc.Keys, s.signer.jwk)
+	}
+	for _, k := range published {
+		if k != s.signer && k.jwk != nil {
 			doc.Keys = append(doc.Keys, k.jwk)
 		}
 	}
@@ -111,8 +155,9 @@ func (s *keySet) published(kid string, now time.Time) *key {
 	return k
 }
 
-// current returns the key set, first dropping any retired key whose time
-// is up.
+// current returns the key set, first rebuilding it from memory if it has
+// stopped being true at now (a retired key's time is up, or a rotated key
+// starts signing).
 func (m *Manager) current(now time.Time) *keySet {
 	s := m.keys.Load()
 	if s.expires.IsZero() || now.Before(s.expires) {
@@ -131,17 +176,42 @@ func (m *Manager) JWKS() []byte {
 	return m.current(m.now()).jwks
 }
 
-// Rotate makes a new key the signing key and retires the others. Retired
-// keys stay published (and their tokens valid) until the tokens they may
-// have signed have expired. Other instances pick the new key up on their
-// next reload, or at once when they meet a token it signed.
-func (m *Manager) Rotate(ctx context.Context) (string, error) {
+// Rotation is what a rotation did: the new key's kid and when it starts
+// signing.
+type Rotation struct {
+	KID       string
+	SignsFrom time.Time
+}
+
+// Rotate adds a new key that every instance publishes at once (or at its
+// next reload) and that signs from the rotation's time plus the JWKS's
+// max-age plus twice the reload interval: by then every instance has
+// published it and every verifier that cached the JWK Set before has
+// fetched it again, so none meets a kid it does not know. The key in use
+// signs until then, and stays published (its tokens valid) until the tokens
+// it may have signed have expired.
+func (m *Manager) Rotate(ctx context.Context) (Rotation, error) {
+	return m.rotate(ctx, m.jwksMaxAge+m.publishedWithin())
+}
+
+// RotateNow is Rotate for a leaked key: the new key signs at once (on other
+// instances from their next reload, or from the first token it signed that
+// they meet) and the old one stops. The cost: a verifier that cached the
+// JWK Set and does not fetch it again on an unknown kid refuses the new
+// tokens until its cache expires, up to the JWKS's max-age.
+func (m *Manager) RotateNow(ctx context.Context) (Rotation, error) {
+	return m.rotate(ctx, 0)
+}
+
+// rotate stores a new key that signs delay from now and retires the older
+// ones at that moment.
+func (m *Manager) rotate(ctx context.Context, delay time.Duration) (Rotation, error) {
 	if m.alg == HS256 {
-		return "", errors.New("rotate signing keys: HS256 signs with LATCHKEY_JWT_SECRET, which is not stored; change the secret instead (tokens signed with the old one stop verifying)")
+		return Rotation{}, errors.New("rotate signing keys: HS256 signs with LATCHKEY_JWT_SECRET, which is not stored; change the secret instead (tokens signed with the old one stop verifying)")
 	}
 	rows, err := m.ks.SigningKeys(ctx)
 	if err != nil {
-		return "", fmt.Errorf("rotate signing keys: %w", err)
+		return Rotation{}, fmt.Errorf("rotate signing keys: %w", err)
 	}
 	// The new key must be the newest, or it would neither sign nor retire
 	// the current one: created_at comes from whichever instance's clock
@@ -155,22 +225,32 @@ func (m *Manager) Rotate(ctx context.Context) (string, error) {
 	}
 	sk, err := m.generate(created)
 	if err != nil {
-		return "", fmt.Errorf("rotate signing keys: %w", err)
+		return Rotation{}, fmt.Errorf("rotate signing keys: %w", err)
 	}
+	// It signs delay after our now, not after created, which may lie ahead
+	// of it: RotateNow means now here.
+	sk.SignsFrom = now.Add(delay)
 	if err := m.ks.InsertSigningKey(ctx, sk); err != nil {
-		return "", fmt.Errorf("rotate signing keys: %w", err)
+		return Rotation{}, fmt.Errorf("rotate signing keys: %w", err)
 	}
-	// A crash between the two writes leaves two unretired keys: both are
-	// published and the newer signs, which is the state after rotation in
-	// all but the old key's retired_at.
-	if err := m.ks.RetireSigningKeys(ctx, sk.KID, now); err != nil {
-		return "", fmt.Errorf("rotate signing keys: %w", err)
+	// The keys in use retire when the new one starts signing, so that one
+	// key signs at any moment. A crash between the two writes leaves the
+	// old key unretired: both sign from SignsFrom on, and the newer wins,
+	// which is the state after rotation in all but the old key's retired_at.
+	rot := Rotation{KID: sk.KID, SignsFrom: sk.SignsFrom}
+	if err := m.ks.RetireSigningKeys(ctx, sk.KID, sk.SignsFrom); err != nil {
+		return Rotation{}, fmt.Errorf("rotate signing keys: %w", err)
 	}
 	if err := m.Reload(ctx); err != nil {
-		return sk.KID, fmt.Errorf("rotate signing keys: stored %s but could not reload: %w", sk.KID, err)
+		return rot, fmt.Errorf("rotate signing keys: stored %s but could not reload: %w", sk.KID, err)
 	}
-	return sk.KID, nil
+	return rot, nil
 }
+
+// JWKSMaxAge is how long verifiers may cache the JWK Set: the max-age of
+// its Cache-Control header, which must be this for Rotate's promise to
+// hold.
+func (m *Manager) JWKSMaxAge() time.Duration { return m.jwksMaxAge }
 
 // Reload re-reads the keys from the store. On error the keys in use stay
 // as they were, and the error is kept for ReloadErr.
@@ -185,8 +265,8 @@ func (m *Manager) Reload(ctx context.Context) error {
 
 func (m *Manager) reloadLocked(ctx context.Context) error {
 	set, err := m.load(ctx)
-	if err == nil && set.signer == nil {
-		err = fmt.Errorf("no unretired %s key in the store", m.alg)
+	if err == nil && (set.signer == nil || set.stale) {
+		err = fmt.Errorf("no %s key in the store may sign now", m.alg)
 	}
 	if err != nil {
 		err = fmt.Errorf("reload signing keys: %w", err)
@@ -229,14 +309,21 @@ func (m *Manager) Run(ctx context.Context) {
 }
 
 // retiredFor is how long a retired key stays published. Its last token
-// here expires TTL after retirement, but another instance may sign with it
-// until its next reload, up to ReloadEvery later (twice, for a slow reload).
+// here expires TTL after retirement, but after a RotateNow another instance
+// may sign with it until its next reload.
 func (m *Manager) retiredFor() time.Duration {
-	return m.ttl + 2*m.reloadEvery
+	return m.ttl + m.publishedWithin()
+}
+
+// publishedWithin is how long a key stored by one instance may take to reach
+// the others: up to ReloadEvery, twice for a slow reload.
+func (m *Manager) publishedWithin() time.Duration {
+	return 2 * m.reloadEvery
 }
 
 // load reads the rows of the configured algorithm, skips retired keys
-// whose time is up and opens the private keys of the unretired ones. Keys
+// whose time is up and opens the private keys of the ones that may still
+// sign. Keys
 // of another algorithm are left alone: their tokens are refused anyway,
 // since only the configured alg verifies.
 func (m *Manager) load(ctx context.Context) (*keySet, error) {
@@ -250,9 +337,13 @@ func (m *Manager) load(ctx context.Context) (*keySet, error) {
 		if r.Alg != m.alg {
 			continue
 		}
-		k := &key{kid: r.KID, created: r.CreatedAt}
+		k := &key{kid: r.KID, created: r.CreatedAt, signsFrom: r.SignsFrom}
+		if k.signsFrom.IsZero() {
+			k.signsFrom = r.CreatedAt
+		}
 		if r.RetiredAt != nil {
-			k.until = r.RetiredAt.Add(m.retiredFor())
+			k.retired = *r.RetiredAt
+			k.until = k.retired.Add(m.retiredFor())
 			if !now.Before(k.until) {
 				continue
 			}
@@ -263,7 +354,7 @@ func (m *Manager) load(ctx context.Context) (*keySet, error) {
 		if k.jwk, err = newJWK(r.KID, r.Alg, k.verify); err != nil {
 			return nil, fmt.Errorf("signing key %s: %w", r.KID, err)
 		}
-		if r.RetiredAt == nil {
+		if r.RetiredAt == nil || now.Before(*r.RetiredAt) {
 			if k.sign, err = m.openPrivate(r, k.verify); err != nil {
 				return nil, err
 			}

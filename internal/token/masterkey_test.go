@@ -125,9 +125,9 @@ func TestMasterKeyAddedLater(t *testing.T) {
 	_, err := m.Verify(old)
 	authtest.NoError(t, err)
 	authtest.Equal(t, kidOf(t, issue(t, m, far)), kidOf(t, old))
-	kid, err := m.Rotate(context.Background())
+	rot, err := m.Rotate(context.Background())
 	authtest.NoError(t, err)
-	if !storedKey(t, st, kid).Encrypted {
+	if !storedKey(t, st, rot.KID).Encrypted {
 		t.Fatal("the rotated key is stored plain")
 	}
 }

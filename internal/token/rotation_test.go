@@ -23,8 +23,9 @@ func TestRotate(t *testing.T) {
 			old := issue(t, m, far)
 			oldKID := kidOf(t, old)
 
-			kid, err := m.Rotate(ctx)
+			rot, err := m.RotateNow(ctx)
 			authtest.NoError(t, err)
+			kid := rot.KID
 			if kid == oldKID {
 				t.Fatal("Rotate kept the kid")
 			}
@@ -72,7 +73,7 @@ func TestRetiredForCoversTheLastToken(t *testing.T) {
 	st := openStore(t)
 	a := newManager(t, st, options(token.ES256, clock))
 	b := newManager(t, st, options(token.ES256, clock))
-	_, err := a.Rotate(context.Background())
+	_, err := a.RotateNow(context.Background())
 	authtest.NoError(t, err)
 
 	// b has not reloaded yet and signs with the retired key, a little
@@ -93,8 +94,9 @@ func TestRotationOnAnotherInstanceVerifiesAtOnce(t *testing.T) {
 	b := newManager(t, st, options(token.ES256, clock))
 	before := issue(t, b, far)
 
-	kid, err := a.Rotate(ctx)
+	rot, err := a.RotateNow(ctx)
 	authtest.NoError(t, err)
+	kid := rot.KID
 	tok := issue(t, a, far)
 	authtest.Equal(t, kidOf(t, tok), kid)
 
@@ -171,9 +173,9 @@ func TestRunFollowsTheStore(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}
-	kid, err := a.Rotate(context.Background())
+	rot, err := a.RotateNow(context.Background())
 	authtest.NoError(t, err)
-	eventually("b signs with the rotated key", func() bool { return kidOf(t, issue(t, b, far)) == kid })
+	eventually("b signs with the rotated key", func() bool { return kidOf(t, issue(t, b, far)) == rot.KID })
 
 	ks.setFail(errors.New("database down"))
 	eventually("b reports the failing reload", func() bool { return b.ReloadErr() != nil })
@@ -266,8 +268,9 @@ func TestRotateWithAClockBehind(t *testing.T) {
 
 	behind := authtest.NewClock()
 	b := newManager(t, ks, options(token.ES256, behind))
-	kid, err := b.Rotate(context.Background())
+	rot, err := b.RotateNow(context.Background())
 	authtest.NoError(t, err)
+	kid := rot.KID
 	authtest.Equal(t, kidOf(t, issue(t, b, far)), kid)
 	if storedKey(t, ks, old).RetiredAt == nil {
 		t.Fatal("the rotation did not retire the key from the clock ahead")

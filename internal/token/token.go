@@ -48,6 +48,10 @@ const (
 	// DefaultReloadEvery makes a rotation reach every instance within a
 	// minute, at one small query per instance every 30 s.
 	DefaultReloadEvery = 30 * time.Second
+	// DefaultJWKSMaxAge is LATCHKEY_JWKS_MAX_AGE's default: verifiers
+	// fetch the keys a few times an hour, and a rotation waits that long
+	// (plus the reloads) before the new key signs.
+	DefaultJWKSMaxAge = 5 * time.Minute
 	// DefaultCacheSize holds a token per active user of a busy site at a
 	// few megabytes.
 	DefaultCacheSize = 10_000
@@ -70,6 +74,10 @@ type Options struct {
 	// a rotation on another instance is used and published here within
 	// that, or at once when a token signed with the new key arrives.
 	ReloadEvery time.Duration
+	// JWKSMaxAge is how long verifiers may cache the JWK Set
+	// (DefaultJWKSMaxAge): Rotate publishes a new key at least that long
+	// before it signs.
+	JWKSMaxAge time.Duration
 	// CacheSize is how many verified tokens are remembered; negative turns
 	// the cache off (benchmarks compare the two).
 	CacheSize int
@@ -87,6 +95,7 @@ type Manager struct {
 	aead             cipher.AEAD // nil: new private keys are stored plain
 	issuer, audience string
 	ttl, reloadEvery time.Duration
+	jwksMaxAge       time.Duration
 	now              func() time.Time
 	parser           *Parser
 	cache            *cache // nil when off
@@ -116,6 +125,7 @@ func New(ctx context.Context, ks KeyStore, o Options) (*Manager, error) {
 		audience:    o.Audience,
 		ttl:         o.TTL,
 		reloadEvery: o.ReloadEvery,
+		jwksMaxAge:  o.JWKSMaxAge,
 		now:         o.Now,
 	}
 	if m.alg == "" {
@@ -126,6 +136,9 @@ func New(ctx context.Context, ks KeyStore, o Options) (*Manager, error) {
 	}
 	if m.reloadEvery == 0 {
 		m.reloadEvery = DefaultReloadEvery
+	}
+	if m.jwksMaxAge == 0 {
+		m.jwksMaxAge = DefaultJWKSMaxAge
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -198,8 +211,8 @@ func (m *Manager) check(o Options) error {
 		return fmt.Errorf("unsupported algorithm %q (want ES256, EdDSA or HS256)", m.alg)
 	}
 	switch { // the issuer and audience are NewParser's to check
-	case m.ttl < 0 || m.reloadEvery < 0:
-		return errors.New("negative TTL or reload interval")
+	case m.ttl < 0 || m.reloadEvery < 0 || m.jwksMaxAge < 0:
+		return errors.New("negative TTL, reload interval or JWKS max-age")
 	case m.alg != HS256 && m.ks == nil:
 		return errors.New("no key store")
 	case len(o.MasterKey) != 0 && len(o.MasterKey) != 32:
