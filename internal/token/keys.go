@@ -55,7 +55,7 @@ type KeyStore interface {
 type key struct {
 	kid       string
 	verify    any // *ecdsa.PublicKey, ed25519.PublicKey, or the HS256 secret
-	sign      any // *ecdsa.PrivateKey, ed25519.PrivateKey or the secret; nil once retired
+	sign      any // *ecdsa.PrivateKey, ed25519.PrivateKey or the secret; nil if retired when loaded
 	jwk       *jwk
 	created   time.Time
 	signsFrom time.Time // when it starts signing

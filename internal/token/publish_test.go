@@ -293,3 +293,25 @@ func TestCachingVerifiersSurviveARotation(t *testing.T) {
 		authtest.Equal(t, len(jwksKIDs(t, b.JWKS())), 1)
 	})
 }
+
+// TestSignerRetiredWithoutSuccessorSignsOn: an instance configured for
+// another algorithm rotated, so our key retires in a while with no key of
+// ours to follow it. When the time comes the keys in memory keep signing,
+// and reloads say that the store has none that may.
+func TestSignerRetiredWithoutSuccessorSignsOn(t *testing.T) {
+	clock := authtest.NewClock()
+	ks := &memKeys{}
+	m := newManager(t, ks, options(token.ES256, clock))
+	kid := kidOf(t, issue(t, m, far))
+	ks.mu.Lock()
+	ks.rows[0].RetiredAt = new(clock.Now().Add(time.Minute))
+	ks.mu.Unlock()
+	authtest.NoError(t, m.Reload(context.Background()))
+
+	clock.Advance(time.Minute)
+	authtest.Equal(t, kidOf(t, issue(t, m, far)), kid)
+	if err := m.Reload(context.Background()); err == nil {
+		t.Fatal("Reload with no key that may sign succeeded")
+	}
+	authtest.Equal(t, kidOf(t, issue(t, m, far)), kid)
+}
