@@ -119,7 +119,9 @@ func TestFrozenDatabase(t *testing.T) {
 func TestSQLiteWriteLockHeld(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "latchkey.db")
 	url, _ := startServer(t, testEnv(t, "LATCHKEY_DATABASE_URL", "sqlite:"+path, "LATCHKEY_DATABASE_TIMEOUT", "300ms"))
-	db, err := sql.Open("sqlite", path)
+	// The server writes on its own too (the purge at start, the outbox):
+	// the test's connection waits its turn for the lock, as a process would.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}
