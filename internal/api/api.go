@@ -72,6 +72,7 @@ func New(mux *http.ServeMux, d Deps) huma.API {
 		r, _ := humago.Unwrap(ctx)
 		ctx = huma.WithValue(ctx, loggerKey, d.Log)
 		ctx = huma.WithValue(ctx, requestKey, r)
+		ctx = huma.WithValue(ctx, depsKey, d)
 		next(ctx)
 	})
 	routes(a, mux, d)

@@ -162,16 +162,21 @@ func problemOfHuma(ctx context.Context, status int, msg string, errs ...error) *
 		code = auth.Code(strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_")))
 	}
 	p := newProblem(status, code, humaDetail(status, msg))
+	seen := map[string]bool{} // one problem a field: the schema's first, then the flow's
 	for _, e := range errs {
 		var d huma.ErrorDetailer
-		if e == nil || !errors.As(e, &d) {
-			continue
+		if e == nil || !errors.As(e, &d) || status != http.StatusUnprocessableEntity {
+			continue // a syntax error's message may quote the input
 		}
-		ed := d.ErrorDetail()
-		if status != http.StatusUnprocessableEntity {
-			continue // e.g. a syntax error, whose message may quote the input
+		f := fieldOfHuma(d.ErrorDetail().Location, d.ErrorDetail().Message)
+		var fp *fieldProblem
+		if errors.As(e, &fp) {
+			f = fp.f
 		}
-		p.Errors = append(p.Errors, fieldOfHuma(ed.Location, ed.Message))
+		if !seen[f.Location] {
+			seen[f.Location] = true
+			p.Errors = append(p.Errors, f)
+		}
 	}
 	if status == http.StatusUnprocessableEntity && len(p.Errors) > 0 {
 		p.Detail = "Some fields need attention."
@@ -213,7 +218,7 @@ func fieldOfHuma(loc, msg string) ProblemField {
 		msg == validation.MsgExpectedString, msg == validation.MsgExpectedInteger,
 		msg == validation.MsgExpectedNumber, msg == validation.MsgExpectedBoolean,
 		msg == validation.MsgExpectedObject, msg == validation.MsgExpectedArray:
-		code = "wrong_type"
+		code, msg = "wrong_type", wrongType[msg]
 	case strings.HasPrefix(msg, "expected number"), strings.HasPrefix(msg, "expected value to be one of"):
 		code = "out_of_range"
 	case strings.HasPrefix(msg, "expected string to"):
@@ -221,6 +226,32 @@ func fieldOfHuma(loc, msg string) ProblemField {
 		msg, _, _ = strings.Cut(msg, ": ") // the wrapped parser error may quote the value
 	}
 	return ProblemField{Location: loc, Code: code, Message: msg}
+}
+
+// wrongType says, in the words of every other message, what a field of the
+// wrong type should have held.
+var wrongType = map[string]string{
+	"invalid integer":             "Send a whole number here.",
+	"invalid float":               "Send a number here.",
+	"invalid boolean":             "Send true or false here.",
+	validation.MsgExpectedString:  "Send text (a JSON string) here.",
+	validation.MsgExpectedInteger: "Send a whole number here.",
+	validation.MsgExpectedNumber:  "Send a number here.",
+	validation.MsgExpectedBoolean: "Send true or false here.",
+	validation.MsgExpectedObject:  "Send a JSON object here.",
+	validation.MsgExpectedArray:   "Send a JSON array here.",
+}
+
+// fieldProblem is a flow's own verdict on a field, found by a resolver
+// (see checks.go) beside huma's schema checks, so that both are reported
+// together with the flow's code and words.
+type fieldProblem struct{ f ProblemField }
+
+func (e *fieldProblem) Error() string { return e.f.Location + ": " + e.f.Message }
+
+// ErrorDetail implements huma.ErrorDetailer.
+func (e *fieldProblem) ErrorDetail() *huma.ErrorDetail {
+	return &huma.ErrorDetail{Location: e.f.Location, Message: e.f.Message}
 }
 
 func init() {
@@ -255,6 +286,7 @@ const (
 	loggerKey ctxKey = iota
 	requestKey
 	principalKey
+	depsKey // the Deps, for resolvers (checks.go), which get no other way to them
 )
 
 func logger(ctx context.Context) *slog.Logger {

@@ -105,6 +105,10 @@ func tooManyAttempts(retryAfter time.Duration) *Error {
 }
 
 // allowIP applies the per-IP budget shared by logins and registrations.
+// AllowAttempt takes one login or registration attempt from c's per-IP
+// budget, for a transport that refuses an attempt before its flow runs.
+func (s *Service) AllowAttempt(ctx context.Context, c Client) error { return s.allowIP(ctx, c) }
+
 func (s *Service) allowIP(ctx context.Context, c Client) error {
 	if c.IP == "" {
 		return nil
