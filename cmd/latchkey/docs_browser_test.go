@@ -31,6 +31,16 @@ func TestAPIDocsInABrowser(t *testing.T) {
 
 	b.do(chromedp.Navigate(url+"/docs"), chromedp.WaitVisible(chromedp.CSS(".btn.authorize")))
 	b.do(chromedp.Click(chromedp.CSS(".btn.authorize")), chromedp.WaitVisible(chromedp.CSS("#oauth_username")))
+	// A public client: the dialog shows no client id, secret or where to
+	// put them, only the username and password.
+	for _, id := range []string{"client_id_password", "client_secret_password", "password_type"} {
+		if shown := b.eval(`(() => { const e = document.getElementById("` + id + `"); return String(!!e && e.offsetParent !== null); })()`); shown != "false" {
+			t.Errorf("the Authorize dialog shows #%s", id)
+		}
+	}
+	if href := b.eval(`document.querySelector(".docs-header a")?.getAttribute("href") || ""`); href != "/" {
+		t.Errorf("no link back to the site (%q)", href)
+	}
 	b.do(chromedp.SendKeys(chromedp.CSS("#oauth_username"), "alice"),
 		chromedp.SendKeys(chromedp.CSS("#oauth_password"), testPassword))
 	// The dialog lists the bearer scheme first, with its own Authorize

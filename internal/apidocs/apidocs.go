@@ -28,6 +28,7 @@ func Handler() http.Handler {
 		http.ServeFileFS(w, r, static, "index.html")
 	})
 	mux.Handle("GET /docs/init.js", http.StripPrefix("/docs", staticFS))
+	mux.Handle("GET /docs/docs.css", http.StripPrefix("/docs", staticFS))
 	mux.Handle("GET /docs/", http.StripPrefix("/docs", cacheFor(3600, distFS)))
 	return mux
 }
