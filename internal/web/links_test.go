@@ -111,3 +111,41 @@ func TestConfirmTakenAddress(t *testing.T) {
 		t.Fatalf("the link after the refusal: %d, want it still usable", p.status)
 	}
 }
+
+// TestRegisterWhileSignedIn: the registration form is not offered to a
+// visitor who is signed in; the page says who they are and how to log out,
+// and a posted form creates nothing.
+func TestRegisterWhileSignedIn(t *testing.T) {
+	s := newSite(t)
+	c := s.browser(t)
+	if p := do(t, c, "POST", s.URL+"/register", registration("bob")); p.status != http.StatusSeeOther {
+		t.Fatalf("register: %d", p.status)
+	}
+	p := do(t, c, "GET", s.URL+"/register", nil)
+	if p.status != 200 || !strings.Contains(p.body, "signed in as <strong>bob</strong>") || strings.Contains(p.body, `id="register-form"`) {
+		t.Fatalf("GET /register signed in: %d\n%s", p.status, p.body)
+	}
+	if p := do(t, c, "POST", s.URL+"/register", registration("carol")); !strings.Contains(p.body, "log out first") {
+		t.Fatalf("POST /register signed in: %d", p.status)
+	}
+	if _, err := s.svc.FindUser(context.Background(), "carol"); err == nil {
+		t.Fatal("an account was created while signed in")
+	}
+}
+
+// TestSkipLinkAndRememberWording: every page starts with a link to its
+// content (the first thing a keyboard reaches), and the login page's box
+// says what it does rather than a number of days the idle limit may cut
+// short.
+func TestSkipLinkAndRememberWording(t *testing.T) {
+	s := newSite(t)
+	p := do(t, s.browser(t), "GET", s.URL+"/login", nil)
+	body := p.body[strings.Index(p.body, "<body>"):]
+	first := strings.Index(body, "<a ")
+	if first < 0 || !strings.HasPrefix(body[first:], `<a class="skip-link" href="#main">`) || !strings.Contains(body, `<main id="main">`) {
+		t.Fatalf("the first link is not the skip link:\n%s", body[:min(len(body), 400)])
+	}
+	if !strings.Contains(p.body, "Keep me signed in on this device") || strings.Contains(p.body, "30 days") {
+		t.Fatal("the remember-me label")
+	}
+}

@@ -19,12 +19,29 @@ func registerForm() *form {
 		input{"confirm_password", "Confirm password", "password", "new-password"})
 }
 
+// signedIn answers the registration form of a visitor who is signed in:
+// a new account would quietly replace their session, so say so instead.
+func (s *site) signedIn(w http.ResponseWriter, r *http.Request) bool {
+	p := principal(r)
+	if p == nil {
+		return false
+	}
+	s.render(w, r, http.StatusOK, "signed_in", "You are signed in", p.User.Username)
+	return true
+}
+
 func (s *site) registerPage(w http.ResponseWriter, r *http.Request) {
+	if s.signedIn(w, r) {
+		return
+	}
 	s.render(w, r, http.StatusOK, "register", "Create an account", registerData{Form: registerForm(), Next: safeNext(r.URL.Query().Get("next"))})
 }
 
 // register creates the account and logs the new user in.
 func (s *site) register(w http.ResponseWriter, r *http.Request) {
+	if s.signedIn(w, r) {
+		return
+	}
 	f := registerForm()
 	if err := readForm(w, r, f, "next"); err != nil {
 		badForm(w, err)
