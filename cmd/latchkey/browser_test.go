@@ -114,7 +114,10 @@ func TestSiteInABrowser(t *testing.T) {
 	b.do(chromedp.Click(chromedp.CSS(`a[href="/posts/new"]`)), chromedp.WaitVisible(chromedp.CSS("#post-form")))
 	b.fill(map[string]string{"title": "Hello from a browser", "body": "Written in Chromium."})
 	b.do(chromedp.Click(chromedp.CSS(`#post-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#edit-post")))
-	postPath := b.location()
+	postPath, _, _ := strings.Cut(b.location(), "?") // without the "Post published" notice's ?done=
+	if got := b.text(".flash"); got != "Post published." {
+		t.Errorf("after publishing, the notice says %q", got)
+	}
 	b.do(chromedp.Click(chromedp.CSS("#edit-post")), chromedp.WaitVisible(chromedp.CSS("#post-form")))
 	b.fill(map[string]string{"title": "Hello again from a browser"})
 	b.do(chromedp.Click(chromedp.CSS(`#post-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#edit-post")))

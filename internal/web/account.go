@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/latchkey/latchkey/internal/auth"
 )
@@ -81,6 +82,15 @@ func (s *site) renderAccount(w http.ResponseWriter, r *http.Request, status int,
 		d.Notice = "Your password was changed. Every other session has been logged out."
 	case "sessions":
 		d.Notice = "Logged out."
+	case "others":
+		switch n, _ := strconv.Atoi(r.URL.Query().Get("n")); n {
+		case 0:
+			d.Notice = "There was no other session to log out of."
+		case 1:
+			d.Notice = "Logged out of 1 other session."
+		default:
+			d.Notice = "Logged out of " + strconv.Itoa(n) + " other sessions."
+		}
 	case "verification":
 		d.Notice = "A new confirmation link is on its way to " + p.User.Email + "."
 	case "pending":
@@ -158,9 +168,15 @@ func (s *site) revokeSession(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *site) revokeOtherSessions(w http.ResponseWriter, r *http.Request) {
-	if err := s.Auth.RevokeOtherSessions(r.Context(), principal(r)); err != nil {
+	p := principal(r)
+	list, err := s.Auth.Sessions(r.Context(), p)
+	if err == nil {
+		err = s.Auth.RevokeOtherSessions(r.Context(), p)
+	}
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	redirect(w, r, "/account?done=sessions")
+	// The count is the message's only: it says what happened.
+	redirect(w, r, "/account?done=others&n="+strconv.Itoa(max(len(list)-1, 0)))
 }

@@ -149,3 +149,25 @@ func TestSkipLinkAndRememberWording(t *testing.T) {
 		t.Fatal("the remember-me label")
 	}
 }
+
+// TestLogOutOthersSaysHowMany: "log out everywhere else" says how many
+// sessions it ended.
+func TestLogOutOthersSaysHowMany(t *testing.T) {
+	s := newSite(t)
+	c := s.browser(t)
+	if p := do(t, c, "POST", s.URL+"/register", registration("alice")); p.status != http.StatusSeeOther {
+		t.Fatalf("register: %d", p.status)
+	}
+	for range 2 {
+		if p := do(t, s.browser(t), "POST", s.URL+"/login", url.Values{"identifier": {"alice"}, "password": {pw}}); p.status != http.StatusSeeOther {
+			t.Fatalf("login: %d", p.status)
+		}
+	}
+	p := do(t, c, "POST", s.URL+"/account/sessions/revoke-others", url.Values{})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("revoke others: %d", p.status)
+	}
+	if p := do(t, c, "GET", s.URL+p.header.Get("Location"), nil); !strings.Contains(p.body, "Logged out of 2 other sessions.") {
+		t.Fatalf("the notice after logging out of two others:\n%s", p.body)
+	}
+}

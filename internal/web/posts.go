@@ -28,6 +28,7 @@ func (s *site) home(w http.ResponseWriter, r *http.Request) {
 type postData struct {
 	Post    *blog.Post
 	CanEdit bool
+	Notice  string // what just happened to it
 }
 
 type postFormData struct {
@@ -56,7 +57,7 @@ func (s *site) createPost(w http.ResponseWriter, r *http.Request) {
 		s.formError(w, r, err, "post_form", "New post", postFormData{Form: f}, f)
 		return
 	}
-	redirect(w, r, "/posts/"+post.ID)
+	redirect(w, r, "/posts/"+post.ID+"?done=published")
 }
 
 // keepNewPost answers a new post whose author could not be checked (err):
@@ -96,7 +97,8 @@ func (s *site) postPage(w http.ResponseWriter, r *http.Request) {
 	if post == nil {
 		return
 	}
-	s.render(w, r, http.StatusOK, "post", post.Title, postData{Post: post, CanEdit: blog.CanEdit(principal(r), post)})
+	notice := map[string]string{"published": "Post published.", "updated": "Post updated."}[r.URL.Query().Get("done")]
+	s.render(w, r, http.StatusOK, "post", post.Title, postData{Post: post, CanEdit: blog.CanEdit(principal(r), post), Notice: notice})
 }
 
 // editable loads a post the caller may change, answering 404 or 403
@@ -138,7 +140,7 @@ func (s *site) updatePost(w http.ResponseWriter, r *http.Request) {
 		s.formError(w, r, err, "post_form", "Edit post", postFormData{Form: f, PostID: post.ID}, f)
 		return
 	}
-	redirect(w, r, "/posts/"+post.ID)
+	redirect(w, r, "/posts/"+post.ID+"?done=updated")
 }
 
 func (s *site) deletePost(w http.ResponseWriter, r *http.Request) {

@@ -24,7 +24,11 @@ func TestPostPages(t *testing.T) {
 	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/posts/") {
 		t.Fatalf("publish: %d %q", p.status, p.header.Get("Location"))
 	}
-	postURL := s.URL + p.header.Get("Location")
+	path, done, _ := strings.Cut(p.header.Get("Location"), "?")
+	postURL := s.URL + path
+	if notice := do(t, alice, "GET", postURL+"?"+done, nil); done != "done=published" || !strings.Contains(notice.body, "Post published.") {
+		t.Fatalf("after publishing: %q, no notice", done)
+	}
 
 	p = do(t, alice, "GET", postURL, nil)
 	if p.status != 200 || !strings.Contains(p.body, "Hello &lt;world&gt;") || !strings.Contains(p.body, `id="edit-post"`) {
