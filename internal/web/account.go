@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/auth"
 )
@@ -22,10 +23,11 @@ type accountData struct {
 // that the template prints plain strings: each function call or
 // comparison in a template is a call by reflection.
 type sessionRow struct {
-	ID        string
-	UserAgent string // empty when the browser sent none
-	Detail    string // kind, IP address, since, last seen
-	Current   bool   // this browser's session
+	ID              string
+	UserAgent       string // empty when the browser sent none
+	Detail          string // kind and IP address
+	Since, LastSeen time.Time
+	Current         bool // this browser's session
 }
 
 func sessionRows(list []*auth.Session, current string) []sessionRow {
@@ -34,7 +36,9 @@ func sessionRows(list []*auth.Session, current string) []sessionRow {
 		rows[i] = sessionRow{
 			ID:        s.ID,
 			UserAgent: s.UserAgent,
-			Detail:    string(s.Kind) + " · " + s.IP + " · since " + formatTime(s.CreatedAt) + " · last seen " + formatTime(s.LastSeenAt),
+			Detail:    string(s.Kind) + " · " + s.IP,
+			Since:     s.CreatedAt,
+			LastSeen:  s.LastSeenAt,
 			Current:   s.ID == current,
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -169,5 +170,29 @@ func TestLogOutOthersSaysHowMany(t *testing.T) {
 	}
 	if p := do(t, c, "GET", s.URL+p.header.Get("Location"), nil); !strings.Contains(p.body, "Logged out of 2 other sessions.") {
 		t.Fatalf("the notice after logging out of two others:\n%s", p.body)
+	}
+}
+
+// TestOneDateFormat: the post list, a post and the sessions list show a
+// moment the same way, as a <time> with the exact instant and, in its
+// title, the minute.
+func TestOneDateFormat(t *testing.T) {
+	s := newSite(t)
+	c := s.browser(t)
+	if p := do(t, c, "POST", s.URL+"/register", registration("alice")); p.status != http.StatusSeeOther {
+		t.Fatalf("register: %d", p.status)
+	}
+	p := do(t, c, "POST", s.URL+"/posts/new", url.Values{"title": {"Hello"}, "body": {"x"}})
+	path, _, _ := strings.Cut(p.header.Get("Location"), "?")
+	day := time.Now().UTC().Format("2 January 2006")
+	re := regexp.MustCompile(`<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ" title="` + day + `, \d\d:\d\d UTC">` + day + `</time>`)
+	for _, page := range []string{"/", path, "/account"} {
+		body := do(t, c, "GET", s.URL+page, nil).body
+		if !re.MatchString(body) {
+			t.Errorf("%s shows no <time> in the one format", page)
+		}
+		if strings.Contains(body, time.Now().UTC().Format("Jan 2006,")) {
+			t.Errorf("%s still shows the short month format", page)
+		}
 	}
 }

@@ -64,8 +64,7 @@ func New(mux *http.ServeMux, d Deps) error {
 func (s *site) parse() error {
 	funcs := template.FuncMap{
 		"asset":  s.assets.url,
-		"date":   func(t time.Time) string { return t.UTC().Format("2 January 2006") },
-		"time":   formatTime,
+		"when":   when,
 		"edited": func(p *blog.Post) bool { return !p.UpdatedAt.Equal(p.CreatedAt) },
 	}
 	names, err := fs.Glob(templateFS, "templates/page_*.html")
@@ -83,8 +82,14 @@ func (s *site) parse() error {
 	return nil
 }
 
-// formatTime is how pages show a moment.
-func formatTime(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") }
+// when is how every page shows a moment: the day, in one format
+// everywhere, in a <time> element that carries the exact instant for
+// machines and, in its title, to the minute for readers.
+func when(t time.Time) template.HTML {
+	t = t.UTC()
+	return template.HTML(`<time datetime="` + t.Format(time.RFC3339) + `" title="` +
+		t.Format("2 January 2006, 15:04 UTC") + `">` + t.Format("2 January 2006") + `</time>`)
+}
 
 // view is what every page template receives.
 type view struct {
