@@ -24,6 +24,7 @@ type accountData struct {
 // comparison in a template is a call by reflection.
 type sessionRow struct {
 	ID              string
+	Device          string // the user agent as people say it (deviceName)
 	UserAgent       string // empty when the browser sent none
 	Detail          string // kind and IP address
 	Since, LastSeen time.Time
@@ -35,6 +36,7 @@ func sessionRows(list []*auth.Session, current string) []sessionRow {
 	for i, s := range list {
 		rows[i] = sessionRow{
 			ID:        s.ID,
+			Device:    deviceName(s.UserAgent),
 			UserAgent: s.UserAgent,
 			Detail:    string(s.Kind) + " · " + s.IP,
 			Since:     s.CreatedAt,
