@@ -132,6 +132,13 @@ func TestRegisterWhileSignedIn(t *testing.T) {
 	if _, err := s.svc.FindUser(context.Background(), "carol"); err == nil {
 		t.Fatal("an account was created while signed in")
 	}
+	// /login says so too; sent there with a next, it goes on to it.
+	if p := do(t, c, "GET", s.URL+"/login", nil); p.status != 200 || !strings.Contains(p.body, "log in as someone else") || strings.Contains(p.body, `id="login-form"`) {
+		t.Fatalf("GET /login signed in: %d", p.status)
+	}
+	if p := do(t, c, "GET", s.URL+"/login?next=%2Faccount", nil); p.status != http.StatusSeeOther || p.header.Get("Location") != "/account" {
+		t.Fatalf("GET /login?next= signed in: %d %q", p.status, p.header.Get("Location"))
+	}
 }
 
 // TestSkipLinkAndRememberWording: every page starts with a link to its

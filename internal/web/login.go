@@ -25,8 +25,11 @@ func loginForm() *form {
 
 func (s *site) loginPage(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.URL.Query().Get("next"))
-	if principal(r) != nil {
-		redirect(w, r, next)
+	if principal(r) != nil && r.URL.Query().Has("next") {
+		redirect(w, r, next) // sent here by a page that is now open to them
+		return
+	}
+	if s.signedIn(w, r, "log in as someone else") {
 		return
 	}
 	d := loginData{Form: loginForm(), Next: next, LoginLinks: s.Auth.LoginLinks()}

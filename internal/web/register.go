@@ -19,19 +19,21 @@ func registerForm() *form {
 		input{"confirm_password", "Confirm password", "password", "new-password"})
 }
 
-// signedIn answers the registration form of a visitor who is signed in:
-// a new account would quietly replace their session, so say so instead.
-func (s *site) signedIn(w http.ResponseWriter, r *http.Request) bool {
+// signedIn answers a form that a signed-in visitor has no use for (a
+// second account, another login) by saying who they are and how to log
+// out, instead of quietly replacing their session; want says what they
+// came to do.
+func (s *site) signedIn(w http.ResponseWriter, r *http.Request, want string) bool {
 	p := principal(r)
 	if p == nil {
 		return false
 	}
-	s.render(w, r, http.StatusOK, "signed_in", "You are signed in", p.User.Username)
+	s.render(w, r, http.StatusOK, "signed_in", "You are signed in", struct{ Username, Want string }{p.User.Username, want})
 	return true
 }
 
 func (s *site) registerPage(w http.ResponseWriter, r *http.Request) {
-	if s.signedIn(w, r) {
+	if s.signedIn(w, r, "create another account") {
 		return
 	}
 	s.render(w, r, http.StatusOK, "register", "Create an account", registerData{Form: registerForm(), Next: safeNext(r.URL.Query().Get("next"))})
@@ -39,7 +41,7 @@ func (s *site) registerPage(w http.ResponseWriter, r *http.Request) {
 
 // register creates the account and logs the new user in.
 func (s *site) register(w http.ResponseWriter, r *http.Request) {
-	if s.signedIn(w, r) {
+	if s.signedIn(w, r, "create another account") {
 		return
 	}
 	f := registerForm()
