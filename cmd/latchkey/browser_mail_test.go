@@ -3,7 +3,6 @@ package main
 import (
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	neturl "net/url"
 	"path/filepath"
 	"strconv"
@@ -95,14 +94,6 @@ func mailed(t *testing.T, m mailtest.Received, addr, subject string) mailtest.Re
 	return m
 }
 
-// jarClient is a plain HTTP client that keeps the cookies it is given, in
-// the jar returned, and follows no redirect: a mail scanner, or a second
-// device.
-func jarClient() (*http.Client, *cookiejar.Jar) {
-	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, jar
-}
-
 // TestForgotPasswordInABrowser walks a forgotten password from the login
 // page to the login with the new one: the link is asked for, read from the
 // mail, opened, refused for a mismatched confirmation inline, used; the
@@ -178,7 +169,7 @@ func TestForgotPasswordInABrowser(t *testing.T) {
 		t.Fatalf("header after logging in with the new password shows %q", got)
 	}
 
-	c, jar := jarClient()
+	c := browserClient() // a second device
 	res, err = c.PostForm(url+"/login", neturl.Values{"identifier": {"alice"}, "password": {testPassword}})
 	if err != nil {
 		t.Fatal(err)
@@ -186,8 +177,8 @@ func TestForgotPasswordInABrowser(t *testing.T) {
 	io.Copy(io.Discard, res.Body)
 	res.Body.Close()
 	base, _ := neturl.Parse(url)
-	if res.StatusCode != http.StatusUnprocessableEntity || len(jar.Cookies(base)) != 0 {
-		t.Errorf("login with the old password: %d with cookies %v, want 422 and none", res.StatusCode, jar.Cookies(base))
+	if res.StatusCode != http.StatusUnprocessableEntity || len(c.Jar.Cookies(base)) != 0 {
+		t.Errorf("login with the old password: %d with cookies %v, want 422 and none", res.StatusCode, c.Jar.Cookies(base))
 	}
 
 	if got := b.status(link); got != http.StatusGone {
@@ -225,7 +216,7 @@ func TestSignInLinkInABrowser(t *testing.T) {
 	link := mailed(t, sink.Wait(t, 2, mailWait)[1], "alice@example.com", "Your sign-in link").Link(t, "/login-link/confirm")
 
 	// A scanner fetches the link, twice: the page, and no session.
-	scanner, jar := jarClient()
+	scanner := browserClient() // a mail scanner
 	base, _ := neturl.Parse(url)
 	for i := range 2 {
 		res, err := scanner.Get(link)
@@ -241,7 +232,7 @@ func TestSignInLinkInABrowser(t *testing.T) {
 			t.Errorf("GET %d of the sign-in link set cookies %q", i+1, c)
 		}
 	}
-	if c := jar.Cookies(base); len(c) != 0 {
+	if c := scanner.Jar.Cookies(base); len(c) != 0 {
 		t.Errorf("the scanner holds cookies %v", c)
 	}
 

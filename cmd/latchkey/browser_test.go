@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	neturl "net/url"
 	"path/filepath"
 	"strings"
@@ -160,8 +159,7 @@ func TestSiteInABrowser(t *testing.T) {
 
 // loginOverHTTP logs in with a plain HTTP client: a second device.
 func loginOverHTTP(t *testing.T, url, user, password string) *http.Client {
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c := browserClient()
 	res, err := c.PostForm(url+"/login", neturl.Values{"identifier": {user}, "password": {password}})
 	if err != nil {
 		t.Fatal(err)

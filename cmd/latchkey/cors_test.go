@@ -79,7 +79,7 @@ type answer struct {
 
 // send makes one request with a body of contentType (none when empty) and
 // headers given as name, value pairs; a header with an empty value is not
-// sent.
+// sent. "Host" sets the request's Host (net/http ignores it as a header).
 func send(t *testing.T, c *http.Client, method, url, contentType, body string, headers ...string) answer {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
@@ -90,7 +90,11 @@ func send(t *testing.T, c *http.Client, method, url, contentType, body string, h
 		req.Header.Set("Content-Type", contentType)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
-		if headers[i+1] != "" {
+		switch {
+		case headers[i+1] == "":
+		case headers[i] == "Host":
+			req.Host = headers[i+1]
+		default:
 			req.Header.Set(headers[i], headers[i+1])
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"net/http"
 	"net/http/cookiejar"
 	neturl "net/url"
@@ -14,40 +13,14 @@ import (
 	"github.com/latchkey/latchkey/internal/mail/mailtest"
 )
 
-// page is one answer from the server, for the mail flow tests.
-type page struct {
-	status int
-	header http.Header
-	body   string
-}
-
-func fetch(t *testing.T, c *http.Client, method, url string, form neturl.Values, headers ...string) page {
+// fetch is send (cors_test.go) with a form for its body, none for nil:
+// how a page is posted.
+func fetch(t *testing.T, c *http.Client, method, url string, form neturl.Values, headers ...string) answer {
 	t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
+	if form == nil {
+		return send(t, c, method, url, "", "", headers...)
 	}
-	req, err := http.NewRequest(method, url, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		if headers[i] == "Host" {
-			req.Host = headers[i+1]
-			continue
-		}
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return page{res.StatusCode, res.Header, string(b)}
+	return send(t, c, method, url, "application/x-www-form-urlencoded", form.Encode(), headers...)
 }
 
 // browserClient is a client with a cookie jar that does not follow
