@@ -52,7 +52,7 @@ func (s *Service) useToken(ctx context.Context, t *OneTimeToken, c Change) error
 		return ErrDeadLink
 	}
 	if err == nil {
-		s.sent(c.Letters...)
+		s.mailQueued(c.Letters...)
 	}
 	return err
 }
@@ -61,13 +61,14 @@ func (s *Service) useToken(ctx context.Context, t *OneTimeToken, c Change) error
 func (s *Service) apply(ctx context.Context, c Change) error {
 	err := s.store.ApplyChange(ctx, c)
 	if err == nil {
-		s.sent(c.Letters...)
+		s.mailQueued(c.Letters...)
 	}
 	return err
 }
 
-// sent tells the sender, if any of letters is a message, that mail waits.
-func (s *Service) sent(letters ...Letter) {
+// mailQueued tells the sender, if any of letters is a message, that mail
+// waits.
+func (s *Service) mailQueued(letters ...Letter) {
 	for _, l := range letters {
 		if l.Mail != nil {
 			s.queued()
@@ -113,7 +114,7 @@ func (s *Service) queueMail(ctx context.Context, kind MailKind, address string, 
 	key := fmt.Sprintf("%s:%s", kind, hex.EncodeToString(sum[:]))
 	ok, err := s.store.RequestMail(ctx, key, s.timestamp(), MailPerHour, l)
 	if ok {
-		s.sent(l)
+		s.mailQueued(l)
 	}
 	return ok, err
 }

@@ -71,7 +71,7 @@ func (s *Service) Register(ctx context.Context, r Registration, c Client) (*User
 	if err := s.store.CreateUser(ctx, u, l); err != nil {
 		return nil, err
 	}
-	s.sent(l)
+	s.mailQueued(l)
 	return u, nil
 }
 

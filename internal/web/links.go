@@ -249,25 +249,28 @@ func (s *site) resendEmailChange(w http.ResponseWriter, r *http.Request) {
 }
 
 // postedToken reads the token a link page's button posts.
-func postedToken(w http.ResponseWriter, r *http.Request) (string, bool) {
+func postedToken(w http.ResponseWriter, r *http.Request) (string, bool) { return posted(w, r, "token") }
+
+// posted reads one field of a one-button form (a body of at most 1 MiB),
+// answering a body it cannot read itself.
+func posted(w http.ResponseWriter, r *http.Request, name string) (string, bool) {
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 	if err := r.ParseForm(); err != nil {
 		badForm(w, err)
 		return "", false
 	}
-	return r.PostForm.Get("token"), true
+	return r.PostForm.Get(name), true
 }
 
 // resendVerificationTo mails a new verification link to the account an
 // email or username names (the login page's button when an unproven
 // address keeps its owner out); the same page whatever it names.
 func (s *site) resendVerificationTo(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-	if err := r.ParseForm(); err != nil {
-		badForm(w, err)
+	identifier, ok := posted(w, r, "identifier")
+	if !ok {
 		return
 	}
-	if err := s.Auth.RequestVerification(r.Context(), r.PostForm.Get("identifier"), s.client(r)); err != nil {
+	if err := s.Auth.RequestVerification(r.Context(), identifier, s.client(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
