@@ -80,3 +80,49 @@ func TestHostileTextIsNeverA500(t *testing.T) {
 		t.Errorf("a body with a tab and line breaks: %d %s", res.status, res.body)
 	}
 }
+
+// TestHostileTextInRequestsForMail: the requests for mail and the reset's
+// confirmation take a NUL, bytes that are not UTF-8 or an escape character
+// in any field without a 500, on either database: an address refuses it by
+// name, a token is simply dead, a next is dropped.
+func TestHostileTextInRequestsForMail(t *testing.T) {
+	s := newServer(t, serverOptions{})
+	s.register(t, "alice")
+	// JSON escapes for the control characters, the raw byte for the rest.
+	for _, bad := range []string{`a\u0000b@example.com`, "a\xffb@example.com", `a\u001bb@example.com`} {
+		for _, path := range []string{"/api/password-reset", "/api/login-link"} {
+			res := s.postJSON(t, path, `{"email":"`+bad+`"}`, "")
+			if res.status != http.StatusUnprocessableEntity || s.problem(t, res).Errors[0].Location != "body.email" {
+				t.Errorf("%s with email %q: %d %s, want 422 naming body.email", path, bad, res.status, res.body)
+			}
+		}
+	}
+	for _, token := range []string{"a\x00b", "a\xffb"} {
+		res := s.postJSON(t, "/api/password-reset/confirm", `{"token":"`+strings.ReplaceAll(token, "\x00", `\u0000`)+`","new_password":"a brand new passphrase"}`, "")
+		if res.status != http.StatusBadRequest || s.problem(t, res).Code != auth.CodeInvalidToken {
+			t.Errorf("reset confirmation with token %q: %d %s", token, res.status, res.body)
+		}
+		grant := s.postForm(t, "/api/token", url.Values{"grant_type": {"urn:latchkey:grant-type:login-link"}, "token": {token}})
+		if grant.status != http.StatusBadRequest || !strings.Contains(grant.body, `"invalid_grant"`) {
+			t.Errorf("login-link grant with token %q: %d %s", token, grant.status, grant.body)
+		}
+	}
+	// Each to an account of its own: the per-address limit would drop a
+	// second request for one address within the minute. A control
+	// character drops the next; a byte that is not UTF-8 arrives decoded
+	// as U+FFFD, valid text in a local path, checked again when used.
+	s.register(t, "bob")
+	for _, tc := range []struct{ who, next, kept string }{
+		{"alice", `/a\u0000b`, ""},
+		{"bob", "/a\xffb", "/a\uFFFDb"},
+	} {
+		res := s.postJSON(t, "/api/login-link", `{"email":"`+tc.who+`@example.com","next":"`+tc.next+`"}`, "")
+		if res.status != http.StatusAccepted {
+			t.Errorf("sign-in link with next %q: %d %s", tc.next, res.status, res.body)
+		}
+		// Stored and delivered on either database.
+		if m := s.mailTo(t, tc.who+"@example.com", auth.MailLoginLink); m.Next != tc.kept {
+			t.Errorf("next %q was kept as %q, want %q", tc.next, m.Next, tc.kept)
+		}
+	}
+}

@@ -314,3 +314,18 @@ func TestRequireVerifiedEmail(t *testing.T) {
 		t.Fatalf("a post, verified: %d %s", post.status, post.body)
 	}
 }
+
+// TestRequestsForMailCountPerIP: every request for mail takes from the
+// per-IP budget of logins and registrations, whatever its address.
+func TestRequestsForMailCountPerIP(t *testing.T) {
+	s := newServer(t, serverOptions{perIP: 3})
+	for i, path := range []string{"/api/password-reset", "/api/login-link", "/api/password-reset"} {
+		if res := s.postJSON(t, path, `{"email":"someone`+string(rune('a'+i))+`@example.com"}`, ""); res.status != http.StatusAccepted {
+			t.Fatalf("request %d: %d %s", i+1, res.status, res.body)
+		}
+	}
+	res := s.postJSON(t, "/api/login-link", `{"email":"another@example.com"}`, "")
+	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" {
+		t.Fatalf("a fourth request within the minute: %d Retry-After %q", res.status, res.header.Get("Retry-After"))
+	}
+}
