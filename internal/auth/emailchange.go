@@ -44,8 +44,9 @@ func (s *Service) ResendEmailChange(ctx context.Context, p *Principal, c Client)
 	if u.PendingEmail == "" {
 		return nil
 	}
-	return s.requestMail(ctx, MailConfirmEmail, u.PendingEmail,
+	_, err := s.requestMail(ctx, MailConfirmEmail, u.PendingEmail,
 		letter(MailConfirmEmail, TokenConfirmEmail, u, u.PendingEmail, s.timestamp()))
+	return err
 }
 
 // CheckUndoLink reports whether an undo link can still be used, and the

@@ -90,7 +90,8 @@ func (s *Service) requestLink(ctx context.Context, kind MailKind, email, next st
 	if len(errs) > 0 {
 		return &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
 	}
-	return s.requestMail(ctx, kind, address, Letter{Mail: s.request(kind, address, next)})
+	_, err := s.requestMail(ctx, kind, address, Letter{Mail: s.request(kind, address, next)})
+	return err
 }
 
 // request is a message asked for by address, without its account: see
@@ -101,15 +102,9 @@ func (s *Service) request(kind MailKind, to, next string) *Mail {
 
 // requestMail queues l, if the per-address limit allows, under the key of
 // its kind and of address (hashed: an address that has no account is not
-// kept in the limit's log).
-func (s *Service) requestMail(ctx context.Context, kind MailKind, address string, l Letter) error {
-	_, err := s.queueMail(ctx, kind, address, l)
-	return err
-}
-
-// queueMail is requestMail that reports whether the limit let l through:
-// an operator, unlike a visitor, is told.
-func (s *Service) queueMail(ctx context.Context, kind MailKind, address string, l Letter) (bool, error) {
+// kept in the limit's log), and reports whether it did. A visitor is not
+// told (the answer is the same either way); an operator is.
+func (s *Service) requestMail(ctx context.Context, kind MailKind, address string, l Letter) (bool, error) {
 	sum := sha256.Sum256([]byte(address))
 	key := fmt.Sprintf("%s:%s", kind, hex.EncodeToString(sum[:]))
 	ok, err := s.store.RequestMail(ctx, key, s.timestamp(), MailPerHour, l)

@@ -79,7 +79,7 @@ func (s *Service) SendPasswordReset(ctx context.Context, who string) (*User, err
 	if u.DisabledAt != nil {
 		return nil, &Error{Code: CodeAccountDisabled, Message: "The account is disabled: enable it first."}
 	}
-	queued, err := s.queueMail(ctx, MailResetPassword, u.Email, Letter{Mail: s.request(MailResetPassword, u.Email, "")})
+	queued, err := s.requestMail(ctx, MailResetPassword, u.Email, Letter{Mail: s.request(MailResetPassword, u.Email, "")})
 	if err != nil {
 		return nil, err
 	}

@@ -36,7 +36,8 @@ func (s *Service) RequestVerification(ctx context.Context, identifier string, c 
 	}
 	// Queued under the identifier as typed (normalised); the sender looks
 	// it up and mails the account's address, if it has one to prove.
-	return s.requestMail(ctx, MailVerifyEmail, ident, Letter{Mail: s.request(MailVerifyEmail, ident, "")})
+	_, err := s.requestMail(ctx, MailVerifyEmail, ident, Letter{Mail: s.request(MailVerifyEmail, ident, "")})
+	return err
 }
 
 // ResendVerification mails the caller a new verification link (the older
@@ -50,7 +51,8 @@ func (s *Service) ResendVerification(ctx context.Context, p *Principal, c Client
 	if u.EmailVerifiedAt != nil {
 		return nil
 	}
-	return s.requestMail(ctx, MailVerifyEmail, u.Email, Letter{Mail: s.request(MailVerifyEmail, u.Email, "")})
+	_, err := s.requestMail(ctx, MailVerifyEmail, u.Email, Letter{Mail: s.request(MailVerifyEmail, u.Email, "")})
+	return err
 }
 
 // CheckVerifyLink reports whether a verification link can still be used,
