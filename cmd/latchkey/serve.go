@@ -212,6 +212,7 @@ func newService(cfg *config.Config, db *store.Store, tokens auth.AccessTokens, m
 		SessionAbsoluteTTL:   cfg.SessionAbsoluteTTL,
 		SessionIdleTTL:       cfg.SessionIdleTTL,
 		LoginLinks:           cfg.LoginLinks,
+		AuditRetention:       cfg.AuditRetention,
 		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
 	})
 }

@@ -118,7 +118,7 @@ func (env *environment) userSetDisabled(ctx context.Context, disable bool, args 
 		return err
 	}
 	defer db.Close()
-	u, err := svc.SetDisabled(ctx, fs.Arg(0), disable)
+	u, err := svc.SetDisabled(ctx, nil, fs.Arg(0), disable)
 	if err != nil {
 		return lookupError(fs.Arg(0), err)
 	}
@@ -185,7 +185,7 @@ func (env *environment) userRole(ctx context.Context, args []string) error {
 	if role != auth.RoleAdmin && role != auth.RoleUser {
 		return usagef("user role: the role is admin or user, not %q", fs.Arg(1))
 	}
-	u, err := svc.SetRole(ctx, fs.Arg(0), role)
+	u, err := svc.SetRole(ctx, nil, fs.Arg(0), role)
 	if err != nil {
 		return lookupError(fs.Arg(0), err)
 	}
@@ -217,7 +217,7 @@ func (env *environment) userDelete(ctx context.Context, args []string) error {
 			return nil
 		}
 	}
-	if err := svc.DeleteUser(ctx, u.ID); err != nil {
+	if err := svc.DeleteUser(ctx, nil, u.ID); err != nil {
 		return lookupError(fs.Arg(0), err)
 	}
 	fmt.Fprintf(env.stdout, "deleted %s (%s, %s)\n", u.ID, u.Username, u.Email)
@@ -231,7 +231,7 @@ func (env *environment) userResetPassword(ctx context.Context, args []string) er
 		return err
 	}
 	defer db.Close()
-	u, err := svc.SendPasswordReset(ctx, fs.Arg(0))
+	u, err := svc.SendPasswordReset(ctx, nil, fs.Arg(0))
 	if err != nil {
 		return lookupError(fs.Arg(0), err)
 	}
@@ -298,8 +298,11 @@ func readLine(r *bufio.Reader) (string, error) {
 // field's problem.
 func describe(err error) error {
 	var e *auth.Error
-	if !errors.As(err, &e) || len(e.Fields) == 0 {
+	if !errors.As(err, &e) {
 		return err
+	}
+	if len(e.Fields) == 0 {
+		return errors.New(e.Message)
 	}
 	parts := make([]string, len(e.Fields))
 	for i, f := range e.Fields {

@@ -85,11 +85,17 @@ func request(ctx context.Context) *http.Request {
 	return r
 }
 
+// client is where a handler's request comes from, for throttling, session
+// rows and the audit log.
 func client(ctx context.Context, d Deps) auth.Client {
 	r := request(ctx)
 	if r == nil {
 		return auth.Client{}
 	}
+	return clientOf(r, d)
+}
+
+func clientOf(r *http.Request, d Deps) auth.Client {
 	return auth.Client{IP: d.ClientIP.IP(r), UserAgent: r.UserAgent()}
 }
 

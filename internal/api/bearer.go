@@ -25,9 +25,9 @@ func requireUser(a huma.API, d Deps) func(huma.Context, func(huma.Context)) {
 				writeProblem(a, ctx, problemOf(ctx.Context(), errNoCredentials))
 				return
 			}
-			p, err = d.Auth.AuthorizeAccessToken(ctx.Context(), strings.TrimSpace(token))
+			p, err = d.Auth.AuthorizeAccessToken(ctx.Context(), strings.TrimSpace(token), client(ctx.Context(), d))
 		} else if r := request(ctx.Context()); r != nil && d.Cookies.Has(r) {
-			p, err = d.Auth.AuthorizeCookie(ctx.Context(), d.Cookies.Read(r))
+			p, err = d.Auth.AuthorizeCookie(ctx.Context(), d.Cookies.Read(r), client(ctx.Context(), d))
 		} else {
 			writeProblem(a, ctx, problemOf(ctx.Context(), errNoCredentials))
 			return

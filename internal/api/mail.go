@@ -55,7 +55,7 @@ type passwordResetConfirmInput struct {
 // rules refuse, which leaves the link good.
 func handlePasswordResetConfirm(d Deps) func(context.Context, *passwordResetConfirmInput) (*struct{}, error) {
 	return func(ctx context.Context, in *passwordResetConfirmInput) (*struct{}, error) {
-		if _, err := d.Auth.ResetPassword(ctx, in.Body.Token, in.Body.NewPassword); err != nil {
+		if _, err := d.Auth.ResetPassword(ctx, in.Body.Token, in.Body.NewPassword, client(ctx, d)); err != nil {
 			return nil, fail(ctx, err)
 		}
 		return nil, nil

@@ -60,7 +60,7 @@ func TestPasswordResetAnswersAlike(t *testing.T) {
 	s := newServer(t, serverOptions{})
 	s.register(t, "alice")
 	s.register(t, "bob")
-	if _, err := s.svc.SetDisabled(context.Background(), "bob@example.com", true); err != nil {
+	if _, err := s.svc.SetDisabled(context.Background(), nil, "bob@example.com", true); err != nil {
 		t.Fatal(err)
 	}
 	s.queued(t) // the verification mail of both registrations
@@ -121,7 +121,7 @@ func BenchmarkPasswordResetRequest(b *testing.B) {
 		name := fmt.Sprintf("user%d", accounts)
 		s.register(b, name)
 		if disabled {
-			if _, err := s.svc.SetDisabled(ctx, name+"@example.com", true); err != nil {
+			if _, err := s.svc.SetDisabled(ctx, nil, name+"@example.com", true); err != nil {
 				b.Fatal(err)
 			}
 		}

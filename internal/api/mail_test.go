@@ -120,7 +120,7 @@ func TestResetRequestsAnswerAlike(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.svc.SetDisabled(context.Background(), dora.ID, true); err != nil {
+	if _, err := s.svc.SetDisabled(context.Background(), nil, dora.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	var first string
@@ -199,7 +199,7 @@ func TestResetLinkDies(t *testing.T) {
 	s.register(t, "bob")
 	token = request("bob")
 	bob, _ := s.store.UserByUsername(ctx, "bob")
-	if _, err := s.svc.SetDisabled(ctx, bob.ID, true); err != nil {
+	if _, err := s.svc.SetDisabled(ctx, nil, bob.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	dead("of a disabled account", token)
@@ -227,7 +227,7 @@ func TestVerificationOverHTTP(t *testing.T) {
 	if again := s.mailTo(t, "alice@example.com", auth.MailVerifyEmail); again.Token == first.Token {
 		t.Fatal("no new link was queued")
 	}
-	if _, err := s.svc.VerifyEmail(context.Background(), first.Token); err != auth.ErrDeadLink {
+	if _, err := s.svc.VerifyEmail(context.Background(), first.Token, auth.Client{}); err != auth.ErrDeadLink {
 		t.Fatalf("the first link after a newer one: %v", err)
 	}
 	if res := s.postJSON(t, "/api/users/me/verification", ``, ""); res.status != 401 {
@@ -306,7 +306,7 @@ func TestRequireVerifiedEmail(t *testing.T) {
 		t.Fatalf("a post, unverified: %d %s", post.status, post.body)
 	}
 
-	if _, err := s.svc.VerifyEmail(context.Background(), s.mailTo(t, "alice@example.com", auth.MailVerifyEmail).Token); err != nil {
+	if _, err := s.svc.VerifyEmail(context.Background(), s.mailTo(t, "alice@example.com", auth.MailVerifyEmail).Token, auth.Client{}); err != nil {
 		t.Fatal(err)
 	}
 	p := s.login(t, "alice")

@@ -29,6 +29,7 @@ var statusOf = map[auth.Code]int{
 	auth.CodeInvalidGrant:       http.StatusBadRequest,
 	auth.CodeUnauthenticated:    http.StatusUnauthorized,
 	auth.CodeForbidden:          http.StatusForbidden,
+	auth.CodeLastAdmin:          http.StatusConflict,
 	auth.CodeUnavailable:        http.StatusServiceUnavailable,
 	auth.CodeInternal:           http.StatusInternalServerError,
 }

@@ -68,7 +68,7 @@ func handleToken(d Deps) http.Handler {
 		if grantType == "" && form.Get("username") != "" && form.Get("password") != "" {
 			grantType = "password" // as FastAPI's OAuth2PasswordRequestForm clients send it
 		}
-		c := auth.Client{IP: d.ClientIP.IP(r), UserAgent: r.UserAgent()}
+		c := clientOf(r, d)
 		var (
 			g   *auth.Grant
 			err error
@@ -137,7 +137,7 @@ func handleRevoke(d Deps) http.Handler {
 			writeOAuth(w, nil, oauthError(400, "invalid_request", "Send the token to revoke."))
 			return
 		}
-		if err := d.Auth.Revoke(r.Context(), form.Get("token")); err != nil {
+		if err := d.Auth.Revoke(r.Context(), form.Get("token"), clientOf(r, d)); err != nil {
 			writeOAuth(w, nil, oauthErrorOf(r, d, err))
 			return
 		}

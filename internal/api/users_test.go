@@ -67,7 +67,7 @@ func TestExpiredAndDisabled(t *testing.T) {
 		t.Fatalf("expired token: %d", res.status)
 	}
 	bob := s.login(t, "bob")
-	if _, err := s.svc.SetDisabled(context.Background(), "bob@example.com", true); err != nil {
+	if _, err := s.svc.SetDisabled(context.Background(), nil, "bob@example.com", true); err != nil {
 		t.Fatal(err)
 	}
 	if res := s.do(t, "GET", "/api/users/me", "", "", bob.AccessToken); res.status != 401 {

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // PublicUser returns a user as anyone may see it. A malformed id is simply
@@ -68,6 +69,8 @@ func (s *Service) UpdateProfile(ctx context.Context, p *Principal, ch ProfileCha
 	c := Change{UserID: u.ID, At: now}
 	if u.Username != p.User.Username {
 		c.Username = u.Username
+		c.Events = append(c.Events, s.selfEvent(EventUserUpdated, now, p).
+			with("old_username", p.User.Username, "new_username", u.Username))
 	}
 	if newEmail != "" {
 		// At most one change waits: a new one replaces the earlier, whose
@@ -77,6 +80,7 @@ func (s *Service) UpdateProfile(ctx context.Context, p *Principal, ch ProfileCha
 		undo := letter(MailEmailChanged, TokenUndoEmailChange, &u, u.Email, now)
 		undo.Mail.NewEmail = newEmail
 		c.Letters = []Letter{confirm, undo}
+		c.Events = append(c.Events, s.selfEvent(EventEmailChangeRequested, now, p).with("new_email", newEmail))
 		u.PendingEmail = newEmail
 	}
 	if err := s.apply(ctx, c); err != nil {
@@ -114,6 +118,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 		RevokeSessions: true, KeepSession: p.Session.ID,
 		EndTokens: []TokenKind{TokenResetPassword},
 		Letters:   []Letter{{Mail: notice(MailPasswordChanged, p.User, p.User.Email, now, "")}},
+		Events:    []Event{s.selfEvent(EventPasswordChanged, now, p)},
 	})
 	if err != nil {
 		return "", err
@@ -134,7 +139,13 @@ func (s *Service) DeleteAccount(ctx context.Context, p *Principal, current strin
 	if err := s.confirmPassword(ctx, p.User, current); err != nil {
 		return err
 	}
-	return s.store.DeleteUser(ctx, p.User.ID)
+	return s.store.DeleteUser(ctx, p.User.ID, s.selfEvent(EventUserDeleted, s.timestamp(), p).
+		with("username", p.User.Username, "email", p.User.Email))
+}
+
+// selfEvent is an event the caller of p causes on their own account.
+func (s *Service) selfEvent(t EventType, at time.Time, p *Principal) Event {
+	return newEvent(t, at, p.User.ID, p.Client).in(p.Session.ID)
 }
 
 // confirmPassword checks the caller's current password. Failures count
@@ -203,7 +214,9 @@ func (s *Service) SessionsPage(ctx context.Context, p *Principal, cursor string,
 // RevokeOtherSessions ends every session of the caller but the current one
 // ("log out everywhere else").
 func (s *Service) RevokeOtherSessions(ctx context.Context, p *Principal) error {
-	return s.store.RevokeUserSessions(ctx, p.User.ID, p.Session.ID, s.timestamp())
+	now := s.timestamp()
+	return s.store.RevokeUserSessions(ctx, p.User.ID, p.Session.ID, now,
+		s.selfEvent(EventSessionRevoked, now, p).with("revoked", "all_others"))
 }
 
 // RevokeSession ends one of the caller's sessions; another user's session
@@ -211,7 +224,9 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, p *Principal) error {
 func (s *Service) RevokeSession(ctx context.Context, p *Principal, sessionID string) error {
 	var err error = ErrNotFound
 	if WellFormedID(sessionID) {
-		err = s.store.RevokeSession(ctx, p.User.ID, sessionID, s.timestamp())
+		now := s.timestamp()
+		err = s.store.RevokeSession(ctx, p.User.ID, sessionID, now,
+			s.selfEvent(EventSessionRevoked, now, p).with("revoked", sessionID))
 	}
 	if errors.Is(err, ErrNotFound) {
 		return &Error{Code: CodeNotFound, Message: "You have no session with that id."}

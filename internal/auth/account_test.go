@@ -11,7 +11,7 @@ import (
 
 func (e *env) principal(t *testing.T, g *auth.Grant) *auth.Principal {
 	t.Helper()
-	p, err := e.svc.AuthorizeAccessToken(context.Background(), g.AccessToken)
+	p, err := e.svc.AuthorizeAccessToken(context.Background(), g.AccessToken, auth.Client{})
 	authtest.NoError(t, err)
 	return p
 }

@@ -72,6 +72,9 @@ type Options struct {
 	// RequireVerifiedEmail refuses logins and writes to accounts whose
 	// address is not proven (LATCHKEY_REQUIRE_VERIFIED_EMAIL).
 	RequireVerifiedEmail bool
+	// AuditRetention is how long audit events are kept
+	// (LATCHKEY_AUDIT_RETENTION).
+	AuditRetention time.Duration
 }
 
 // DefaultOptions are the defaults of DESIGN.md.
@@ -82,6 +85,7 @@ func DefaultOptions() Options {
 		SessionAbsoluteTTL: 30 * 24 * time.Hour,
 		SessionIdleTTL:     7 * 24 * time.Hour,
 		LoginLinks:         true,
+		AuditRetention:     90 * 24 * time.Hour,
 	}
 }
 

@@ -6,18 +6,20 @@ import (
 	"fmt"
 )
 
-// Principal is the caller of an authenticated request: the user and the
-// session the credential belongs to.
+// Principal is the caller of an authenticated request: the user, the
+// session the credential belongs to, and where the request comes from (for
+// the audit log).
 type Principal struct {
 	User    *User
 	Session *Session
+	Client  Client
 }
 
 // AuthorizeAccessToken checks an access token and the session behind it.
 // The signature alone would accept a token until it expires; looking at
 // the session makes logout, revocation, reuse detection, password changes
 // and disabling take effect on Latchkey's own endpoints at once.
-func (s *Service) AuthorizeAccessToken(ctx context.Context, token string) (*Principal, error) {
+func (s *Service) AuthorizeAccessToken(ctx context.Context, token string, c Client) (*Principal, error) {
 	if s.tokens == nil {
 		return nil, ErrInvalidToken
 	}
@@ -35,7 +37,7 @@ func (s *Service) AuthorizeAccessToken(ctx context.Context, token string) (*Prin
 	if err := s.checkSession(ss, u, claims.UserID); err != nil {
 		return nil, err
 	}
-	return &Principal{User: u, Session: ss}, nil
+	return &Principal{User: u, Session: ss, Client: c}, nil
 }
 
 // checkSession refuses a session that is revoked, expired, of a disabled

@@ -35,7 +35,7 @@ func (s *Service) LoginBrowser(ctx context.Context, identifier, pw string, remem
 	if err != nil {
 		return nil, err
 	}
-	return s.StartBrowserSession(ctx, u, remember, c)
+	return s.StartBrowserSession(ctx, u, remember, c, LoginPassword)
 }
 
 // StartBrowserSession opens a browser session for u, e.g. right after
@@ -43,7 +43,7 @@ func (s *Service) LoginBrowser(ctx context.Context, identifier, pw string, remem
 // Options.SessionIdleTTL; without it, after the shorter of that and
 // ShortIdleTimeout: a browser session is the short-lived kind, never one
 // that outlives the idle limit the operator set.
-func (s *Service) StartBrowserSession(ctx context.Context, u *User, remember bool, c Client) (*BrowserSession, error) {
+func (s *Service) StartBrowserSession(ctx context.Context, u *User, remember bool, c Client, method LoginMethod) (*BrowserSession, error) {
 	now := s.timestamp()
 	idle := s.opts.SessionIdleTTL
 	if !remember {
@@ -63,7 +63,7 @@ func (s *Service) StartBrowserSession(ctx context.Context, u *User, remember boo
 		UserAgent:   storedUserAgent(c.UserAgent),
 		IP:          c.IP,
 	}
-	if err := s.store.CreateSession(ctx, ss, nil); err != nil {
+	if err := s.store.CreateSession(ctx, ss, nil, s.loginEvent(ss, c, method)); err != nil {
 		return nil, err
 	}
 	return &BrowserSession{Session: ss, User: u, Token: raw}, nil
@@ -71,7 +71,7 @@ func (s *Service) StartBrowserSession(ctx context.Context, u *User, remember boo
 
 // AuthorizeCookie checks a session cookie's token. It notes the session as
 // seen at most once per TouchInterval.
-func (s *Service) AuthorizeCookie(ctx context.Context, raw string) (*Principal, error) {
+func (s *Service) AuthorizeCookie(ctx context.Context, raw string, c Client) (*Principal, error) {
 	if raw == "" {
 		return nil, ErrInvalidToken
 	}
@@ -94,7 +94,7 @@ func (s *Service) AuthorizeCookie(ctx context.Context, raw string) (*Principal, 
 		}
 		ss.LastSeenAt = now
 	}
-	return &Principal{User: u, Session: ss}, nil
+	return &Principal{User: u, Session: ss, Client: c}, nil
 }
 
 // touchInterval is how stale ss's last_seen_at may be before a use writes
@@ -110,7 +110,7 @@ func touchInterval(ss *Session) time.Duration {
 
 // Logout ends the session a cookie belongs to. An unknown or already ended
 // session is not an error: the cookie is cleared either way.
-func (s *Service) Logout(ctx context.Context, raw string) error {
+func (s *Service) Logout(ctx context.Context, raw string, c Client) error {
 	if raw == "" {
 		return nil
 	}
@@ -118,7 +118,30 @@ func (s *Service) Logout(ctx context.Context, raw string) error {
 	if err != nil {
 		return ignoreNotFound(err)
 	}
-	return ignoreNotFound(s.store.RevokeSession(ctx, ss.UserID, ss.ID, s.timestamp()))
+	return s.logout(ctx, ss.UserID, ss.ID, c)
+}
+
+// logout ends a session at its user's (or its token holder's) wish.
+func (s *Service) logout(ctx context.Context, userID, sessionID string, c Client) error {
+	now := s.timestamp()
+	return ignoreNotFound(s.store.RevokeSession(ctx, userID, sessionID, now,
+		newEvent(EventLogout, now, userID, c).in(sessionID)))
+}
+
+// LoginMethod is how a login proved who it was, in its audit event.
+type LoginMethod string
+
+// The login methods.
+const (
+	LoginPassword     LoginMethod = "password"
+	LoginLink         LoginMethod = "login_link"
+	LoginRegistration LoginMethod = "registration"
+)
+
+// loginEvent records the opening of session ss.
+func (s *Service) loginEvent(ss *Session, c Client, method LoginMethod) Event {
+	return newEvent(EventLoginSucceeded, ss.CreatedAt, ss.UserID, c).in(ss.ID).
+		with("method", string(method), "session_kind", string(ss.Kind))
 }
 
 // renewBrowserToken gives a browser session a new cookie token, so that a

@@ -21,7 +21,7 @@ func (e *env) browserLogin(t *testing.T, ident string, remember bool) *auth.Brow
 
 func (e *env) cookieOK(t *testing.T, token string) error {
 	t.Helper()
-	_, err := e.svc.AuthorizeCookie(context.Background(), token)
+	_, err := e.svc.AuthorizeCookie(context.Background(), token, auth.Client{})
 	return err
 }
 
@@ -32,7 +32,7 @@ func TestBrowserLogin(t *testing.T) {
 	if bs.Token == "" || bs.Session.Kind != auth.SessionBrowser || bs.Session.IdleTimeout != 7*24*time.Hour {
 		t.Fatalf("browser session %+v", bs.Session)
 	}
-	p, err := e.svc.AuthorizeCookie(context.Background(), bs.Token)
+	p, err := e.svc.AuthorizeCookie(context.Background(), bs.Token, auth.Client{})
 	authtest.NoError(t, err)
 	authtest.Equal(t, p.User.ID, u.ID)
 	// The database keeps the hash, not the token.
@@ -152,13 +152,13 @@ func TestLogout(t *testing.T) {
 	e.register(t, "alice", "alice@example.com")
 	bs := e.browserLogin(t, "alice", true)
 	other := e.browserLogin(t, "alice", true)
-	authtest.NoError(t, e.svc.Logout(context.Background(), bs.Token))
+	authtest.NoError(t, e.svc.Logout(context.Background(), bs.Token, auth.Client{}))
 	if err := e.cookieOK(t, bs.Token); !errors.Is(err, auth.ErrInvalidToken) {
 		t.Fatalf("replayed logged-out cookie: %v", err)
 	}
 	authtest.NoError(t, e.cookieOK(t, other.Token))
-	authtest.NoError(t, e.svc.Logout(context.Background(), bs.Token)) // twice: fine
-	authtest.NoError(t, e.svc.Logout(context.Background(), "unknown"))
+	authtest.NoError(t, e.svc.Logout(context.Background(), bs.Token, auth.Client{})) // twice: fine
+	authtest.NoError(t, e.svc.Logout(context.Background(), "unknown", auth.Client{}))
 }
 
 // TestPasswordChangeRenewsBrowserCookie: the current browser session stays
@@ -169,14 +169,14 @@ func TestPasswordChangeRenewsBrowserCookie(t *testing.T) {
 	bs, other := e.browserLogin(t, "alice", true), e.browserLogin(t, "alice", true)
 	api := e.login(t, "alice")
 	ctx := context.Background()
-	p, err := e.svc.AuthorizeCookie(ctx, bs.Token)
+	p, err := e.svc.AuthorizeCookie(ctx, bs.Token, auth.Client{})
 	authtest.NoError(t, err)
 	fresh, err := e.svc.ChangePassword(ctx, p, goodPassword, "a brand new passphrase")
 	authtest.NoError(t, err)
 	if fresh == "" || fresh == bs.Token {
 		t.Fatalf("no new cookie token: %q", fresh)
 	}
-	p2, err := e.svc.AuthorizeCookie(ctx, fresh)
+	p2, err := e.svc.AuthorizeCookie(ctx, fresh, auth.Client{})
 	authtest.NoError(t, err)
 	authtest.Equal(t, p2.Session.ID, bs.Session.ID)
 	for name, err := range map[string]error{

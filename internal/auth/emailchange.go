@@ -12,13 +12,15 @@ func (s *Service) CheckConfirmLink(ctx context.Context, raw string) (*User, erro
 // ConfirmEmail uses the link sent to a pending address: it becomes the
 // account's address, proven. If another account took the address in the
 // meantime, the answer is ErrEmailTaken and the link stays as it was.
-func (s *Service) ConfirmEmail(ctx context.Context, raw string) (*User, error) {
+func (s *Service) ConfirmEmail(ctx context.Context, raw string, c Client) (*User, error) {
 	t, u, err := s.liveToken(ctx, TokenConfirmEmail, raw)
 	if err != nil {
 		return nil, err
 	}
 	now := s.timestamp()
-	if err := s.useToken(ctx, t, Change{UserID: u.ID, At: now, Email: t.Email, ClearPending: true, VerifyEmail: true}); err != nil {
+	changed := newEvent(EventEmailChanged, now, u.ID, c).with("old_email", u.Email, "new_email", t.Email)
+	if err := s.useToken(ctx, t, Change{UserID: u.ID, At: now, Email: t.Email, ClearPending: true, VerifyEmail: true,
+		Events: []Event{changed}}); err != nil {
 		return nil, err
 	}
 	u.Email, u.PendingEmail, u.EmailVerifiedAt, u.UpdatedAt = t.Email, "", &now, now
@@ -44,8 +46,10 @@ func (s *Service) ResendEmailChange(ctx context.Context, p *Principal, c Client)
 	if u.PendingEmail == "" {
 		return nil
 	}
+	now := s.timestamp()
 	_, err := s.requestMail(ctx, MailConfirmEmail, u.PendingEmail,
-		letter(MailConfirmEmail, TokenConfirmEmail, u, u.PendingEmail, s.timestamp()))
+		letter(MailConfirmEmail, TokenConfirmEmail, u, u.PendingEmail, now),
+		newEvent(EventEmailChangeRequested, now, u.ID, c).in(p.Session.ID).with("new_email", u.PendingEmail, "resent", "true"))
 	return err
 }
 
@@ -64,17 +68,19 @@ func (s *Service) CheckUndoLink(ctx context.Context, raw string) (address string
 // comes back, proven; every session and refresh token ends; every other
 // link dies; and a reset link goes to the old address, since whoever made
 // the change may also know the password.
-func (s *Service) UndoEmailChange(ctx context.Context, raw string) (*User, error) {
+func (s *Service) UndoEmailChange(ctx context.Context, raw string, c Client) (*User, error) {
 	t, u, err := s.liveToken(ctx, TokenUndoEmailChange, raw)
 	if err != nil {
 		return nil, err
 	}
 	now := s.timestamp()
+	undone := newEvent(EventEmailChanged, now, u.ID, c).with("old_email", u.Email, "new_email", t.Email, "undo", "true")
 	u.Email, u.PendingEmail, u.EmailVerifiedAt, u.UpdatedAt = t.Email, "", &now, now
 	err = s.useToken(ctx, t, Change{
 		UserID: u.ID, At: now, Email: t.Email, ClearPending: true, VerifyEmail: true, RevokeSessions: true,
 		EndTokens: []TokenKind{TokenVerifyEmail, TokenResetPassword, TokenConfirmEmail, TokenLoginLink},
 		Letters:   []Letter{letter(MailResetPassword, TokenResetPassword, u, t.Email, now)},
+		Events:    []Event{undone},
 	})
 	if err != nil {
 		return nil, err

@@ -26,6 +26,7 @@ const (
 	CodeInvalidGrant       Code = "invalid_grant"
 	CodeUnauthenticated    Code = "unauthenticated"
 	CodeForbidden          Code = "forbidden"
+	CodeLastAdmin          Code = "last_admin"
 	CodeUnavailable        Code = "unavailable"
 	CodeInternal           Code = "internal"
 )

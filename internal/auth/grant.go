@@ -47,11 +47,11 @@ func (s *Service) PasswordGrant(ctx context.Context, identifier, pw string, c Cl
 	if err != nil {
 		return nil, err
 	}
-	return s.openAPISession(ctx, u, c)
+	return s.openAPISession(ctx, u, c, LoginPassword)
 }
 
 // openAPISession opens an API session for u and hands out its first pair.
-func (s *Service) openAPISession(ctx context.Context, u *User, c Client) (*Grant, error) {
+func (s *Service) openAPISession(ctx context.Context, u *User, c Client, method LoginMethod) (*Grant, error) {
 	now := s.timestamp()
 	ss := &Session{
 		ID:         newID(),
@@ -64,7 +64,7 @@ func (s *Service) openAPISession(ctx context.Context, u *User, c Client) (*Grant
 		IP:         c.IP,
 	}
 	raw, rt := s.newRefreshToken(ss, now)
-	if err := s.store.CreateSession(ctx, ss, rt); err != nil {
+	if err := s.store.CreateSession(ctx, ss, rt, s.loginEvent(ss, c, method)); err != nil {
 		return nil, err
 	}
 	return s.grant(u, ss, raw)
@@ -89,7 +89,9 @@ func (s *Service) RefreshGrant(ctx context.Context, raw string, c Client) (*Gran
 	now := s.timestamp()
 	if rt.UsedAt != nil {
 		if now.Sub(*rt.UsedAt) > RefreshReuseGrace {
-			if err := s.store.RevokeSession(ctx, ss.UserID, ss.ID, now); err != nil && !errors.Is(err, ErrNotFound) {
+			// Whoever presents it may be the thief or the owner: anonymous.
+			reuse := newEvent(EventTokenReuseDetected, now, ss.UserID, c).by("").in(ss.ID)
+			if err := s.store.RevokeSession(ctx, ss.UserID, ss.ID, now, reuse); err != nil && !errors.Is(err, ErrNotFound) {
 				return nil, err
 			}
 		}
@@ -121,24 +123,23 @@ var errRefreshTooSoon = &Error{Code: CodeTooManyAttempts, RetryAfter: RefreshMin
 // Revoke ends the session behind a refresh or an access token (RFC 7009).
 // An unknown, invalid or already revoked token is not an error: the
 // endpoint answers the same either way, so it reveals nothing.
-func (s *Service) Revoke(ctx context.Context, token string) error {
+func (s *Service) Revoke(ctx context.Context, token string, c Client) error {
 	if token == "" {
 		return &Error{Code: CodeInvalid, Message: "The token parameter is missing.",
 			Fields: []FieldError{{Field: "token", Code: "required", Message: "Send the token to revoke."}}}
 	}
-	now := s.timestamp()
 	if strings.Count(token, ".") == 2 && s.tokens != nil {
 		claims, err := s.verifyAccessToken(token)
 		if err != nil {
 			return nil
 		}
-		return ignoreNotFound(s.store.RevokeSession(ctx, claims.UserID, claims.SessionID, now))
+		return s.logout(ctx, claims.UserID, claims.SessionID, c)
 	}
 	_, ss, _, err := s.store.RefreshTokenByHash(ctx, HashToken(token))
 	if err != nil {
 		return ignoreNotFound(err)
 	}
-	return ignoreNotFound(s.store.RevokeSession(ctx, ss.UserID, ss.ID, now))
+	return s.logout(ctx, ss.UserID, ss.ID, c)
 }
 
 func ignoreNotFound(err error) error {

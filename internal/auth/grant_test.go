@@ -23,7 +23,7 @@ func (e *env) login(t *testing.T, ident string) *auth.Grant {
 
 func (e *env) authorized(t *testing.T, accessToken string) error {
 	t.Helper()
-	_, err := e.svc.AuthorizeAccessToken(context.Background(), accessToken)
+	_, err := e.svc.AuthorizeAccessToken(context.Background(), accessToken, auth.Client{})
 	return err
 }
 
@@ -37,7 +37,7 @@ func TestPasswordGrant(t *testing.T) {
 	if g.Session.Kind != auth.SessionAPI || g.Session.IP != "192.0.2.9" || g.Session.UserAgent != "cli/1" {
 		t.Fatalf("session %+v", g.Session)
 	}
-	p, err := e.svc.AuthorizeAccessToken(context.Background(), g.AccessToken)
+	p, err := e.svc.AuthorizeAccessToken(context.Background(), g.AccessToken, auth.Client{})
 	authtest.NoError(t, err)
 	if p.User.ID != u.ID || p.Session.ID != g.Session.ID {
 		t.Fatalf("principal %+v", p)
@@ -209,7 +209,7 @@ func TestDisabledUserLosesTokens(t *testing.T) {
 	e := newEnv(t)
 	e.register(t, "alice", "alice@example.com")
 	g := e.login(t, "alice")
-	_, err := e.svc.SetDisabled(context.Background(), "alice@example.com", true)
+	_, err := e.svc.SetDisabled(context.Background(), nil, "alice@example.com", true)
 	authtest.NoError(t, err)
 	if err := e.authorized(t, g.AccessToken); !errors.Is(err, auth.ErrInvalidToken) {
 		t.Fatalf("disabled user's access token: %v", err)
@@ -217,7 +217,7 @@ func TestDisabledUserLosesTokens(t *testing.T) {
 	_, err = e.svc.RefreshGrant(context.Background(), g.RefreshToken, auth.Client{})
 	authtest.Code(t, err, auth.CodeInvalidGrant)
 	// Re-enabling does not bring old sessions back.
-	_, err = e.svc.SetDisabled(context.Background(), "alice@example.com", false)
+	_, err = e.svc.SetDisabled(context.Background(), nil, "alice@example.com", false)
 	authtest.NoError(t, err)
 	if err := e.authorized(t, g.AccessToken); !errors.Is(err, auth.ErrInvalidToken) {
 		t.Fatalf("re-enabled user's old access token: %v", err)
@@ -230,18 +230,18 @@ func TestRevoke(t *testing.T) {
 	ctx := context.Background()
 
 	byRefresh := e.login(t, "alice")
-	authtest.NoError(t, e.svc.Revoke(ctx, byRefresh.RefreshToken))
+	authtest.NoError(t, e.svc.Revoke(ctx, byRefresh.RefreshToken, auth.Client{}))
 	if err := e.authorized(t, byRefresh.AccessToken); !errors.Is(err, auth.ErrInvalidToken) {
 		t.Fatalf("after revoking the refresh token: %v", err)
 	}
 
 	byAccess := e.login(t, "alice")
-	authtest.NoError(t, e.svc.Revoke(ctx, byAccess.AccessToken))
+	authtest.NoError(t, e.svc.Revoke(ctx, byAccess.AccessToken, auth.Client{}))
 	_, err := e.svc.RefreshGrant(ctx, byAccess.RefreshToken, auth.Client{})
 	authtest.Code(t, err, auth.CodeInvalidGrant)
 
 	for _, tok := range []string{"unknown", "a.b.c", byRefresh.RefreshToken} {
-		authtest.NoError(t, e.svc.Revoke(ctx, tok))
+		authtest.NoError(t, e.svc.Revoke(ctx, tok, auth.Client{}))
 	}
-	authtest.Code(t, e.svc.Revoke(ctx, ""), auth.CodeInvalid)
+	authtest.Code(t, e.svc.Revoke(ctx, "", auth.Client{}), auth.CodeInvalid)
 }

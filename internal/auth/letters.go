@@ -90,24 +90,25 @@ func (s *Service) requestLink(ctx context.Context, kind MailKind, email, next st
 	if len(errs) > 0 {
 		return &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
 	}
-	_, err := s.requestMail(ctx, kind, address, Letter{Mail: s.request(kind, address, next)})
+	_, err := s.requestMail(ctx, kind, address, Letter{Mail: s.request(kind, address, next, c)})
 	return err
 }
 
 // request is a message asked for by address, without its account: see
 // ResolveMail.
-func (s *Service) request(kind MailKind, to, next string) *Mail {
-	return &Mail{ID: newID(), Kind: kind, To: to, Next: next, CreatedAt: s.timestamp()}
+func (s *Service) request(kind MailKind, to, next string, c Client) *Mail {
+	c.UserAgent = storedUserAgent(c.UserAgent)
+	return &Mail{ID: newID(), Kind: kind, To: to, Next: next, CreatedAt: s.timestamp(), AskedBy: c}
 }
 
 // requestMail queues l, if the per-address limit allows, under the key of
 // its kind and of address (hashed: an address that has no account is not
 // kept in the limit's log), and reports whether it did. A visitor is not
 // told (the answer is the same either way); an operator is.
-func (s *Service) requestMail(ctx context.Context, kind MailKind, address string, l Letter) (bool, error) {
+func (s *Service) requestMail(ctx context.Context, kind MailKind, address string, l Letter, events ...Event) (bool, error) {
 	sum := sha256.Sum256([]byte(address))
 	key := fmt.Sprintf("%s:%s", kind, hex.EncodeToString(sum[:]))
-	ok, err := s.store.RequestMail(ctx, key, s.timestamp(), MailPerHour, l)
+	ok, err := s.store.RequestMail(ctx, key, s.timestamp(), MailPerHour, l, events...)
 	if ok {
 		s.mailQueued(l)
 	}
@@ -125,17 +126,20 @@ func (s *Service) ResolveMail(ctx context.Context, m *Mail) (*Mail, error) {
 	if m.UserID != "" {
 		return m, nil
 	}
-	var tokenKind TokenKind
+	var (
+		tokenKind TokenKind
+		eventType EventType
+	)
 	switch m.Kind {
 	case MailResetPassword:
-		tokenKind = TokenResetPassword
+		tokenKind, eventType = TokenResetPassword, EventPasswordResetAsked
 	case MailLoginLink:
 		if !s.opts.LoginLinks {
 			return nil, nil
 		}
-		tokenKind = TokenLoginLink
+		tokenKind, eventType = TokenLoginLink, EventLoginLinkSent
 	case MailVerifyEmail:
-		tokenKind = TokenVerifyEmail
+		tokenKind, eventType = TokenVerifyEmail, EventVerificationSent
 	default:
 		return nil, fmt.Errorf("resolve mail: %s cannot be asked for", m.Kind)
 	}
@@ -150,8 +154,10 @@ func (s *Service) ResolveMail(ctx context.Context, m *Mail) (*Mail, error) {
 		return nil, nil
 	}
 	l := letter(m.Kind, tokenKind, u, u.Email, s.timestamp())
+	// Asked for by someone who has not proven who they are: anonymous.
+	asked := newEvent(eventType, l.Token.CreatedAt, u.ID, m.AskedBy).by("")
 	err = s.store.ApplyChange(ctx, Change{UserID: u.ID, At: l.Token.CreatedAt, EndTokens: []TokenKind{tokenKind},
-		Letters: []Letter{{Token: l.Token}}})
+		Letters: []Letter{{Token: l.Token}}, Events: []Event{asked}})
 	if err != nil {
 		return nil, err
 	}

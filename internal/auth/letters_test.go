@@ -16,7 +16,7 @@ func TestResolveMail(t *testing.T) {
 	ctx := context.Background()
 	alice := e.register(t, "alice", "alice@example.com")
 	bob := e.register(t, "bob", "bob@example.com")
-	if _, err := e.svc.SetDisabled(ctx, bob.ID, true); err != nil {
+	if _, err := e.svc.SetDisabled(ctx, nil, bob.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	asked := func(kind auth.MailKind, to string) *auth.Mail {
@@ -58,7 +58,7 @@ func TestResolveMail(t *testing.T) {
 	if v == nil || v.To != "alice@example.com" {
 		t.Fatalf("verification by username: %+v", v)
 	}
-	if _, err := e.svc.VerifyEmail(ctx, v.Token); err != nil {
+	if _, err := e.svc.VerifyEmail(ctx, v.Token, auth.Client{}); err != nil {
 		t.Fatal(err)
 	}
 	if v, _ := e.svc.ResolveMail(ctx, asked(auth.MailVerifyEmail, "alice@example.com")); v != nil {

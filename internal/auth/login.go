@@ -54,6 +54,9 @@ func (s *Service) Authenticate(ctx context.Context, identifier, pw string, c Cli
 		key = "user:" + u.ID
 	}
 	a, err := s.reserveAttempt(ctx, key)
+	if ErrorCode(err) == CodeTooManyAttempts {
+		return nil, s.loginFailed(ctx, u, c, ReasonThrottled, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -62,24 +65,26 @@ func (s *Service) Authenticate(ctx context.Context, identifier, pw string, c Cli
 		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
 			return nil, a.release(ctx, hashError(err))
 		}
-		return nil, errInvalidCredentials // the reserved attempt stays as the failure
+		// The reserved attempt stays as the failure.
+		return nil, s.loginFailed(ctx, nil, c, ReasonInvalidCredentials, errInvalidCredentials)
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
 	if err != nil {
 		return nil, a.release(ctx, hashError(err))
 	}
 	if !ok {
-		return nil, errInvalidCredentials
+		return nil, s.loginFailed(ctx, u, c, ReasonInvalidCredentials, errInvalidCredentials)
 	}
 	if u.Disabled() {
 		// The right password: not a failure, but no success to clear the
 		// failures either.
-		return nil, a.release(ctx, &Error{Code: CodeAccountDisabled, Message: "This account has been disabled."})
+		return nil, s.loginFailed(ctx, u, c, ReasonDisabled,
+			a.release(ctx, &Error{Code: CodeAccountDisabled, Message: "This account has been disabled."}))
 	}
 	if s.opts.RequireVerifiedEmail && u.EmailVerifiedAt == nil {
 		// The right password again: not a failure. Only the owner learns
 		// this, so it reveals nothing a guesser could use.
-		return nil, a.release(ctx, ErrEmailNotVerified)
+		return nil, s.loginFailed(ctx, u, c, ReasonNotVerified, a.release(ctx, ErrEmailNotVerified))
 	}
 	if err := a.succeeded(ctx); err != nil {
 		return nil, err
@@ -90,6 +95,21 @@ func (s *Service) Authenticate(ctx context.Context, identifier, pw string, c Cli
 		}
 	}
 	return u, nil
+}
+
+// loginFailed records a failed login, against the account when there is
+// one, and returns answer. The identifier typed is not recorded: people
+// type their password into it often enough.
+func (s *Service) loginFailed(ctx context.Context, u *User, c Client, reason string, answer error) error {
+	userID := ""
+	if u != nil {
+		userID = u.ID
+	}
+	e := newEvent(EventLoginFailed, s.timestamp(), userID, c).by("").with("reason", reason)
+	if err := s.record(ctx, e); err != nil {
+		return errors.Join(answer, err)
+	}
+	return answer
 }
 
 func normalizeIdentifier(s string) string {

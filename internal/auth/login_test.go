@@ -69,7 +69,7 @@ func TestDisabledUserCannotAuthenticate(t *testing.T) {
 	e := newEnv(t)
 	u := e.register(t, "alice", "alice@example.com")
 	ctx := context.Background()
-	_, err := e.svc.SetDisabled(ctx, "alice@example.com", true)
+	_, err := e.svc.SetDisabled(ctx, nil, "alice@example.com", true)
 	authtest.NoError(t, err)
 
 	_, err = e.svc.Authenticate(ctx, "alice", goodPassword, auth.Client{})
@@ -78,12 +78,12 @@ func TestDisabledUserCannotAuthenticate(t *testing.T) {
 	_, err = e.svc.Authenticate(ctx, "alice", "wrong password", auth.Client{})
 	authtest.Code(t, err, auth.CodeInvalidCredentials)
 
-	_, err = e.svc.SetDisabled(ctx, u.ID, false)
+	_, err = e.svc.SetDisabled(ctx, nil, u.ID, false)
 	authtest.NoError(t, err)
 	_, err = e.svc.Authenticate(ctx, "alice", goodPassword, auth.Client{})
 	authtest.NoError(t, err)
 
-	_, err = e.svc.SetDisabled(ctx, "nobody@example.com", true)
+	_, err = e.svc.SetDisabled(ctx, nil, "nobody@example.com", true)
 	authtest.Code(t, err, auth.CodeNotFound)
 }
 
@@ -204,7 +204,7 @@ func TestUncheckedAttemptsDoNotCount(t *testing.T) {
 	release()
 	authtest.Equal(t, failures(), 0)
 
-	_, err := e.svc.SetDisabled(context.Background(), u.ID, true)
+	_, err := e.svc.SetDisabled(context.Background(), nil, u.ID, true)
 	authtest.NoError(t, err)
 	for range auth.MaxLoginFailures + 1 {
 		_, err := e.svc.Authenticate(context.Background(), "alice", goodPassword, auth.Client{})

@@ -37,7 +37,7 @@ func (s *Service) CheckLoginLink(ctx context.Context, raw string) (*User, error)
 
 // useLoginLink uses a sign-in link: the address counts as proven (the link
 // reached it). The session is opened by the caller, browser or API.
-func (s *Service) useLoginLink(ctx context.Context, raw string) (*User, error) {
+func (s *Service) useLoginLink(ctx context.Context, raw string, c Client) (*User, error) {
 	if !s.opts.LoginLinks {
 		return nil, ErrLoginLinksOff
 	}
@@ -47,7 +47,7 @@ func (s *Service) useLoginLink(ctx context.Context, raw string) (*User, error) {
 	}
 	now := s.timestamp()
 	if err := s.useToken(ctx, t, Change{UserID: u.ID, At: now, VerifyEmail: true,
-		ClearFailures: "user:" + u.ID}); err != nil {
+		ClearFailures: "user:" + u.ID, Events: []Event{newEvent(EventLoginLinkUsed, now, u.ID, c)}}); err != nil {
 		return nil, err
 	}
 	u.EmailVerifiedAt = &now
@@ -57,19 +57,19 @@ func (s *Service) useLoginLink(ctx context.Context, raw string) (*User, error) {
 // LoginWithLink uses a sign-in link and opens a browser session, exactly
 // as a password login does, with "remember me" off.
 func (s *Service) LoginWithLink(ctx context.Context, raw string, c Client) (*BrowserSession, error) {
-	u, err := s.useLoginLink(ctx, raw)
+	u, err := s.useLoginLink(ctx, raw, c)
 	if err != nil {
 		return nil, err
 	}
-	return s.StartBrowserSession(ctx, u, false, c)
+	return s.StartBrowserSession(ctx, u, false, c, LoginLink)
 }
 
 // LoginLinkGrant exchanges a sign-in link's token for a token pair (the
 // token endpoint's extension grant, RFC 6749 §4.5).
 func (s *Service) LoginLinkGrant(ctx context.Context, raw string, c Client) (*Grant, error) {
-	u, err := s.useLoginLink(ctx, raw)
+	u, err := s.useLoginLink(ctx, raw, c)
 	if err != nil {
 		return nil, err
 	}
-	return s.openAPISession(ctx, u, c)
+	return s.openAPISession(ctx, u, c, LoginLink)
 }

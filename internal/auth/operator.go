@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // The flows of this file are an operator's, behind `latchkey user …`: they
@@ -37,27 +38,132 @@ func (s *Service) ListUsers(ctx context.Context, filter string, limit int) ([]*U
 	return s.store.ListUsers(ctx, strings.TrimSpace(filter), limit)
 }
 
+// The operator's actions below are an admin's too, over HTTP. actor is the
+// admin, or nil for the command line; every action is an audit event with
+// the actor as its actor_id ("" for the command line, whose user the
+// server cannot know).
+
+// operatorEvent is an event of type t about u, done by actor.
+func operatorEvent(t EventType, at time.Time, u *User, actor *Principal) Event {
+	if actor == nil {
+		return newEvent(t, at, u.ID, Client{}).by("").with("via", "command_line")
+	}
+	return newEvent(t, at, u.ID, actor.Client).by(actor.User.ID).in(actor.Session.ID)
+}
+
 // SetRole gives the user named by who the role. Running servers see it on
 // the user's next request: every request reads the user with its session.
-func (s *Service) SetRole(ctx context.Context, who string, role Role) (*User, error) {
+// The last active admin keeps theirs (ErrLastAdmin).
+func (s *Service) SetRole(ctx context.Context, actor *Principal, who string, role Role) (*User, error) {
 	if role != RoleAdmin && role != RoleUser {
-		return nil, fmt.Errorf("role %q: want %s or %s", role, RoleAdmin, RoleUser)
+		return nil, &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: []FieldError{
+			{Field: "role", Code: "unknown_role", Message: fmt.Sprintf("Use %s or %s.", RoleAdmin, RoleUser)}}}
 	}
 	u, err := s.FindUser(ctx, who)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.SetRole(ctx, u.ID, role); err != nil {
+	if u.Role == role {
+		return u, nil
+	}
+	now := s.timestamp()
+	err = s.apply(ctx, Change{UserID: u.ID, At: now, Role: role, Events: []Event{
+		operatorEvent(EventUserRoleChanged, now, u, actor).with("old_role", string(u.Role), "new_role", string(role))}})
+	if err != nil {
 		return nil, err
 	}
-	u.Role = role
+	u.Role, u.UpdatedAt = role, now
+	return u, nil
+}
+
+// SetDisabled disables (or re-enables) the user named by id, email or
+// username (see FindUser). A disabled user cannot log in, and their
+// sessions are revoked in the same transaction, so tokens and cookies
+// issued before stop working on Latchkey's endpoints at once. The last
+// active admin cannot be disabled (ErrLastAdmin).
+func (s *Service) SetDisabled(ctx context.Context, actor *Principal, who string, disabled bool) (*User, error) {
+	u, err := s.FindUser(ctx, who)
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled() == disabled {
+		return u, nil
+	}
+	now := s.timestamp()
+	c := Change{UserID: u.ID, At: now}
+	if disabled {
+		c.Disable, c.RevokeSessions = true, true
+		c.Events = []Event{operatorEvent(EventUserDisabled, now, u, actor)}
+		u.DisabledAt = &now
+	} else {
+		c.Enable = true
+		c.Events = []Event{operatorEvent(EventUserEnabled, now, u, actor)}
+		u.DisabledAt = nil
+	}
+	if err := s.apply(ctx, c); err != nil {
+		return nil, err
+	}
+	u.UpdatedAt = now
 	return u, nil
 }
 
 // DeleteUser deletes the user with the id and, with them, everything
 // they own (see Store.DeleteUser). The caller has asked for confirmation.
-func (s *Service) DeleteUser(ctx context.Context, id string) error {
-	return s.store.DeleteUser(ctx, id)
+// The last active admin cannot be deleted (ErrLastAdmin).
+func (s *Service) DeleteUser(ctx context.Context, actor *Principal, id string) error {
+	u, err := s.FindUser(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.store.DeleteUser(ctx, u.ID, operatorEvent(EventUserDeleted, s.timestamp(), u, actor).
+		with("username", u.Username, "email", u.Email))
+}
+
+// RevokeUserSession ends one session of the user named by who; another
+// user's session, or none, is ErrNotFound.
+func (s *Service) RevokeUserSession(ctx context.Context, actor *Principal, who, sessionID string) error {
+	u, err := s.FindUser(ctx, who)
+	if err != nil {
+		return err
+	}
+	if !WellFormedID(sessionID) {
+		return ErrNotFound
+	}
+	now := s.timestamp()
+	return s.store.RevokeSession(ctx, u.ID, sessionID, now,
+		operatorEvent(EventSessionRevoked, now, u, actor).with("revoked", sessionID))
+}
+
+// RevokeUserSessions ends every session of the user named by who.
+func (s *Service) RevokeUserSessions(ctx context.Context, actor *Principal, who string) error {
+	u, err := s.FindUser(ctx, who)
+	if err != nil {
+		return err
+	}
+	now := s.timestamp()
+	return s.store.RevokeUserSessions(ctx, u.ID, "", now,
+		operatorEvent(EventSessionRevoked, now, u, actor).with("revoked", "all"))
+}
+
+// KeysRotated records a rotation of the signing keys from the command
+// line: the new key's kid and when it signs from. The rotation is two
+// writes of package token, which knows nothing of the audit log, so the
+// event follows them in a transaction of its own: a crash between loses
+// the record of a rotation, never the key.
+func (s *Service) KeysRotated(ctx context.Context, kid string, signsFrom time.Time) error {
+	now := s.timestamp()
+	return s.record(ctx, newEvent(EventKeysRotated, now, "", Client{}).
+		with("kid", kid, "signs_from", signsFrom.UTC().Format(time.RFC3339), "via", "command_line"))
+}
+
+// UserSessions lists the live sessions of the user named by who.
+func (s *Service) UserSessions(ctx context.Context, who string) (*User, []*Session, error) {
+	u, err := s.FindUser(ctx, who)
+	if err != nil {
+		return nil, nil, err
+	}
+	list, err := s.store.ListSessions(ctx, u.ID, s.timestamp())
+	return u, list, err
 }
 
 // ErrMailLimited is SendPasswordReset's answer when the limit on requests
@@ -71,7 +177,7 @@ var ErrMailLimited = errors.New("a message of this kind was asked for this addre
 // happened: ErrNotFound, an *Error with CodeAccountDisabled (a disabled
 // account gets no link), or ErrMailLimited. The outbox's sender delivers
 // the message; queued, it survives until a server runs.
-func (s *Service) SendPasswordReset(ctx context.Context, who string) (*User, error) {
+func (s *Service) SendPasswordReset(ctx context.Context, actor *Principal, who string) (*User, error) {
 	u, err := s.FindUser(ctx, who)
 	if err != nil {
 		return nil, err
@@ -79,7 +185,9 @@ func (s *Service) SendPasswordReset(ctx context.Context, who string) (*User, err
 	if u.DisabledAt != nil {
 		return nil, &Error{Code: CodeAccountDisabled, Message: "The account is disabled: enable it first."}
 	}
-	queued, err := s.requestMail(ctx, MailResetPassword, u.Email, Letter{Mail: s.request(MailResetPassword, u.Email, "")})
+	now := s.timestamp()
+	queued, err := s.requestMail(ctx, MailResetPassword, u.Email, letter(MailResetPassword, TokenResetPassword, u, u.Email, now),
+		operatorEvent(EventPasswordResetAsked, now, u, actor))
 	if err != nil {
 		return nil, err
 	}

@@ -46,12 +46,12 @@ func TestSetRole(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.register(t, "bob", "bob@example.com")
-	u, err := e.svc.SetRole(ctx, "BOB", auth.RoleAdmin)
+	u, err := e.svc.SetRole(ctx, nil, "BOB", auth.RoleAdmin)
 	authtest.NoError(t, err)
 	got, err := e.store.UserByID(ctx, u.ID)
 	authtest.NoError(t, err)
 	authtest.Equal(t, got.Role, auth.RoleAdmin)
-	if _, err := e.svc.SetRole(ctx, "bob", "root"); err == nil {
+	if _, err := e.svc.SetRole(ctx, nil, "bob", "root"); err == nil {
 		t.Fatal("SetRole to an unknown role succeeded")
 	}
 }
@@ -68,22 +68,22 @@ func TestSendPasswordReset(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.register(t, "bob", "bob@example.com")
-	if _, err := e.svc.SendPasswordReset(ctx, "bob"); err != nil {
+	if _, err := e.svc.SendPasswordReset(ctx, nil, "bob"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.SendPasswordReset(ctx, "bob"); !errors.Is(err, auth.ErrMailLimited) {
+	if _, err := e.svc.SendPasswordReset(ctx, nil, "bob"); !errors.Is(err, auth.ErrMailLimited) {
 		t.Fatalf("a second request within the minute: %v, want ErrMailLimited", err)
 	}
 	e.clock.Advance(2 * time.Minute)
-	if _, err := e.svc.SendPasswordReset(ctx, "bob@example.com"); err != nil {
+	if _, err := e.svc.SendPasswordReset(ctx, nil, "bob@example.com"); err != nil {
 		t.Fatalf("after the minute: %v", err)
 	}
-	if _, err := e.svc.SetDisabled(ctx, "bob", true); err != nil {
+	if _, err := e.svc.SetDisabled(ctx, nil, "bob", true); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.svc.SendPasswordReset(ctx, "bob")
+	_, err := e.svc.SendPasswordReset(ctx, nil, "bob")
 	authtest.Code(t, err, auth.CodeAccountDisabled)
-	if _, err := e.svc.SendPasswordReset(ctx, "nobody"); !errors.Is(err, auth.ErrNotFound) {
+	if _, err := e.svc.SendPasswordReset(ctx, nil, "nobody"); !errors.Is(err, auth.ErrNotFound) {
 		t.Fatalf("unknown user: %v, want ErrNotFound", err)
 	}
 }

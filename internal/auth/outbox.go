@@ -31,6 +31,9 @@ type Mail struct {
 	NewEmail  string // email_changed: the address the account moved to
 	CreatedAt time.Time
 	Attempts  int // delivery attempts so far, counting the current one
+	// AskedBy is who asked for a message queued without its account, for
+	// the audit event written when the sender finds the account.
+	AskedBy Client
 }
 
 // Letter is a message and the one-time token its link carries, stored

@@ -57,9 +57,10 @@ func (s *Service) Register(ctx context.Context, r Registration, c Client) (*User
 		CreatedAt:    now,
 		UpdatedAt:    now,
 	}
+	registered := newEvent(EventUserRegistered, now, u.ID, c).with("username", username, "email", email)
 	if r.Verified {
 		u.EmailVerifiedAt = &now
-		if err := s.store.CreateUser(ctx, u); err != nil {
+		if err := s.store.CreateUser(ctx, u, nil, registered); err != nil {
 			return nil, err
 		}
 		return u, nil
@@ -68,7 +69,8 @@ func (s *Service) Register(ctx context.Context, r Registration, c Client) (*User
 	// transaction: no account without its link, no link without its
 	// account.
 	l := letter(MailVerifyEmail, TokenVerifyEmail, u, email, now)
-	if err := s.store.CreateUser(ctx, u, l); err != nil {
+	sent := newEvent(EventVerificationSent, now, u.ID, c).with("email", email)
+	if err := s.store.CreateUser(ctx, u, []Letter{l}, registered, sent); err != nil {
 		return nil, err
 	}
 	s.mailQueued(l)

@@ -23,7 +23,7 @@ func (s *Service) CheckResetLink(ctx context.Context, raw string) (*User, error)
 // its failed logins are forgotten, the address counts as proven (the link
 // reached it), and a notice says the password changed. Nobody is logged
 // in: the owner logs in with the new password.
-func (s *Service) ResetPassword(ctx context.Context, raw, newPassword string) (*User, error) {
+func (s *Service) ResetPassword(ctx context.Context, raw, newPassword string, c Client) (*User, error) {
 	t, u, err := s.liveToken(ctx, TokenResetPassword, raw)
 	if err != nil {
 		return nil, err
@@ -41,6 +41,7 @@ func (s *Service) ResetPassword(ctx context.Context, raw, newPassword string) (*
 		RevokeSessions: true, ClearFailures: "user:" + u.ID,
 		EndTokens: []TokenKind{TokenResetPassword, TokenLoginLink},
 		Letters:   []Letter{{Mail: notice(MailPasswordChanged, u, u.Email, now, "")}},
+		Events:    []Event{newEvent(EventPasswordReset, now, u.ID, c)},
 	})
 	if err != nil {
 		return nil, err

@@ -16,9 +16,10 @@ import (
 // A store that cannot reach its database returns an error wrapping
 // ErrUnavailable.
 type Store interface {
-	// CreateUser inserts u, and queues letters (a verification link) in
-	// the same transaction; u.ID and the timestamps are set by the caller.
-	CreateUser(ctx context.Context, u *User, letters ...Letter) error
+	// CreateUser inserts u, and queues letters (a verification link) and
+	// records events in the same transaction; u.ID and the timestamps are
+	// set by the caller.
+	CreateUser(ctx context.Context, u *User, letters []Letter, events ...Event) error
 	UserByID(ctx context.Context, id string) (*User, error)
 	// UserByEmail looks up an email already lower-cased.
 	UserByEmail(ctx context.Context, email string) (*User, error)
@@ -28,28 +29,24 @@ type Store interface {
 	// username (case-insensitively) and whether one has the email (already
 	// lower-cased).
 	IdentityTaken(ctx context.Context, username, email string) (usernameTaken, emailTaken bool, err error)
+	// SetPasswordHash replaces a hash with an upgraded one of the same
+	// password: not an event, so not a Change.
 	SetPasswordHash(ctx context.Context, userID, hash string, at time.Time) error
-	// SetDisabled disables the user at the given time, or enables them when
-	// at is nil.
-	SetDisabled(ctx context.Context, userID string, at *time.Time) error
-	// SetRole sets the user's role.
-	SetRole(ctx context.Context, userID string, role Role) error
 	// ListUsers returns at most limit users (limit > 0), newest first,
 	// whose username or email contains filter, ignoring case; every user
 	// when filter is empty. It is for operators, not for requests: the
 	// match is a scan of the table.
 	ListUsers(ctx context.Context, filter string, limit int) ([]*User, error)
 
-	// UpdateUser writes u's username, email and updated_at; conflicts as
-	// for CreateUser.
-	UpdateUser(ctx context.Context, u *User) error
-	// DeleteUser deletes the user and, by cascade, everything they own:
-	// their sessions here and their posts in package blog.
-	DeleteUser(ctx context.Context, userID string) error
+	// DeleteUser deletes the user and, by cascade, everything they own
+	// (their sessions here and their posts in package blog), and records
+	// events, in one transaction; ErrLastAdmin, deleting nothing, for the
+	// last active admin.
+	DeleteUser(ctx context.Context, userID string, events ...Event) error
 
 	// CreateSession inserts a session and, for API sessions, its first
-	// refresh token (rt may be nil), atomically.
-	CreateSession(ctx context.Context, s *Session, rt *RefreshToken) error
+	// refresh token (rt may be nil), and records events, atomically.
+	CreateSession(ctx context.Context, s *Session, rt *RefreshToken, events ...Event) error
 	// SessionWithUser returns a session and its user in one look-up: the
 	// check behind every authenticated request.
 	SessionWithUser(ctx context.Context, sessionID string) (*Session, *User, error)
@@ -70,11 +67,13 @@ type Store interface {
 	// ListSessions returns the user's sessions that are neither revoked nor
 	// expired at now, newest first.
 	ListSessions(ctx context.Context, userID string, now time.Time) ([]*Session, error)
-	// RevokeSession revokes one session (of that user) if not yet revoked;
-	// ErrNotFound when the user has no such session.
-	RevokeSession(ctx context.Context, userID, sessionID string, at time.Time) error
-	// RevokeUserSessions revokes every session of the user but exceptID.
-	RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time) error
+	// RevokeSession revokes one session (of that user) if not yet revoked,
+	// and records events; ErrNotFound, writing nothing, when the user has
+	// no such session, and nothing either when it was revoked already.
+	RevokeSession(ctx context.Context, userID, sessionID string, at time.Time, events ...Event) error
+	// RevokeUserSessions revokes every session of the user but exceptID,
+	// and records events, in one transaction.
+	RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time, events ...Event) error
 
 	// The account throttle's attempts live in the database so that every
 	// instance counts the same ones; key names an account ("user:ID") or
@@ -100,7 +99,9 @@ type Store interface {
 	// ClearLoginFailures forgets all of key's attempts, after a success.
 	ClearLoginFailures(ctx context.Context, key string) error
 
-	// ApplyChange writes c, all of it or nothing, in one transaction.
+	// ApplyChange writes c, all of it or nothing, in one transaction;
+	// ErrLastAdmin, writing nothing, if it would demote or disable the
+	// last active admin.
 	ApplyChange(ctx context.Context, c Change) error
 	// OneTimeTokenByHash returns a one-time token, used or not, and its
 	// user; ErrNotFound for none.
@@ -120,18 +121,27 @@ type Store interface {
 	// it. A request that must not tell whether an address has an account
 	// queues its mail without a user or token (see ResolveMail), so that
 	// every address costs the same.
-	RequestMail(ctx context.Context, key string, at time.Time, perHour int, l Letter) (bool, error)
+	// events are recorded with the mail, and only if it is queued.
+	RequestMail(ctx context.Context, key string, at time.Time, perHour int, l Letter, events ...Event) (bool, error)
+
+	// RecordEvents writes events that record no other change (a failed
+	// login), in one transaction.
+	RecordEvents(ctx context.Context, events ...Event) error
+	// ListEvents returns the audit events q selects, newest first (by At,
+	// then ID).
+	ListEvents(ctx context.Context, q EventQuery) ([]*Event, error)
 
 	// Purge deletes what can no longer matter at now: sessions that have
 	// expired or been revoked, with their refresh tokens; refresh tokens
 	// that have expired (a used one is kept until then, so that reuse is
 	// still recognised); attempts of any key older than failuresBefore;
 	// expired one-time tokens, requests for mail older than an hour (the
-	// longest any limit looks back), mail older than a week;
+	// longest any limit looks back), mail older than a week, audit events
+	// older than eventsBefore;
 	// and whatever the store keeps for itself that has gone stale. It
 	// deletes in bounded batches, each a short transaction of its own, and
 	// may run on several instances at once. It returns the rows deleted.
-	Purge(ctx context.Context, now, failuresBefore time.Time) (int64, error)
+	Purge(ctx context.Context, now, failuresBefore, eventsBefore time.Time) (int64, error)
 
 	// Ping reports whether the database is reachable.
 	Ping(ctx context.Context) error
@@ -151,15 +161,25 @@ var (
 	}
 )
 
+// ErrLastAdmin is the store's answer to a change that would leave no
+// active admin: demoting, disabling or deleting the last one. The store
+// checks it inside the change's transaction, so two admins demoting each
+// other at once cannot both succeed.
+var ErrLastAdmin = &Error{Code: CodeLastAdmin,
+	Message: "This is the last active admin: make another user an admin first."}
+
 // Change is what a flow writes to an account at once. Zero fields change
 // nothing. Writing it in one transaction means that, e.g., a password reset
 // cannot set the password and leave the sessions it must end.
 type Change struct {
 	UserID string
 	At     time.Time
-	// Username and PasswordHash, when set, replace the user's.
+	// Username, PasswordHash and Role, when set, replace the user's.
 	Username     string
 	PasswordHash string
+	Role         Role
+	// Disable disables the account at At; Enable enables it again.
+	Disable, Enable bool
 	// Email, when set, becomes the user's address (ErrEmailTaken if
 	// another account has it meanwhile).
 	Email string
@@ -178,4 +198,6 @@ type Change struct {
 	EndTokens []TokenKind
 	// Letters are queued: their tokens stored, their mail in the outbox.
 	Letters []Letter
+	// Events are recorded in the audit log.
+	Events []Event
 }

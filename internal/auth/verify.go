@@ -36,7 +36,7 @@ func (s *Service) RequestVerification(ctx context.Context, identifier string, c 
 	}
 	// Queued under the identifier as typed (normalised); the sender looks
 	// it up and mails the account's address, if it has one to prove.
-	_, err := s.requestMail(ctx, MailVerifyEmail, ident, Letter{Mail: s.request(MailVerifyEmail, ident, "")})
+	_, err := s.requestMail(ctx, MailVerifyEmail, ident, Letter{Mail: s.request(MailVerifyEmail, ident, "", c)})
 	return err
 }
 
@@ -51,7 +51,7 @@ func (s *Service) ResendVerification(ctx context.Context, p *Principal, c Client
 	if u.EmailVerifiedAt != nil {
 		return nil
 	}
-	_, err := s.requestMail(ctx, MailVerifyEmail, u.Email, Letter{Mail: s.request(MailVerifyEmail, u.Email, "")})
+	_, err := s.requestMail(ctx, MailVerifyEmail, u.Email, Letter{Mail: s.request(MailVerifyEmail, u.Email, "", p.Client)})
 	return err
 }
 
@@ -63,13 +63,14 @@ func (s *Service) CheckVerifyLink(ctx context.Context, raw string) (*User, error
 }
 
 // VerifyEmail uses a verification link: the address is proven.
-func (s *Service) VerifyEmail(ctx context.Context, raw string) (*User, error) {
+func (s *Service) VerifyEmail(ctx context.Context, raw string, c Client) (*User, error) {
 	t, u, err := s.liveToken(ctx, TokenVerifyEmail, raw)
 	if err != nil {
 		return nil, err
 	}
 	now := s.timestamp()
-	if err := s.useToken(ctx, t, Change{UserID: u.ID, At: now, VerifyEmail: true}); err != nil {
+	if err := s.useToken(ctx, t, Change{UserID: u.ID, At: now, VerifyEmail: true,
+		Events: []Event{newEvent(EventEmailVerified, now, u.ID, c).with("email", u.Email)}}); err != nil {
 		return nil, err
 	}
 	u.EmailVerifiedAt, u.UpdatedAt = &now, now

@@ -54,7 +54,7 @@ func (e *env) login(t *testing.T, ident string) *auth.Principal {
 	ctx := context.Background()
 	bs, err := e.accounts.LoginBrowser(ctx, ident, goodPassword, false, auth.Client{})
 	authtest.NoError(t, err)
-	p, err := e.accounts.AuthorizeCookie(ctx, bs.Token)
+	p, err := e.accounts.AuthorizeCookie(ctx, bs.Token, auth.Client{})
 	authtest.NoError(t, err)
 	return p
 }

@@ -107,6 +107,9 @@ type Config struct {
 	// Cache-Control max-age (LATCHKEY_JWKS_MAX_AGE); a rotated key is
 	// published that long before it signs.
 	JWKSMaxAge time.Duration
+	// AuditRetention is how long audit events are kept before the
+	// background purge deletes them (LATCHKEY_AUDIT_RETENTION).
+	AuditRetention time.Duration
 	// MasterKey encrypts private signing keys at rest when set
 	// (LATCHKEY_MASTER_KEY, no flag). It is kept as written (64 hex digits
 	// or base64); MasterKeyBytes decodes it.

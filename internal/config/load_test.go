@@ -169,6 +169,8 @@ func TestLoadInvalid(t *testing.T) {
 		{name: "JWKS max age zero", env: map[string]string{"LATCHKEY_JWKS_MAX_AGE": "0s"}, setting: "LATCHKEY_JWKS_MAX_AGE", message: "from 1s to 24h"},
 		{name: "JWKS max age too long", env: map[string]string{"LATCHKEY_JWKS_MAX_AGE": "25h"}, setting: "LATCHKEY_JWKS_MAX_AGE"},
 		{name: "JWKS max age without unit", env: map[string]string{"LATCHKEY_JWKS_MAX_AGE": "300"}, setting: "LATCHKEY_JWKS_MAX_AGE"},
+		{name: "audit retention under an hour", env: map[string]string{"LATCHKEY_AUDIT_RETENTION": "30m"}, setting: "LATCHKEY_AUDIT_RETENTION", message: "from 1h to 876000h"},
+		{name: "audit retention in days", env: map[string]string{"LATCHKEY_AUDIT_RETENTION": "90d"}, setting: "LATCHKEY_AUDIT_RETENTION"},
 
 		{name: "argon2 memory too small", env: map[string]string{"LATCHKEY_ARGON2_MEMORY_KIB": "1023"}, setting: "LATCHKEY_ARGON2_MEMORY_KIB", message: "from 1024 to 262144"},
 		{name: "argon2 memory too big", env: map[string]string{"LATCHKEY_ARGON2_MEMORY_KIB": "262145"}, setting: "LATCHKEY_ARGON2_MEMORY_KIB"},

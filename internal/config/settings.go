@@ -228,6 +228,14 @@ var settings = append([]setting{
 		show:  func(c *Config) string { return c.JWKSMaxAge.String() },
 	},
 	{
+		name: "LATCHKEY_AUDIT_RETENTION", usage: "how `long` audit events are kept", defText: "2160h (90 days)",
+		// At least an hour: the purge runs every minute, and a shorter
+		// log would be gone before anyone looked at it.
+		def:   fixed("2160h"),
+		parse: durationIn(time.Hour, 100*365*24*time.Hour, "from 1h to 876000h (100 years)", "2160h or 8760h", func(c *Config, d time.Duration) { c.AuditRetention = d }),
+		show:  func(c *Config) string { return c.AuditRetention.String() },
+	},
+	{
 		name: "LATCHKEY_CORS_ORIGINS", usage: "comma-separated `origins` (scheme://host[:port]) of apps allowed to call the API from a browser", defText: "none",
 		def:   fixed(""),
 		parse: parseCORSOrigins,

@@ -59,7 +59,7 @@ func queue(t *testing.T, s *store.Store, now time.Time, n int) []*auth.Mail {
 			Username: u.Username, Token: fmt.Sprintf("secret-token-%s-%d", name, i), CreatedAt: now}
 		letters, mail = append(letters, auth.Letter{Mail: m}), append(mail, m)
 	}
-	authtest.NoError(t, s.CreateUser(context.Background(), u, letters...))
+	authtest.NoError(t, s.CreateUser(context.Background(), u, letters))
 	return mail
 }
 

@@ -59,7 +59,7 @@ func TestWriteLockWaitIsBounded(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // the test's deadline, not the store's
 	defer cancel()
-	err = s.CreateUser(ctx, newUser("alice"))
+	err = s.CreateUser(ctx, newUser("alice"), nil)
 	if !errors.Is(err, auth.ErrUnavailable) || ctx.Err() != nil {
 		t.Fatalf("CreateUser under a held lock: %v (test context: %v); want auth.ErrUnavailable", err, ctx.Err())
 	}
@@ -87,7 +87,7 @@ func TestWriteLockWaitIsBounded(t *testing.T) {
 		t.Run(caller.name, func(t *testing.T) {
 			ctx, cancel := caller.ctx()
 			defer cancel()
-			err := slow.CreateUser(ctx, newUser("bob"))
+			err := slow.CreateUser(ctx, newUser("bob"), nil)
 			if !errors.Is(err, caller.want) || errors.Is(err, auth.ErrUnavailable) {
 				t.Fatalf("CreateUser given up by its caller: %v; want %v, not unavailable", err, caller.want)
 			}
@@ -95,7 +95,7 @@ func TestWriteLockWaitIsBounded(t *testing.T) {
 	}
 
 	release()
-	if err := s.CreateUser(context.Background(), newUser("carol")); err != nil {
+	if err := s.CreateUser(context.Background(), newUser("carol"), nil); err != nil {
 		t.Fatalf("CreateUser once the lock is free: %v", err)
 	}
 }
@@ -116,7 +116,7 @@ func TestFrozenPostgresIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	if err := s.CreateUser(context.Background(), newUser("alice")); err != nil {
+	if err := s.CreateUser(context.Background(), newUser("alice"), nil); err != nil {
 		t.Fatal(err)
 	}
 	calls := []struct {
@@ -124,7 +124,7 @@ func TestFrozenPostgresIsUnavailable(t *testing.T) {
 		call func(context.Context) error
 	}{
 		{"read", func(ctx context.Context) error { _, err := s.UserByUsername(ctx, "alice"); return err }},
-		{"write", func(ctx context.Context) error { return s.CreateUser(ctx, newUser("bob")) }},
+		{"write", func(ctx context.Context) error { return s.CreateUser(ctx, newUser("bob"), nil) }},
 		{"transaction", func(ctx context.Context) error {
 			_, _, _, err := s.ReserveLoginAttempt(ctx, "k", time.Now(), time.Now().Add(-time.Minute), 10)
 			return err

@@ -19,6 +19,10 @@ type mailData struct {
 	Token    string `json:"token,omitempty"`
 	Next     string `json:"next,omitempty"`
 	NewEmail string `json:"new_email,omitempty"`
+	// Who asked, for the audit event the sender writes when it finds the
+	// account (see auth.ResolveMail).
+	IP        string `json:"ip,omitempty"`
+	UserAgent string `json:"user_agent,omitempty"`
 }
 
 // insertLetters stores each letter's token and queues its mail, due at once.
@@ -33,7 +37,8 @@ func insertLetters(ctx context.Context, tx *sql.Tx, letters []auth.Letter) error
 			}
 		}
 		if m := l.Mail; m != nil {
-			data, err := json.Marshal(mailData{Username: m.Username, Token: m.Token, Next: m.Next, NewEmail: m.NewEmail})
+			data, err := json.Marshal(mailData{Username: m.Username, Token: m.Token, Next: m.Next, NewEmail: m.NewEmail,
+				IP: m.AskedBy.IP, UserAgent: m.AskedBy.UserAgent})
 			if err != nil {
 				return err
 			}
@@ -50,7 +55,7 @@ func insertLetters(ctx context.Context, tx *sql.Tx, letters []auth.Letter) error
 
 // ApplyChange implements auth.Store.
 func (s *Store) ApplyChange(ctx context.Context, c auth.Change) error {
-	return s.inTx(ctx, "apply change", func(tx *sql.Tx) error { return applyChange(ctx, tx, c) })
+	return s.inTx(ctx, "apply change", func(tx *sql.Tx) error { return s.applyChange(ctx, tx, c) })
 }
 
 // inTx runs f in a write transaction bounded by the database timeout,
@@ -69,7 +74,12 @@ func (s *Store) inTx(ctx context.Context, op string, f func(*sql.Tx) error) erro
 	return s.classify(ctx, op, tx.Commit())
 }
 
-func applyChange(ctx context.Context, tx *sql.Tx, c auth.Change) error {
+func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, c auth.Change) error {
+	if c.Disable || c.Role == auth.RoleUser {
+		if err := s.keepAnAdmin(ctx, tx, c.UserID); err != nil {
+			return err
+		}
+	}
 	var (
 		set  []string
 		args = []any{c.UserID, c.At}
@@ -83,6 +93,15 @@ func applyChange(ctx context.Context, tx *sql.Tx, c auth.Change) error {
 	}
 	if c.PasswordHash != "" {
 		set = append(set, "password_hash = "+arg(c.PasswordHash))
+	}
+	if c.Role != "" {
+		set = append(set, "role = "+arg(string(c.Role)))
+	}
+	switch {
+	case c.Disable:
+		set = append(set, "disabled_at = $2")
+	case c.Enable:
+		set = append(set, "disabled_at = NULL")
 	}
 	if c.Email != "" {
 		set = append(set, "email = "+arg(c.Email))
@@ -115,7 +134,10 @@ func applyChange(ctx context.Context, tx *sql.Tx, c auth.Change) error {
 	if err := endTokens(ctx, tx, c.UserID, c.At, c.EndTokens...); err != nil {
 		return err
 	}
-	return insertLetters(ctx, tx, c.Letters)
+	if err := insertLetters(ctx, tx, c.Letters); err != nil {
+		return err
+	}
+	return insertEvents(ctx, tx, c.Events)
 }
 
 // oneRow checks that a write changed a row: none is auth.ErrNotFound.
@@ -184,14 +206,14 @@ func (s *Store) UseToken(ctx context.Context, tokenID string, c auth.Change) err
 		if err != nil {
 			return err
 		}
-		return applyChange(ctx, tx, c)
+		return s.applyChange(ctx, tx, c)
 	})
 }
 
 // RequestMail implements auth.Store. Like ReserveLoginAttempt, the count
 // and the insert must not interleave with another request for the same
 // key: SQLite's one writer serialises them, PostgreSQL an advisory lock.
-func (s *Store) RequestMail(ctx context.Context, key string, at time.Time, perHour int, l auth.Letter) (bool, error) {
+func (s *Store) RequestMail(ctx context.Context, key string, at time.Time, perHour int, l auth.Letter, events ...auth.Event) (bool, error) {
 	ok := false
 	err := s.inTx(ctx, "request mail", func(tx *sql.Tx) error {
 		if s.dialect.lockKey != "" {
@@ -218,7 +240,10 @@ func (s *Store) RequestMail(ctx context.Context, key string, at time.Time, perHo
 				return err
 			}
 		}
-		return insertLetters(ctx, tx, []auth.Letter{l})
+		if err := insertLetters(ctx, tx, []auth.Letter{l}); err != nil {
+			return err
+		}
+		return insertEvents(ctx, tx, events)
 	})
 	return ok && err == nil, err
 }

@@ -69,6 +69,7 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 			}
 			m.Kind, m.CreatedAt = auth.MailKind(kind), m.CreatedAt.UTC()
 			m.Username, m.Token, m.Next, m.NewEmail = d.Username, d.Token, d.Next, d.NewEmail
+			m.AskedBy = auth.Client{IP: d.IP, UserAgent: d.UserAgent}
 			list = append(list, &m)
 		}
 		return rows.Err()

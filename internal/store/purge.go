@@ -25,13 +25,13 @@ const rateLimitIdle = 2 * time.Minute
 // of every instance take turns (an advisory lock on PostgreSQL; SQLite has
 // one writer), so two instances purging at once neither deadlock on each
 // other's rows nor do the work twice.
-func (s *Store) Purge(ctx context.Context, now, failuresBefore time.Time) (int64, error) {
-	return s.purge(ctx, now, failuresBefore, purgeBatch)
+func (s *Store) Purge(ctx context.Context, now, failuresBefore, eventsBefore time.Time) (int64, error) {
+	return s.purge(ctx, now, failuresBefore, eventsBefore, purgeBatch)
 }
 
-func (s *Store) purge(ctx context.Context, now, failuresBefore time.Time, batch int) (int64, error) {
+func (s *Store) purge(ctx context.Context, now, failuresBefore, eventsBefore time.Time, batch int) (int64, error) {
 	var total int64
-	for _, st := range purgeSteps(now, failuresBefore, batch) {
+	for _, st := range purgeSteps(now, failuresBefore, eventsBefore, batch) {
 		for {
 			n, err := s.purgeBatch(ctx, st.query, st.before)
 			total += n
@@ -57,7 +57,7 @@ type purgeStep struct {
 // go with it (ON DELETE CASCADE). A used refresh token stays until it
 // expires: presented again before then, it is recognised as reused and ends
 // its session.
-func purgeSteps(now, failuresBefore time.Time, batch int) []purgeStep {
+func purgeSteps(now, failuresBefore, eventsBefore time.Time, batch int) []purgeStep {
 	var steps []purgeStep
 	for _, t := range []struct {
 		table, key, column string // delete by key the rows whose column is before
@@ -71,6 +71,7 @@ func purgeSteps(now, failuresBefore time.Time, batch int) []purgeStep {
 		{"one_time_tokens", "id", "expires_at", now},
 		{"mail_requests", "id", "requested_at", now.Add(-time.Hour)},
 		{"mail_outbox", "id", "created_at", now.Add(-mailKept)},
+		{"audit_events", "id", "at", eventsBefore},
 	} {
 		steps = append(steps, purgeStep{before: t.before,
 			query: `DELETE FROM ` + t.table + ` WHERE ` + t.key + ` IN (SELECT ` + t.key + ` FROM ` + t.table +

@@ -19,7 +19,7 @@ func TestPurgeWorksInBatches(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	u := authtest.NewUser("alice", "alice@example.com", t0)
-	authtest.NoError(t, s.CreateUser(ctx, u))
+	authtest.NoError(t, s.CreateUser(ctx, u, nil))
 	for i := range 7 {
 		ss, rt := authtest.NewSession(u, auth.SessionAPI, t0, fmt.Sprint("h", i))
 		authtest.NoError(t, s.CreateSession(ctx, ss, rt))
@@ -30,7 +30,7 @@ func TestPurgeWorksInBatches(t *testing.T) {
 		authtest.NoError(t, err)
 	}
 	now := t0.Add(40 * 24 * time.Hour)
-	n, err := s.purge(ctx, now, now, 2)
+	n, err := s.purge(ctx, now, now, now, 2)
 	authtest.NoError(t, err)
 	authtest.Equal(t, n, int64(7+5))
 	for _, table := range []string{"sessions", "refresh_tokens", "rate_limits"} {
@@ -44,7 +44,7 @@ func TestPurgeWorksInBatches(t *testing.T) {
 // its rows through an index, not by reading the whole table every time.
 func TestPurgeUsesTheIndexes(t *testing.T) {
 	s := openSQLite(t)
-	for _, st := range purgeSteps(time.Now(), time.Now(), purgeBatch) {
+	for _, st := range purgeSteps(time.Now(), time.Now(), time.Now(), purgeBatch) {
 		rows, err := s.r.Query(`EXPLAIN QUERY PLAN `+st.query, st.before)
 		if err != nil {
 			t.Fatal(err)

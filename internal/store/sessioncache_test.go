@@ -104,7 +104,7 @@ func testSessionCacheSeesEveryChange(t *testing.T, url string) {
 
 	c := newSession()
 	remembered(c)
-	if err := other.SetDisabled(ctx, u.ID, &now); err != nil {
+	if err := other.ApplyChange(ctx, auth.Change{UserID: u.ID, At: now, Disable: true}); err != nil {
 		t.Fatal(err)
 	}
 	if _, gu := lookUp(c); gu.DisabledAt == nil {

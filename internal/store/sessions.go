@@ -14,38 +14,40 @@ const sessionColumns = `s.id, s.user_id, s.token_hash, s.kind, s.created_at, s.l
 const userColumnsU = `u.id, u.username, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.disabled_at, u.email_verified_at, u.pending_email`
 
 // CreateSession implements auth.Store.
-func (s *Store) CreateSession(ctx context.Context, ss *auth.Session, rt *auth.RefreshToken) error {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
+func (s *Store) CreateSession(ctx context.Context, ss *auth.Session, rt *auth.RefreshToken, events ...auth.Event) error {
 	const insertSession = `INSERT INTO sessions (id, user_id, token_hash, kind, created_at, last_seen_at, expires_at, idle_timeout_seconds, remember, user_agent, ip)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 	args := []any{ss.ID, ss.UserID, nullString(ss.TokenHash), string(ss.Kind), ss.CreatedAt, ss.LastSeenAt, ss.ExpiresAt,
 		int64(ss.IdleTimeout / time.Second), ss.Remember, ss.UserAgent, ss.IP}
-	if rt == nil {
-		_, err := s.w.ExecContext(ctx, insertSession, args...)
-		return s.classify(ctx, "create session", err)
-	}
-	if s.dialect.insertInWith {
+	if s.dialect.insertInWith && rt != nil && len(events) <= 1 {
 		// Every API login lands here: one statement is one round trip where
-		// a transaction took four (BEGIN, two inserts, COMMIT), and it is as
-		// atomic (the foreign key is checked at its end, when both rows exist).
-		_, err := s.w.ExecContext(ctx, `WITH session AS (`+insertSession+`)
-			INSERT INTO refresh_tokens (`+refreshTokenColumns+`) VALUES ($12, $13, $14, $15, $16)`,
-			append(args, refreshTokenValues(rt)...)...)
+		// a transaction took five (BEGIN, three inserts, COMMIT), and it is
+		// as atomic (the foreign key is checked at its end, when every row
+		// exists).
+		ctx, cancel := s.bound(ctx)
+		defer cancel()
+		with := `WITH session AS (` + insertSession + `)`
+		args = append(args, refreshTokenValues(rt)...)
+		if len(events) == 1 {
+			with += `, event AS (INSERT INTO audit_events (` + eventColumns + `)
+				VALUES ($17, $18, $19, $20, $21, $22, $23, $24, $25))`
+			args = append(args, eventValues(events[0])...)
+		}
+		_, err := s.w.ExecContext(ctx, with+`
+			INSERT INTO refresh_tokens (`+refreshTokenColumns+`) VALUES ($12, $13, $14, $15, $16)`, args...)
 		return s.classify(ctx, "create session", err)
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return s.classify(ctx, "create session", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, insertSession, args...); err != nil {
-		return s.classify(ctx, "create session", err)
-	}
-	if err := insertRefreshToken(ctx, tx, rt); err != nil {
-		return s.classify(ctx, "create session", err)
-	}
-	return s.classify(ctx, "create session", tx.Commit())
+	return s.inTx(ctx, "create session", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, insertSession, args...); err != nil {
+			return err
+		}
+		if rt != nil {
+			if err := insertRefreshToken(ctx, tx, rt); err != nil {
+				return err
+			}
+		}
+		return insertEvents(ctx, tx, events)
+	})
 }
 
 const refreshTokenColumns = `id, session_id, token_hash, created_at, expires_at`
@@ -196,31 +198,39 @@ func (s *Store) listSessions(ctx context.Context, userID string, now time.Time) 
 }
 
 // RevokeSession implements auth.Store.
-func (s *Store) RevokeSession(ctx context.Context, userID, sessionID string, at time.Time) error {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	res, err := s.w.ExecContext(ctx, `
-		UPDATE sessions SET revoked_at = COALESCE(revoked_at, $3)
-		WHERE id = $1 AND user_id = $2`, sessionID, userID, at)
-	if err != nil {
-		return s.classify(ctx, "revoke session", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return s.classify(ctx, "revoke session", err)
-	} else if n == 0 {
-		return auth.ErrNotFound
-	}
-	return nil
+func (s *Store) RevokeSession(ctx context.Context, userID, sessionID string, at time.Time, events ...auth.Event) error {
+	return s.inTx(ctx, "revoke session", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $3
+			WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL`, sessionID, userID, at)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			// Revoked before, which is no error, or not the user's at all.
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM sessions WHERE id = $1 AND user_id = $2`,
+				sessionID, userID).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return auth.ErrNotFound
+			}
+			return err
+		}
+		return insertEvents(ctx, tx, events)
+	})
 }
 
 // RevokeUserSessions implements auth.Store.
-func (s *Store) RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time) error {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	_, err := s.w.ExecContext(ctx, `
-		UPDATE sessions SET revoked_at = $3
-		WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL`, userID, exceptID, at)
-	return s.classify(ctx, "revoke sessions", err)
+func (s *Store) RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time, events ...auth.Event) error {
+	return s.inTx(ctx, "revoke sessions", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE sessions SET revoked_at = $3
+			WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL`, userID, exceptID, at); err != nil {
+			return err
+		}
+		return insertEvents(ctx, tx, events)
+	})
 }
 
 type scanner interface{ Scan(dest ...any) error }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -20,25 +21,22 @@ func userValues(u *auth.User) []any {
 }
 
 // CreateUser implements auth.Store.
-func (s *Store) CreateUser(ctx context.Context, u *auth.User, letters ...auth.Letter) error {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	if len(letters) == 0 {
+func (s *Store) CreateUser(ctx context.Context, u *auth.User, letters []auth.Letter, events ...auth.Event) error {
+	if len(letters) == 0 && len(events) == 0 {
+		ctx, cancel := s.bound(ctx)
+		defer cancel()
 		_, err := s.w.ExecContext(ctx, insertUser, userValues(u)...)
 		return s.classify(ctx, "create user", err)
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return s.classify(ctx, "create user", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, insertUser, userValues(u)...); err != nil {
-		return s.classify(ctx, "create user", err)
-	}
-	if err := insertLetters(ctx, tx, letters); err != nil {
-		return s.classify(ctx, "create user", err)
-	}
-	return s.classify(ctx, "create user", tx.Commit())
+	return s.inTx(ctx, "create user", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, insertUser, userValues(u)...); err != nil {
+			return err
+		}
+		if err := insertLetters(ctx, tx, letters); err != nil {
+			return err
+		}
+		return insertEvents(ctx, tx, events)
+	})
 }
 
 // UserByID implements auth.Store.
@@ -111,33 +109,24 @@ func (d *userDest) finish(u *auth.User) {
 	u.PendingEmail = d.pending.String
 }
 
-// UpdateUser implements auth.Store.
-func (s *Store) UpdateUser(ctx context.Context, u *auth.User) error {
-	return s.updateRow(ctx, "update user",
-		`UPDATE users SET username = $2, email = $3, updated_at = $4 WHERE id = $1`, u.ID, u.Username, u.Email, u.UpdatedAt)
-}
-
 // DeleteUser implements auth.Store. Sessions, refresh tokens and posts go
 // with the user through ON DELETE CASCADE.
-func (s *Store) DeleteUser(ctx context.Context, userID string) error {
-	return s.updateRow(ctx, "delete user", `DELETE FROM users WHERE id = $1`, userID)
+func (s *Store) DeleteUser(ctx context.Context, userID string, events ...auth.Event) error {
+	return s.inTx(ctx, "delete user", func(tx *sql.Tx) error {
+		if err := s.keepAnAdmin(ctx, tx, userID); err != nil {
+			return err
+		}
+		if err := oneRow(tx.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, userID)); err != nil {
+			return err
+		}
+		return insertEvents(ctx, tx, events)
+	})
 }
 
 // SetPasswordHash implements auth.Store.
 func (s *Store) SetPasswordHash(ctx context.Context, userID, hash string, at time.Time) error {
 	return s.updateRow(ctx, "set password hash",
 		`UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1`, userID, hash, at)
-}
-
-// SetDisabled implements auth.Store.
-func (s *Store) SetDisabled(ctx context.Context, userID string, at *time.Time) error {
-	return s.updateRow(ctx, "set disabled",
-		`UPDATE users SET disabled_at = $2 WHERE id = $1`, userID, nullTime(at))
-}
-
-// SetRole implements auth.Store.
-func (s *Store) SetRole(ctx context.Context, userID string, role auth.Role) error {
-	return s.updateRow(ctx, "set role", `UPDATE users SET role = $2 WHERE id = $1`, userID, string(role))
 }
 
 // ListUsers implements auth.Store. The filter is matched as a substring:
@@ -214,4 +203,35 @@ func (s *Store) ImportUsers(ctx context.Context, users []*auth.User) error {
 		}
 	}
 	return s.classify(ctx, "import users", tx.Commit())
+}
+
+// keepAnAdmin refuses, with auth.ErrLastAdmin, a change that would take
+// the user's admin role away (demote, disable, delete) when they are the
+// last active admin. On PostgreSQL it takes a lock first, held to the end
+// of the transaction: two transactions demoting two admins would otherwise
+// each count the other and both go ahead (SQLite's one writer serialises
+// them already).
+func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, userID string) error {
+	if s.dialect.lockKey != "" {
+		if _, err := tx.ExecContext(ctx, s.dialect.lockKey, "admins"); err != nil {
+			return err
+		}
+	}
+	var admin bool
+	err := tx.QueryRowContext(ctx, `SELECT role = 'admin' AND disabled_at IS NULL FROM users WHERE id = $1`, userID).Scan(&admin)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !admin) {
+		return nil // not an active admin: nothing to keep (a missing user is the change's to report)
+	}
+	if err != nil {
+		return err
+	}
+	var others int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users
+		WHERE role = 'admin' AND disabled_at IS NULL AND id <> $1`, userID).Scan(&others); err != nil {
+		return err
+	}
+	if others == 0 {
+		return auth.ErrLastAdmin
+	}
+	return nil
 }

@@ -29,6 +29,7 @@ var statusOf = map[auth.Code]int{
 	auth.CodeBusy:               http.StatusServiceUnavailable,
 	auth.CodeNotFound:           http.StatusNotFound,
 	auth.CodeForbidden:          http.StatusForbidden,
+	auth.CodeLastAdmin:          http.StatusConflict,
 	auth.CodeUnavailable:        http.StatusServiceUnavailable,
 	auth.CodeInternal:           http.StatusInternalServerError,
 }
@@ -37,6 +38,7 @@ var statusOf = map[auth.Code]int{
 var headings = map[int]string{
 	http.StatusForbidden:           "Forbidden",
 	http.StatusNotFound:            "Not found",
+	http.StatusConflict:            "That cannot be done now",
 	http.StatusUnprocessableEntity: "Please check what you sent",
 	http.StatusTooManyRequests:     "Too many attempts",
 	http.StatusServiceUnavailable:  "Temporarily unavailable",

@@ -116,7 +116,7 @@ func (s *site) resetPassword(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "reset", "Choose a new password", f)
 		return
 	}
-	if _, err := s.Auth.ResetPassword(r.Context(), f.Values["token"], f.Values["new_password"]); err != nil {
+	if _, err := s.Auth.ResetPassword(r.Context(), f.Values["token"], f.Values["new_password"], s.client(r)); err != nil {
 		if errors.Is(err, auth.ErrDeadLink) {
 			s.deadLink(w, r, err)
 			return
@@ -150,7 +150,7 @@ func (s *site) verifyEmail(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u, err := s.Auth.VerifyEmail(r.Context(), token)
+	u, err := s.Auth.VerifyEmail(r.Context(), token, s.client(r))
 	if err != nil {
 		s.deadLink(w, r, err)
 		return
@@ -187,7 +187,7 @@ func (s *site) confirmEmail(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u, err := s.Auth.ConfirmEmail(r.Context(), token)
+	u, err := s.Auth.ConfirmEmail(r.Context(), token, s.client(r))
 	if err != nil {
 		s.deadLink(w, r, err) // a taken address is the error page's 422, saying so
 		return
@@ -216,7 +216,7 @@ func (s *site) undoEmailChange(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u, err := s.Auth.UndoEmailChange(r.Context(), token)
+	u, err := s.Auth.UndoEmailChange(r.Context(), token, s.client(r))
 	if err != nil {
 		s.deadLink(w, r, err)
 		return

@@ -64,7 +64,7 @@ func (s *site) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if old := s.Cookies.Read(r); old != "" {
-		s.Auth.Logout(r.Context(), old) // the earlier session on this browser ends
+		s.Auth.Logout(r.Context(), old, s.client(r)) // the earlier session on this browser ends
 	}
 	s.Cookies.Set(w, bs.Token, bs.Session, s.Now())
 	redirect(w, r, next)
@@ -72,7 +72,7 @@ func (s *site) login(w http.ResponseWriter, r *http.Request) {
 
 // logout ends the session server-side and clears the cookie.
 func (s *site) logout(w http.ResponseWriter, r *http.Request) {
-	if err := s.Auth.Logout(r.Context(), s.Cookies.Read(r)); err != nil {
+	if err := s.Auth.Logout(r.Context(), s.Cookies.Read(r), s.client(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -71,7 +71,7 @@ func (s *site) loginWithLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if old := s.Cookies.Read(r); old != "" {
-		s.Auth.Logout(r.Context(), old) // the earlier session on this browser ends
+		s.Auth.Logout(r.Context(), old, s.client(r)) // the earlier session on this browser ends
 	}
 	s.Cookies.Set(w, bs.Token, bs.Session, s.Now())
 	redirect(w, r, safeNext(r.URL.Query().Get("next")))

@@ -141,11 +141,11 @@ func (f *flakyStore) fail(op string) error {
 	return fmt.Errorf("%s: %w: %w", op, auth.ErrUnavailable, errors.New("dial tcp 127.0.0.1:5432: connection refused"))
 }
 
-func (f *flakyStore) CreateUser(ctx context.Context, u *auth.User, letters ...auth.Letter) error {
+func (f *flakyStore) CreateUser(ctx context.Context, u *auth.User, letters []auth.Letter, events ...auth.Event) error {
 	if err := f.fail("create user"); err != nil {
 		return err
 	}
-	return f.Store.CreateUser(ctx, u, letters...)
+	return f.Store.CreateUser(ctx, u, letters, events...)
 }
 
 func (f *flakyStore) UserByID(ctx context.Context, id string) (*auth.User, error) {
@@ -183,32 +183,18 @@ func (f *flakyStore) SetPasswordHash(ctx context.Context, userID, hash string, a
 	return f.Store.SetPasswordHash(ctx, userID, hash, at)
 }
 
-func (f *flakyStore) SetDisabled(ctx context.Context, userID string, at *time.Time) error {
-	if err := f.fail("set disabled"); err != nil {
-		return err
-	}
-	return f.Store.SetDisabled(ctx, userID, at)
-}
-
-func (f *flakyStore) UpdateUser(ctx context.Context, u *auth.User) error {
-	if err := f.fail("update user"); err != nil {
-		return err
-	}
-	return f.Store.UpdateUser(ctx, u)
-}
-
-func (f *flakyStore) DeleteUser(ctx context.Context, userID string) error {
+func (f *flakyStore) DeleteUser(ctx context.Context, userID string, events ...auth.Event) error {
 	if err := f.fail("delete user"); err != nil {
 		return err
 	}
-	return f.Store.DeleteUser(ctx, userID)
+	return f.Store.DeleteUser(ctx, userID, events...)
 }
 
-func (f *flakyStore) CreateSession(ctx context.Context, s *auth.Session, rt *auth.RefreshToken) error {
+func (f *flakyStore) CreateSession(ctx context.Context, s *auth.Session, rt *auth.RefreshToken, events ...auth.Event) error {
 	if err := f.fail("create session"); err != nil {
 		return err
 	}
-	return f.Store.CreateSession(ctx, s, rt)
+	return f.Store.CreateSession(ctx, s, rt, events...)
 }
 
 func (f *flakyStore) SessionWithUser(ctx context.Context, sessionID string) (*auth.Session, *auth.User, error) {
@@ -260,18 +246,18 @@ func (f *flakyStore) ListSessions(ctx context.Context, userID string, now time.T
 	return f.Store.ListSessions(ctx, userID, now)
 }
 
-func (f *flakyStore) RevokeSession(ctx context.Context, userID, sessionID string, at time.Time) error {
+func (f *flakyStore) RevokeSession(ctx context.Context, userID, sessionID string, at time.Time, events ...auth.Event) error {
 	if err := f.fail("revoke session"); err != nil {
 		return err
 	}
-	return f.Store.RevokeSession(ctx, userID, sessionID, at)
+	return f.Store.RevokeSession(ctx, userID, sessionID, at, events...)
 }
 
-func (f *flakyStore) RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time) error {
+func (f *flakyStore) RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time, events ...auth.Event) error {
 	if err := f.fail("revoke user sessions"); err != nil {
 		return err
 	}
-	return f.Store.RevokeUserSessions(ctx, userID, exceptID, at)
+	return f.Store.RevokeUserSessions(ctx, userID, exceptID, at, events...)
 }
 
 func (f *flakyStore) CreatePost(ctx context.Context, p *blog.Post) error {
@@ -335,6 +321,27 @@ func (f *flakyStore) ClearLoginFailures(ctx context.Context, key string) error {
 		return err
 	}
 	return f.Store.ClearLoginFailures(ctx, key)
+}
+
+func (f *flakyStore) ApplyChange(ctx context.Context, c auth.Change) error {
+	if err := f.fail("apply change"); err != nil {
+		return err
+	}
+	return f.Store.ApplyChange(ctx, c)
+}
+
+func (f *flakyStore) RecordEvents(ctx context.Context, events ...auth.Event) error {
+	if err := f.fail("record events"); err != nil {
+		return err
+	}
+	return f.Store.RecordEvents(ctx, events...)
+}
+
+func (f *flakyStore) ListEvents(ctx context.Context, q auth.EventQuery) ([]*auth.Event, error) {
+	if err := f.fail("list events"); err != nil {
+		return nil, err
+	}
+	return f.Store.ListEvents(ctx, q)
 }
 
 func (f *flakyStore) Ping(ctx context.Context) error {

@@ -71,7 +71,7 @@ func (s *site) register(w http.ResponseWriter, r *http.Request) {
 	}
 	var bs *auth.BrowserSession
 	if err == nil {
-		bs, err = s.Auth.StartBrowserSession(r.Context(), u, false, s.client(r))
+		bs, err = s.Auth.StartBrowserSession(r.Context(), u, false, s.client(r), auth.LoginRegistration)
 	}
 	if err != nil {
 		status, ok := s.apply(w, r, f, err)

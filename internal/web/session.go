@@ -37,7 +37,7 @@ func (s *site) withUser(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		p, err := s.Auth.AuthorizeCookie(r.Context(), s.Cookies.Read(r))
+		p, err := s.Auth.AuthorizeCookie(r.Context(), s.Cookies.Read(r), s.client(r))
 		switch {
 		case err == nil:
 			r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, p))

@@ -203,7 +203,7 @@ func TestCookieFlagsAndSessionRotation(t *testing.T) {
 	if second == "" || second == first {
 		t.Fatal("login kept the earlier session token")
 	}
-	if _, err := s.svc.AuthorizeCookie(context.Background(), first); err == nil {
+	if _, err := s.svc.AuthorizeCookie(context.Background(), first, auth.Client{}); err == nil {
 		t.Fatal("the earlier session still works after a new login")
 	}
 }
@@ -423,7 +423,7 @@ func TestStaticAssetsAreVersioned(t *testing.T) {
 // sessionIDOf finds the session id behind a browser's cookie.
 func sessionIDOf(t *testing.T, s *site, c *http.Client) string {
 	t.Helper()
-	p, err := s.svc.AuthorizeCookie(context.Background(), s.sessionCookie(t, c))
+	p, err := s.svc.AuthorizeCookie(context.Background(), s.sessionCookie(t, c), auth.Client{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ package authtest
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -74,4 +75,12 @@ func Code(t testing.TB, err error, want auth.Code) *auth.Error {
 		t.Fatalf("got code %s (%v), want %s", e.Code, e, want)
 	}
 	return e
+}
+
+// EqualSlices fails the test when got and want differ.
+func EqualSlices[T comparable](t testing.TB, got, want []T) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
 }

@@ -32,6 +32,7 @@ func TestStore(t *testing.T, open func(t *testing.T) auth.Store) {
 	tests = append(tests, purgeTests()...)
 	tests = append(tests, letterTests()...)
 	tests = append(tests, userTests()...)
+	tests = append(tests, auditTests()...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}
@@ -61,7 +62,7 @@ func testCreateAndGetUser(t *testing.T, s auth.Store) {
 	ctx := context.Background()
 	u := NewUser("Alice", "alice@example.com", t0)
 	u.Role = auth.RoleAdmin
-	NoError(t, s.CreateUser(ctx, u))
+	NoError(t, s.CreateUser(ctx, u, nil))
 
 	for name, get := range map[string]func() (*auth.User, error){
 		"by id":                 func() (*auth.User, error) { return s.UserByID(ctx, u.ID) },
@@ -85,15 +86,15 @@ func testCreateAndGetUser(t *testing.T, s auth.Store) {
 
 func testUsernameUnique(t *testing.T, s auth.Store) {
 	ctx := context.Background()
-	NoError(t, s.CreateUser(ctx, NewUser("Alice", "a1@example.com", t0)))
-	err := s.CreateUser(ctx, NewUser("aLiCe", "a2@example.com", t0))
+	NoError(t, s.CreateUser(ctx, NewUser("Alice", "a1@example.com", t0), nil))
+	err := s.CreateUser(ctx, NewUser("aLiCe", "a2@example.com", t0), nil)
 	Code(t, err, auth.CodeUsernameTaken)
 }
 
 func testEmailUnique(t *testing.T, s auth.Store) {
 	ctx := context.Background()
-	NoError(t, s.CreateUser(ctx, NewUser("alice", "same@example.com", t0)))
-	err := s.CreateUser(ctx, NewUser("bob", "same@example.com", t0))
+	NoError(t, s.CreateUser(ctx, NewUser("alice", "same@example.com", t0), nil))
+	err := s.CreateUser(ctx, NewUser("bob", "same@example.com", t0), nil)
 	Code(t, err, auth.CodeEmailTaken)
 }
 
@@ -101,8 +102,8 @@ func testEmailUnique(t *testing.T, s auth.Store) {
 // username's case-insensitively, whether one account or two hold them.
 func testIdentityTaken(t *testing.T, s auth.Store) {
 	ctx := context.Background()
-	NoError(t, s.CreateUser(ctx, NewUser("Alice", "alice@example.com", t0)))
-	NoError(t, s.CreateUser(ctx, NewUser("carol", "carol@example.com", t0)))
+	NoError(t, s.CreateUser(ctx, NewUser("Alice", "alice@example.com", t0), nil))
+	NoError(t, s.CreateUser(ctx, NewUser("carol", "carol@example.com", t0), nil))
 	for _, tt := range []struct {
 		username, email string
 		byName, byEmail bool
@@ -141,7 +142,7 @@ func testConcurrentDuplicates(t *testing.T, s auth.Store) {
 			go func() {
 				defer wg.Done()
 				<-start
-				err := s.CreateUser(ctx, mk(i))
+				err := s.CreateUser(ctx, mk(i), nil)
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
@@ -180,7 +181,8 @@ func testNotFound(t *testing.T, s auth.Store) {
 		"email":       second(s.UserByEmail(ctx, "nobody@example.com")),
 		"username":    second(s.UserByUsername(ctx, "nobody")),
 		"set hash":    s.SetPasswordHash(ctx, "nobody", "x", t0),
-		"set disable": s.SetDisabled(ctx, "nobody", &t0),
+		"set disable": s.ApplyChange(ctx, auth.Change{UserID: "nobody", At: t0, Disable: true}),
+		"delete":      s.DeleteUser(ctx, "nobody"),
 	} {
 		if !errors.Is(err, auth.ErrNotFound) {
 			t.Errorf("%s: got %v, want ErrNotFound", name, err)
@@ -193,16 +195,16 @@ func second[T any](_ T, err error) error { return err }
 func testUpdates(t *testing.T, s auth.Store) {
 	ctx := context.Background()
 	u := NewUser("carol", "carol@example.com", t0)
-	NoError(t, s.CreateUser(ctx, u))
+	NoError(t, s.CreateUser(ctx, u, nil))
 	t1 := t0.Add(time.Hour)
 	NoError(t, s.SetPasswordHash(ctx, u.ID, "$2b$04$new", t1))
-	NoError(t, s.SetDisabled(ctx, u.ID, &t1))
+	NoError(t, s.ApplyChange(ctx, auth.Change{UserID: u.ID, At: t1, Disable: true}))
 	got, err := s.UserByID(ctx, u.ID)
 	NoError(t, err)
 	if got.PasswordHash != "$2b$04$new" || !got.UpdatedAt.Equal(t1) || got.DisabledAt == nil || !got.DisabledAt.Equal(t1) {
 		t.Fatalf("after updates got %+v", got)
 	}
-	NoError(t, s.SetDisabled(ctx, u.ID, nil))
+	NoError(t, s.ApplyChange(ctx, auth.Change{UserID: u.ID, At: t1, Enable: true}))
 	got, err = s.UserByID(ctx, u.ID)
 	NoError(t, err)
 	if got.DisabledAt != nil {

@@ -40,7 +40,7 @@ func testCreateUserWithLetter(t *testing.T, s auth.Store) {
 	ctx := context.Background()
 	u := NewUser("alice", "alice@example.com", t0)
 	tok := newToken(u, auth.TokenVerifyEmail, u.Email, t0)
-	NoError(t, s.CreateUser(ctx, u, auth.Letter{Token: tok, Mail: newMail(u, auth.MailVerifyEmail, t0)}))
+	NoError(t, s.CreateUser(ctx, u, []auth.Letter{{Token: tok, Mail: newMail(u, auth.MailVerifyEmail, t0)}}))
 	got, gu, err := s.OneTimeTokenByHash(ctx, tok.TokenHash)
 	NoError(t, err)
 	if got.ID != tok.ID || got.Kind != auth.TokenVerifyEmail || got.Email != u.Email || !got.ExpiresAt.Equal(tok.ExpiresAt) || got.UsedAt != nil || gu.ID != u.ID {
@@ -52,7 +52,7 @@ func testCreateUserWithLetter(t *testing.T, s auth.Store) {
 	// A taken username stores neither the account nor its letter.
 	dup := NewUser("ALICE", "other@example.com", t0)
 	dupTok := newToken(dup, auth.TokenVerifyEmail, dup.Email, t0)
-	if err := s.CreateUser(ctx, dup, auth.Letter{Token: dupTok, Mail: newMail(dup, auth.MailVerifyEmail, t0)}); !errors.Is(err, auth.ErrUsernameTaken) {
+	if err := s.CreateUser(ctx, dup, []auth.Letter{{Token: dupTok, Mail: newMail(dup, auth.MailVerifyEmail, t0)}}); !errors.Is(err, auth.ErrUsernameTaken) {
 		t.Fatalf("duplicate: %v", err)
 	}
 	if _, _, err := s.OneTimeTokenByHash(ctx, dupTok.TokenHash); !errors.Is(err, auth.ErrNotFound) {
@@ -138,7 +138,7 @@ func testUseTokenBoundToAddress(t *testing.T, s auth.Store) {
 
 	disabled := newToken(u, auth.TokenResetPassword, u.Email, t0)
 	NoError(t, s.ApplyChange(ctx, auth.Change{UserID: u.ID, At: t0, Letters: []auth.Letter{{Token: disabled}}}))
-	NoError(t, s.SetDisabled(ctx, u.ID, &at))
+	NoError(t, s.ApplyChange(ctx, auth.Change{UserID: u.ID, At: at, Disable: true}))
 	if err := s.UseToken(ctx, disabled.ID, auth.Change{UserID: u.ID, At: at}); !errors.Is(err, auth.ErrNotFound) {
 		t.Fatalf("a disabled account's token: %v", err)
 	}

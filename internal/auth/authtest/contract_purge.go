@@ -70,7 +70,7 @@ func testPurge(t *testing.T, s auth.Store) {
 		Equal(t, ok, true)
 	}
 
-	n, err := s.Purge(ctx, now, failuresBefore)
+	n, err := s.Purge(ctx, now, failuresBefore, now)
 	NoError(t, err)
 	for _, ss := range []*auth.Session{expired, revoked} {
 		if _, _, err := s.SessionWithUser(ctx, ss.ID); !errors.Is(err, auth.ErrNotFound) {
@@ -93,7 +93,7 @@ func testPurge(t *testing.T, s auth.Store) {
 	// Two sessions (their tokens go with them, uncounted), one token, two
 	// attempts.
 	Equal(t, n, int64(5))
-	n, err = s.Purge(ctx, now, failuresBefore)
+	n, err = s.Purge(ctx, now, failuresBefore, now)
 	NoError(t, err)
 	Equal(t, n, int64(0))
 }
@@ -118,7 +118,7 @@ func testConcurrentPurges(t *testing.T, s auth.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			n, err := s.Purge(ctx, now, now)
+			n, err := s.Purge(ctx, now, now, now)
 			if err != nil {
 				t.Error(err)
 			}

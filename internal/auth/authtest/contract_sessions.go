@@ -43,7 +43,7 @@ func NewSession(u *auth.User, kind auth.SessionKind, at time.Time, tokenHash str
 func mustUser(t *testing.T, s auth.Store, name string) *auth.User {
 	t.Helper()
 	u := NewUser(name, name+"@example.com", t0)
-	NoError(t, s.CreateUser(context.Background(), u))
+	NoError(t, s.CreateUser(context.Background(), u, nil))
 	return u
 }
 
@@ -234,16 +234,14 @@ func testUpdateAndDeleteUser(t *testing.T, s auth.Store) {
 	ss, rt := NewSession(u, auth.SessionAPI, t0, "f0")
 	NoError(t, s.CreateSession(ctx, ss, rt))
 
-	u.Username, u.UpdatedAt = "FRANK", t0.Add(time.Hour) // own casing: no conflict
-	NoError(t, s.UpdateUser(ctx, u))
+	// Own casing: no conflict.
+	NoError(t, s.ApplyChange(ctx, auth.Change{UserID: u.ID, At: t0.Add(time.Hour), Username: "FRANK"}))
 	got, err := s.UserByID(ctx, u.ID)
 	NoError(t, err)
 	Equal(t, got.Username, "FRANK")
 
-	u.Username = "Grace"
-	Code(t, s.UpdateUser(ctx, u), auth.CodeUsernameTaken)
-	u.Username, u.Email = "frank", "grace@example.com"
-	Code(t, s.UpdateUser(ctx, u), auth.CodeEmailTaken)
+	Code(t, s.ApplyChange(ctx, auth.Change{UserID: u.ID, At: t0, Username: "Grace"}), auth.CodeUsernameTaken)
+	Code(t, s.ApplyChange(ctx, auth.Change{UserID: u.ID, At: t0, Email: "grace@example.com"}), auth.CodeEmailTaken)
 
 	NoError(t, s.DeleteUser(ctx, u.ID))
 	if _, err := s.UserByID(ctx, u.ID); !errors.Is(err, auth.ErrNotFound) {

@@ -62,7 +62,7 @@ func TestAccountThrottle(t *testing.T, open func(t *testing.T) (auth.Store, auth
 			NoError(t, err)
 			u := NewUser("alice", "alice@example.com", clock.Now())
 			u.PasswordHash = hash
-			NoError(t, a.CreateUser(ctx, u))
+			NoError(t, a.CreateUser(ctx, u, nil))
 			h.Calls.Store(0)
 
 			var (

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/latchkey/latchkey/internal/auth"
 )
 
@@ -18,6 +20,7 @@ func userTests() []storeTest {
 		{"ListUsers", testListUsers},
 		{"ListUsersEscapesWildcards", testListUsersEscapes},
 		{"SetRole", testSetRole},
+		{"LastAdmin", testLastAdmin},
 	}
 }
 
@@ -37,7 +40,7 @@ func testListUsers(t *testing.T, s auth.Store) {
 		if name == "dave" {
 			u.Email = "dave@alice.example"
 		}
-		NoError(t, s.CreateUser(ctx, u))
+		NoError(t, s.CreateUser(ctx, u, nil))
 	}
 	tests := []struct {
 		name   string
@@ -71,7 +74,7 @@ func testListUsers(t *testing.T, s auth.Store) {
 func testListUsersEscapes(t *testing.T, s auth.Store) {
 	ctx := context.Background()
 	for i, name := range []string{"a_b", "axb", "c%d", "cxd", `e\f`, "eef"} {
-		NoError(t, s.CreateUser(ctx, NewUser(name, fmt.Sprintf("user%d@example.com", i), t0)))
+		NoError(t, s.CreateUser(ctx, NewUser(name, fmt.Sprintf("user%d@example.com", i), t0), nil))
 	}
 	for filter, want := range map[string]string{"a_b": "a_b", "c%d": "c%d", `e\f`: `e\f`} {
 		list, err := s.ListUsers(ctx, filter, 50)
@@ -85,14 +88,84 @@ func testListUsersEscapes(t *testing.T, s auth.Store) {
 func testSetRole(t *testing.T, s auth.Store) {
 	ctx := context.Background()
 	u := NewUser("erin", "erin@example.com", t0)
-	NoError(t, s.CreateUser(ctx, u))
+	NoError(t, s.CreateUser(ctx, u, nil))
+	other := NewUser("olga", "olga@example.com", t0)
+	other.Role = auth.RoleAdmin
+	NoError(t, s.CreateUser(ctx, other, nil))
 	for _, role := range []auth.Role{auth.RoleAdmin, auth.RoleUser} {
-		NoError(t, s.SetRole(ctx, u.ID, role))
+		NoError(t, s.ApplyChange(ctx, auth.Change{UserID: u.ID, At: t0, Role: role}))
 		got, err := s.UserByID(ctx, u.ID)
 		NoError(t, err)
 		Equal(t, got.Role, role)
 	}
-	if err := s.SetRole(ctx, "nobody", auth.RoleAdmin); !errors.Is(err, auth.ErrNotFound) {
-		t.Fatalf("SetRole of nobody: %v, want ErrNotFound", err)
+	if err := s.ApplyChange(ctx, auth.Change{UserID: "nobody", At: t0, Role: auth.RoleAdmin}); !errors.Is(err, auth.ErrNotFound) {
+		t.Fatalf("role of nobody: %v, want ErrNotFound", err)
+	}
+}
+
+// testLastAdmin: the last active admin cannot be demoted, disabled or
+// deleted, and nothing of such a change is written; a disabled admin does
+// not count; two admins removing each other at once leave one.
+func testLastAdmin(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	admin := NewUser("ada", "ada@example.com", t0)
+	admin.Role = auth.RoleAdmin
+	NoError(t, s.CreateUser(ctx, admin, nil))
+	sleeper := NewUser("sleepy", "sleepy@example.com", t0)
+	sleeper.Role, sleeper.DisabledAt = auth.RoleAdmin, &t0
+	NoError(t, s.CreateUser(ctx, sleeper, nil))
+	plain := NewUser("plain", "plain@example.com", t0)
+	NoError(t, s.CreateUser(ctx, plain, nil))
+	event := func(u *auth.User) auth.Event {
+		return auth.Event{ID: uuid.Must(uuid.NewV7()).String(), At: t0, Type: auth.EventUserRoleChanged, UserID: u.ID}
+	}
+
+	for name, err := range map[string]error{
+		"demote":  s.ApplyChange(ctx, auth.Change{UserID: admin.ID, At: t0, Role: auth.RoleUser, Events: []auth.Event{event(admin)}}),
+		"disable": s.ApplyChange(ctx, auth.Change{UserID: admin.ID, At: t0, Disable: true, RevokeSessions: true}),
+		"delete":  s.DeleteUser(ctx, admin.ID, event(admin)),
+	} {
+		if !errors.Is(err, auth.ErrLastAdmin) {
+			t.Errorf("%s the last admin: %v, want ErrLastAdmin", name, err)
+		}
+	}
+	got, err := s.UserByID(ctx, admin.ID)
+	NoError(t, err)
+	if got.Role != auth.RoleAdmin || got.Disabled() {
+		t.Fatalf("a refused change was written: %+v", got)
+	}
+	if events, err := s.ListEvents(ctx, auth.EventQuery{UserID: admin.ID, Limit: 10}); err != nil || len(events) != 0 {
+		t.Fatalf("a refused change recorded events: %v, %v", events, err)
+	}
+	// Others are not guarded.
+	NoError(t, s.ApplyChange(ctx, auth.Change{UserID: plain.ID, At: t0, Disable: true}))
+	NoError(t, s.ApplyChange(ctx, auth.Change{UserID: sleeper.ID, At: t0, Role: auth.RoleUser}))
+
+	// Two admins demoting each other at once: exactly one wins.
+	second := NewUser("bea", "bea@example.com", t0)
+	second.Role = auth.RoleAdmin
+	NoError(t, s.CreateUser(ctx, second, nil))
+	for range 5 {
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, u := range []*auth.User{admin, second} {
+			wg.Go(func() { errs[i] = s.ApplyChange(ctx, auth.Change{UserID: u.ID, At: t0, Role: auth.RoleUser}) })
+		}
+		wg.Wait()
+		lost := 0
+		for _, err := range errs {
+			if errors.Is(err, auth.ErrLastAdmin) {
+				lost++
+			} else {
+				NoError(t, err)
+			}
+		}
+		if lost != 1 {
+			t.Fatalf("two admins demoting each other: %v, want exactly one ErrLastAdmin", errs)
+		}
+		// Both admins again for the next round.
+		for _, u := range []*auth.User{admin, second} {
+			NoError(t, s.ApplyChange(ctx, auth.Change{UserID: u.ID, At: t0, Role: auth.RoleAdmin}))
+		}
 	}
 }

@@ -46,7 +46,7 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 func mustUser(t *testing.T, s Store, name string) *auth.User {
 	t.Helper()
 	u := authtest.NewUser(name, name+"@example.com", t0)
-	authtest.NoError(t, s.CreateUser(context.Background(), u))
+	authtest.NoError(t, s.CreateUser(context.Background(), u, nil))
 	return u
 }
 

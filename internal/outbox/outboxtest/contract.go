@@ -23,8 +23,8 @@ import (
 // interface does not show (that a sent message's token is gone).
 type Store interface {
 	outbox.Store
-	CreateUser(ctx context.Context, u *auth.User, letters ...auth.Letter) error
-	DeleteUser(ctx context.Context, userID string) error
+	CreateUser(ctx context.Context, u *auth.User, letters []auth.Letter, events ...auth.Event) error
+	DeleteUser(ctx context.Context, userID string, events ...auth.Event) error
 	MailRow(ctx context.Context, id string) (Row, error)
 }
 
@@ -80,7 +80,7 @@ func queue(t *testing.T, s Store, name string, created ...time.Time) (*auth.User
 		}
 		letters, mail = append(letters, auth.Letter{Mail: m}), append(mail, m)
 	}
-	authtest.NoError(t, s.CreateUser(context.Background(), u, letters...))
+	authtest.NoError(t, s.CreateUser(context.Background(), u, letters))
 	return u, mail
 }
 

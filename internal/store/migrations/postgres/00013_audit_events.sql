@@ -1,0 +1,25 @@
+-- +goose Up
+-- The audit log (DESIGN.md, "Administration, audit and metrics"): one row
+-- per event, written in the transaction of the change it records. user_id
+-- and actor_id are plain text, not foreign keys: the log outlives a deleted
+-- account, which is when it matters most. details is a JSON object that
+-- never holds a secret.
+CREATE TABLE audit_events (
+    id         TEXT PRIMARY KEY,
+    at         TIMESTAMPTZ NOT NULL,
+    type       TEXT NOT NULL,
+    actor_id   TEXT,
+    user_id    TEXT,
+    session_id TEXT,
+    ip         TEXT NOT NULL DEFAULT '',
+    user_agent TEXT NOT NULL DEFAULT '',
+    details    TEXT NOT NULL DEFAULT '{}'
+);
+-- Newest first, by user (a user's own activity, an admin's user page), by
+-- type (the log filtered), and over all (the whole log, and the purge).
+CREATE INDEX audit_events_user ON audit_events (user_id, at DESC, id DESC);
+CREATE INDEX audit_events_type ON audit_events (type, at DESC, id DESC);
+CREATE INDEX audit_events_at ON audit_events (at DESC, id DESC);
+
+-- +goose Down
+DROP TABLE audit_events;
