@@ -30,12 +30,45 @@ func (s *Service) FindUser(ctx context.Context, who string) (*User, error) {
 }
 
 // ListUsers returns at most limit users, newest first, whose username or
-// email contains filter, in any case.
-func (s *Service) ListUsers(ctx context.Context, filter string, limit int) ([]*User, error) {
+// email contains filter, in any case: the command line's list.
+func (s *Service) ListUsers(ctx context.Context, filter string, limit int) ([]*UserOverview, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("list users: limit %d: want at least 1", limit)
 	}
-	return s.store.ListUsers(ctx, strings.TrimSpace(filter), limit)
+	return s.store.ListUsers(ctx, UserQuery{Match: strings.TrimSpace(filter), Limit: limit})
+}
+
+// UsersPage is the admin's list of users: those whose username or e-mail
+// starts with prefix (in any case), newest first, a page after an opaque
+// cursor; nextCursor is "" on the last page.
+func (s *Service) UsersPage(ctx context.Context, prefix, cursor string, limit int) (page []*UserOverview, nextCursor string, err error) {
+	limit, after, err := PageParams(cursor, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	page, err = s.store.ListUsers(ctx, UserQuery{Match: strings.TrimSpace(prefix), Prefix: true, After: after, Limit: limit + 1})
+	if err != nil {
+		return nil, "", err
+	}
+	if len(page) > limit {
+		page = page[:limit]
+		last := page[limit-1]
+		nextCursor = PageCursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
+	}
+	return page, nextCursor, nil
+}
+
+// ErrNotAdmin is the answer to a signed-in user who is not an admin on an
+// admin's page or endpoint.
+var ErrNotAdmin = &Error{Code: CodeForbidden, Message: "Only admins may do this."}
+
+// RequireAdmin lets only an admin through. The role is the one read with
+// the session on this request, so a role taken away counts at once.
+func RequireAdmin(p *Principal) error {
+	if p == nil || p.User.Role != RoleAdmin {
+		return ErrNotAdmin
+	}
+	return nil
 }
 
 // The operator's actions below are an admin's too, over HTTP. actor is the

@@ -32,11 +32,11 @@ type Store interface {
 	// SetPasswordHash replaces a hash with an upgraded one of the same
 	// password: not an event, so not a Change.
 	SetPasswordHash(ctx context.Context, userID, hash string, at time.Time) error
-	// ListUsers returns at most limit users (limit > 0), newest first,
-	// whose username or email contains filter, ignoring case; every user
-	// when filter is empty. It is for operators, not for requests: the
-	// match is a scan of the table.
-	ListUsers(ctx context.Context, filter string, limit int) ([]*User, error)
+	// ListUsers returns the users q selects, newest first (by created_at,
+	// then id), each with when it was last seen. It is for operators and
+	// admins, not for every request: a match is a scan of the table in
+	// that order.
+	ListUsers(ctx context.Context, q UserQuery) ([]*UserOverview, error)
 
 	// DeleteUser deletes the user and, by cascade, everything they own
 	// (their sessions here and their posts in package blog), and records
@@ -160,6 +160,23 @@ var (
 		Fields:  []FieldError{{Field: "email", Code: string(CodeEmailTaken), Message: "An account with this email already exists; log in instead."}},
 	}
 )
+
+// UserQuery selects users for an operator or admin: those whose username
+// or e-mail holds Match (ignoring case; at their start with Prefix), after
+// a cursor, at most Limit (> 0). An empty Match selects everyone.
+type UserQuery struct {
+	Match  string
+	Prefix bool
+	After  *PageCursor
+	Limit  int
+}
+
+// UserOverview is a user as an admin lists them: the account and when any
+// of its sessions was last used (nil: never logged in).
+type UserOverview struct {
+	User
+	LastSeenAt *time.Time
+}
 
 // ErrLastAdmin is the store's answer to a change that would leave no
 // active admin: demoting, disabling or deleting the last one. The store

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -129,19 +130,83 @@ func (s *Store) SetPasswordHash(ctx context.Context, userID, hash string, at tim
 		`UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1`, userID, hash, at)
 }
 
-// ListUsers implements auth.Store. The filter is matched as a substring:
-// LIKE's wildcards in it are escaped, so "a_b" finds only "a_b". Both
-// sides are lower-cased as the username index is (emails are stored
-// lower-cased already). No index serves a match inside a word; the list is
-// an operator's, run by hand, and stops at limit.
-func (s *Store) ListUsers(ctx context.Context, filter string, limit int) ([]*auth.User, error) {
+// ListUsers implements auth.Store. The match's LIKE wildcards are
+// escaped, so "a_b" finds only "a_b"; both sides are lower-cased as the
+// username index is (emails are stored lower-cased already). No index
+// serves a match inside a word, nor (under PostgreSQL's collations) a
+// prefix: the newest-first index is walked until a page is full, which is
+// quick for the matches an admin types and bounded by the table for a
+// rare one. When each user was last seen is a second look-up, for the
+// page's users only.
+func (s *Store) ListUsers(ctx context.Context, q auth.UserQuery) ([]*auth.UserOverview, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	pattern := "%" + likeEscaper.Replace(strings.ToLower(filter)) + "%"
-	list, err := queryList(ctx, s, scanUser, `SELECT `+userColumns+` FROM users
-		WHERE lower(username) LIKE $1 ESCAPE '\' OR email LIKE $1 ESCAPE '\'
-		ORDER BY created_at DESC, id DESC LIMIT $2`, pattern, limit)
-	return list, s.classify(ctx, "list users", err)
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if q.Match != "" {
+		pattern := likeEscaper.Replace(strings.ToLower(q.Match)) + "%"
+		if !q.Prefix {
+			pattern = "%" + pattern
+		}
+		p := arg(pattern)
+		where = append(where, "(lower(username) LIKE "+p+" ESCAPE '\\' OR email LIKE "+p+" ESCAPE '\\')")
+	}
+	if q.After != nil {
+		at, id := arg(q.After.CreatedAt), arg(q.After.ID)
+		where = append(where, "(created_at < "+at+" OR (created_at = "+at+" AND id < "+id+"))")
+	}
+	query := `SELECT ` + userColumns + ` FROM users`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	users, err := queryList(ctx, s, scanUser, query+` ORDER BY created_at DESC, id DESC LIMIT `+arg(q.Limit), args...)
+	if err != nil || len(users) == 0 {
+		return nil, s.classify(ctx, "list users", err)
+	}
+	seen, err := s.lastSeen(ctx, users)
+	if err != nil {
+		return nil, s.classify(ctx, "list users", err)
+	}
+	list := make([]*auth.UserOverview, len(users))
+	for i, u := range users {
+		list[i] = &auth.UserOverview{User: *u, LastSeenAt: seen[u.ID]}
+	}
+	return list, nil
+}
+
+// lastSeen returns when each user's sessions were last used, by user id.
+func (s *Store) lastSeen(ctx context.Context, users []*auth.User) (map[string]*time.Time, error) {
+	ids := make([]string, len(users))
+	args := make([]any, len(users))
+	for i, u := range users {
+		ids[i], args[i] = "$"+strconv.Itoa(i+1), u.ID
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT user_id, last_seen_at FROM sessions WHERE user_id IN (`+strings.Join(ids, ", ")+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	seen := make(map[string]*time.Time, len(users))
+	for rows.Next() {
+		var (
+			id string
+			at time.Time
+		)
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, err
+		}
+		if last := seen[id]; last == nil || at.After(*last) {
+			at = at.UTC()
+			seen[id] = &at
+		}
+	}
+	return seen, rows.Err()
 }
 
 // likeEscaper escapes LIKE's wildcards, and the escape character itself.

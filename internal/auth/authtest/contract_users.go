@@ -19,13 +19,14 @@ func userTests() []storeTest {
 	return []storeTest{
 		{"ListUsers", testListUsers},
 		{"ListUsersEscapesWildcards", testListUsersEscapes},
+		{"ListUsersByPrefixPagedWithLastSeen", testListUsersPaged},
 		{"SetRole", testSetRole},
 		{"LastAdmin", testLastAdmin},
 	}
 }
 
 // usernames are the usernames of list, in order.
-func usernames(list []*auth.User) []string {
+func usernames(list []*auth.UserOverview) []string {
 	names := make([]string, len(list))
 	for i, u := range list {
 		names[i] = u.Username
@@ -56,14 +57,14 @@ func testListUsers(t *testing.T, s auth.Store) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			list, err := s.ListUsers(ctx, tt.filter, tt.limit)
+			list, err := s.ListUsers(ctx, auth.UserQuery{Match: tt.filter, Limit: tt.limit})
 			NoError(t, err)
 			if got := usernames(list); !slices.Equal(got, tt.want) {
 				t.Fatalf("ListUsers(%q, %d) = %q, want %q", tt.filter, tt.limit, got, tt.want)
 			}
 		})
 	}
-	list, err := s.ListUsers(ctx, "carol", 1)
+	list, err := s.ListUsers(ctx, auth.UserQuery{Match: "carol", Limit: 1})
 	NoError(t, err)
 	if u := list[0]; u.Email != "carol@example.com" || u.Role != auth.RoleUser || !u.CreatedAt.Equal(t0.Add(2*time.Minute)) || u.PasswordHash == "" {
 		t.Fatalf("listed user %+v: want every column", u)
@@ -77,7 +78,7 @@ func testListUsersEscapes(t *testing.T, s auth.Store) {
 		NoError(t, s.CreateUser(ctx, NewUser(name, fmt.Sprintf("user%d@example.com", i), t0), nil))
 	}
 	for filter, want := range map[string]string{"a_b": "a_b", "c%d": "c%d", `e\f`: `e\f`} {
-		list, err := s.ListUsers(ctx, filter, 50)
+		list, err := s.ListUsers(ctx, auth.UserQuery{Match: filter, Limit: 50})
 		NoError(t, err)
 		if got := usernames(list); !slices.Equal(got, []string{want}) {
 			t.Errorf("ListUsers(%q) = %q, want only %q", filter, got, want)
@@ -166,6 +167,55 @@ func testLastAdmin(t *testing.T, s auth.Store) {
 		// Both admins again for the next round.
 		for _, u := range []*auth.User{admin, second} {
 			NoError(t, s.ApplyChange(ctx, auth.Change{UserID: u.ID, At: t0, Role: auth.RoleAdmin}))
+		}
+	}
+}
+
+// testListUsersPaged: the admin's list matches at the start of the
+// username or e-mail only, pages follow on exactly (users created at the
+// same instant included), and each user comes with when their sessions
+// were last used.
+func testListUsersPaged(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	var want []string
+	for i := range 7 {
+		u := NewUser(fmt.Sprintf("al%d", i), fmt.Sprintf("al%d@example.com", i), t0.Add(time.Duration(i/2)*time.Minute))
+		NoError(t, s.CreateUser(ctx, u, nil))
+		want = append([]string{u.Username}, want...)
+	}
+	NoError(t, s.CreateUser(ctx, NewUser("sal", "sal@example.com", t0), nil)) // "al" inside, not at the start
+	// "al" at the start of the e-mail; the newest.
+	NoError(t, s.CreateUser(ctx, NewUser("zed", "alpha@example.com", t0.Add(time.Hour)), nil))
+	want = append([]string{"zed"}, want...)
+	var got []string
+	q := auth.UserQuery{Match: "AL", Prefix: true, Limit: 3}
+	for range 5 {
+		page, err := s.ListUsers(ctx, q)
+		NoError(t, err)
+		got = append(got, usernames(page)...)
+		if len(page) < q.Limit {
+			break
+		}
+		last := page[len(page)-1]
+		q.After = &auth.PageCursor{CreatedAt: last.CreatedAt, ID: last.ID}
+	}
+	EqualSlices(t, got, want)
+
+	u, err := s.UserByUsername(ctx, "al3")
+	NoError(t, err)
+	for i, at := range []time.Time{t0.Add(time.Hour), t0.Add(3 * time.Hour), t0.Add(2 * time.Hour)} {
+		ss, _ := NewSession(u, auth.SessionBrowser, at, "")
+		ss.LastSeenAt, ss.TokenHash = at, fmt.Sprintf("al3-%d", i)
+		NoError(t, s.CreateSession(ctx, ss, nil))
+	}
+	page, err := s.ListUsers(ctx, auth.UserQuery{Match: "al", Prefix: true, Limit: 10})
+	NoError(t, err)
+	for _, o := range page {
+		switch {
+		case o.Username == "al3" && (o.LastSeenAt == nil || !o.LastSeenAt.Equal(t0.Add(3*time.Hour))):
+			t.Errorf("al3 last seen %v, want its newest session's", o.LastSeenAt)
+		case o.Username != "al3" && o.LastSeenAt != nil:
+			t.Errorf("%s never logged in, but was last seen %v", o.Username, o.LastSeenAt)
 		}
 	}
 }
