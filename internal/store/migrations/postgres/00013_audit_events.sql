@@ -1,5 +1,5 @@
 -- +goose Up
--- The audit log (DESIGN.md, "Administration, audit and metrics"): one row
+-- The audit log and the admins' pages (DESIGN.md, "Administration, audit and metrics"): one row
 -- per event, written in the transaction of the change it records. user_id
 -- and actor_id are plain text, not foreign keys: the log outlives a deleted
 -- account, which is when it matters most. details is a JSON object that
@@ -21,5 +21,9 @@ CREATE INDEX audit_events_user ON audit_events (user_id, at DESC, id DESC);
 CREATE INDEX audit_events_type ON audit_events (type, at DESC, id DESC);
 CREATE INDEX audit_events_at ON audit_events (at DESC, id DESC);
 
+-- The admins' list of users, newest first, a page at a time.
+CREATE INDEX users_created_at ON users (created_at DESC, id DESC);
+
 -- +goose Down
+DROP INDEX users_created_at;
 DROP TABLE audit_events;
