@@ -9,7 +9,7 @@ import (
 
 // openSQLite returns a migrated store on a fresh database file, for the
 // tests that look inside it.
-func openSQLite(t *testing.T) *Store {
+func openSQLite(t testing.TB) *Store {
 	t.Helper()
 	s, err := Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "p.db"))
 	if err != nil {
