@@ -3,6 +3,7 @@ package password
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +19,33 @@ var ErrBusy = errors.New("password hashing is busy")
 type Pool struct {
 	slots   chan struct{}
 	maxWait time.Duration
+	waiting atomic.Int64  // callers parked for a slot now
+	refused atomic.Uint64 // ErrBusy answers so far
+}
+
+// PoolStats is what a pool is doing, for the server's metrics: whether
+// logins queue for the hashing slots, and how many were turned away, is
+// what tells an operator that LATCHKEY_HASH_CONCURRENCY or the machine is
+// too small.
+type PoolStats struct {
+	Slots   int    // the pool's size
+	Busy    int    // slots computing a hash now
+	Waiting int    // callers waiting for a slot now
+	Refused uint64 // callers answered ErrBusy since the pool was made
+}
+
+// Stats returns the pool's counts at this moment; the zero PoolStats for
+// a nil pool. It takes no lock, so a scrape never slows a login.
+func (p *Pool) Stats() PoolStats {
+	if p == nil {
+		return PoolStats{}
+	}
+	return PoolStats{
+		Slots:   cap(p.slots),
+		Busy:    len(p.slots),
+		Waiting: int(p.waiting.Load()),
+		Refused: p.refused.Load(),
+	}
 }
 
 // NewPool returns a pool of slots hashes at a time (at least one) whose
@@ -65,14 +93,18 @@ func (p *Pool) acquireNow() bool {
 
 func (p *Pool) acquireWithin(ctx context.Context) error {
 	if p.maxWait == 0 {
+		p.refused.Add(1)
 		return ErrBusy
 	}
+	p.waiting.Add(1)
+	defer p.waiting.Add(-1)
 	timer := time.NewTimer(p.maxWait)
 	defer timer.Stop()
 	select {
 	case p.slots <- struct{}{}:
 		return nil
 	case <-timer.C:
+		p.refused.Add(1)
 		return ErrBusy
 	case <-ctx.Done():
 		return ctx.Err()

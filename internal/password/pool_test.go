@@ -178,3 +178,46 @@ func TestNilPoolRunsAtOnce(t *testing.T) {
 		t.Fatalf("nil Pool Do = %v, ran %v; want nil, true", err, ran)
 	}
 }
+
+// TestPoolStats: the counts the metrics show follow what the pool does, a
+// waiter while it waits and a refusal once it gives up.
+func TestPoolStats(t *testing.T) {
+	const maxWait = 50 * time.Millisecond
+	p := NewPool(2, maxWait)
+	if got, want := p.Stats(), (PoolStats{Slots: 2}); got != want {
+		t.Fatalf("idle pool: %+v, want %+v", got, want)
+	}
+	holdSlot(t, p)
+	holdSlot(t, p)
+	if got, want := p.Stats(), (PoolStats{Slots: 2, Busy: 2}); got != want {
+		t.Fatalf("full pool: %+v, want %+v", got, want)
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- p.Do(context.Background(), func() { t.Error("fn ran without a slot") }) }()
+	deadline := time.Now().Add(longWait)
+	for p.Stats().Waiting != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("a caller waiting on a full pool is not counted: %+v", p.Stats())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := <-done; !errors.Is(err, ErrBusy) {
+		t.Fatalf("Do = %v, want ErrBusy", err)
+	}
+	if got, want := p.Stats(), (PoolStats{Slots: 2, Busy: 2, Refused: 1}); got != want {
+		t.Fatalf("after a refusal: %+v, want %+v", got, want)
+	}
+
+	// A pool that does not wait refuses at once, and counts it too.
+	q := NewPool(1, 0)
+	holdSlot(t, q)
+	_ = q.Do(context.Background(), func() {})
+	if got := q.Stats().Refused; got != 1 {
+		t.Fatalf("refusals of a pool without a wait: %d, want 1", got)
+	}
+	var none *Pool
+	if got := none.Stats(); got != (PoolStats{}) {
+		t.Fatalf("nil pool: %+v", got)
+	}
+}
