@@ -50,6 +50,19 @@ type Store interface {
 	// an idle sender polling twice a second never takes SQLite's write
 	// lock.
 	MailDue(ctx context.Context, now time.Time) (bool, error)
+	// MailBacklog counts the messages neither sent nor given up, and
+	// tells when the oldest of them was queued: a read, for the server's
+	// metrics, so that mail piling up behind a broken mail server shows
+	// before anyone complains of a missing link.
+	MailBacklog(ctx context.Context) (Backlog, error)
+}
+
+// Backlog is the mail waiting in the outbox: Pending messages neither
+// sent nor given up, the oldest queued at Oldest (the zero time when none
+// is pending).
+type Backlog struct {
+	Pending int
+	Oldest  time.Time
 }
 
 // Deliverer renders and sends one message: package mail's composer and

@@ -147,7 +147,8 @@ func TestRequestWithoutRecipient(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	queue(t, s, now, 1)
 	log, logs := newLog()
-	snd := outbox.New(s, d, log, func() time.Time { return now }, outbox.Options{})
+	results := newTally()
+	snd := outbox.New(s, d, log, func() time.Time { return now }, outbox.Options{Attempted: results.add})
 	sent, err := snd.SendDue(context.Background())
 	if err != nil || sent != 0 {
 		t.Fatalf("SendDue: %d sent, %v", sent, err)
@@ -160,5 +161,8 @@ func TestRequestWithoutRecipient(t *testing.T) {
 	}
 	if n := len(sink.Messages()); n != 0 {
 		t.Fatalf("%d messages went out", n)
+	}
+	if got, want := results.String(), "sent=0 dropped=1 failed=0 given_up=0"; got != want {
+		t.Fatalf("results %s, want %s", got, want)
 	}
 }

@@ -27,7 +27,22 @@ type Options struct {
 	// Batch is how many messages one pass claims, and delivers at once;
 	// default 10.
 	Batch int
+	// Attempted, if set, is told the result of every attempt, for the
+	// server's metrics. It is called from the delivering goroutines, so it
+	// must be safe for concurrent use, and quick.
+	Attempted func(Result)
 }
+
+// Result is what became of one attempt to deliver a message.
+type Result string
+
+// The results of an attempt.
+const (
+	ResultSent    Result = "sent"     // the mail server (or the mail directory) took it
+	ResultDropped Result = "dropped"  // a request for mail with no account to send it to
+	ResultFailed  Result = "failed"   // not delivered; it will be tried again
+	ResultGivenUp Result = "given_up" // not delivered, and never will be
+)
 
 // Sender is the outbox's background sender: Run it once per process.
 type Sender struct {
@@ -56,6 +71,9 @@ func New(st Store, d Deliverer, log *slog.Logger, now func() time.Time, o Option
 	}
 	if o.Batch <= 0 {
 		o.Batch = 10
+	}
+	if o.Attempted == nil {
+		o.Attempted = func(Result) {}
 	}
 	return &Sender{st: st, d: d, log: log, now: now, o: o, wake: make(chan struct{}, 1)}
 }
@@ -176,6 +194,7 @@ func (s *Sender) send(ctx context.Context, m *auth.Mail) (ok bool, err error) {
 		// it (a message that crashes the process would otherwise be
 		// retried for ever).
 		log.Error("giving up on a message claimed too often without a result")
+		s.o.Attempted(ResultGivenUp)
 		return false, s.record(log, s.st.MailFailed(ctx, m.ID, s.timestamp(),
 			fmt.Sprintf("claimed %d times without a recorded result", m.Attempts), time.Time{}))
 	}
@@ -186,19 +205,23 @@ func (s *Sender) send(ctx context.Context, m *auth.Mail) (ok bool, err error) {
 	if derr == nil || errors.Is(derr, ErrNoRecipient) {
 		if derr == nil {
 			log.Info("mail sent")
+			s.o.Attempted(ResultSent)
 		} else {
 			// An ordinary outcome (a reset asked for an address without an
 			// account), told apart so that the log does not say "sent".
 			log.Info("mail request dropped: no account to send it to")
+			s.o.Attempted(ResultDropped)
 		}
 		return derr == nil, s.record(log, s.st.MailSent(ctx, m.ID, now))
 	}
 	wait, retry := RetryAfter(m.Attempts)
 	if !retry {
 		log.Error("mail not delivered; giving up", "err", derr)
+		s.o.Attempted(ResultGivenUp)
 		return false, s.record(log, s.st.MailFailed(ctx, m.ID, now, derr.Error(), time.Time{}))
 	}
 	log.Warn("mail not delivered; will retry", "err", derr, "retry_in", wait)
+	s.o.Attempted(ResultFailed)
 	return false, s.record(log, s.st.MailFailed(ctx, m.ID, now, derr.Error(), now.Add(wait)))
 }
 

@@ -114,6 +114,28 @@ func (r *recorder) count() (calls, delivered int) {
 	return r.calls, len(r.sent)
 }
 
+// tally counts the results a sender reports through Options.Attempted.
+type tally struct {
+	mu sync.Mutex
+	n  map[outbox.Result]int
+}
+
+func newTally() *tally { return &tally{n: map[outbox.Result]int{}} }
+
+func (c *tally) add(r outbox.Result) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n[r]++
+}
+
+// String is the counts in a fixed order, for comparing in one line.
+func (c *tally) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return fmt.Sprintf("sent=%d dropped=%d failed=%d given_up=%d",
+		c.n[outbox.ResultSent], c.n[outbox.ResultDropped], c.n[outbox.ResultFailed], c.n[outbox.ResultGivenUp])
+}
+
 // logBuffer collects a sender's log, for the tests to search.
 type logBuffer struct {
 	mu sync.Mutex
@@ -207,7 +229,8 @@ func TestRetriedThenGivenUp(t *testing.T) {
 	d := newRecorder()
 	d.fail = 1000
 	log, logs := newLog()
-	s := outbox.New(st, d, log, clock.Now, outbox.Options{})
+	results := newTally()
+	s := outbox.New(st, d, log, clock.Now, outbox.Options{Attempted: results.add})
 	m := queue(t, st, clock.Now(), 1)[0]
 	for k := 1; k <= outbox.MaxAttempts; k++ {
 		sent, err := s.SendDue(ctx)
@@ -241,6 +264,7 @@ func TestRetriedThenGivenUp(t *testing.T) {
 	if !strings.Contains(l, "level=ERROR") || !strings.Contains(l, "421 4.7.0") || !strings.Contains(l, "attempt=8") {
 		t.Fatalf("log %q: the give-up is an error with its attempt and cause", l)
 	}
+	authtest.Equal(t, results.String(), fmt.Sprintf("sent=0 dropped=0 failed=%d given_up=1", outbox.MaxAttempts-1))
 }
 
 func TestRetrySucceeds(t *testing.T) {
@@ -250,7 +274,8 @@ func TestRetrySucceeds(t *testing.T) {
 	d := newRecorder()
 	d.fail = 2
 	log, _ := newLog()
-	s := outbox.New(st, d, log, clock.Now, outbox.Options{})
+	results := newTally()
+	s := outbox.New(st, d, log, clock.Now, outbox.Options{Attempted: results.add})
 	m := queue(t, st, clock.Now(), 1)[0]
 	for k := 1; k <= 2; k++ {
 		sent, err := s.SendDue(ctx)
@@ -266,6 +291,7 @@ func TestRetrySucceeds(t *testing.T) {
 	authtest.Equal(t, d.last.Attempts, 3)
 	clock.Advance(24 * time.Hour)
 	authtest.Equal(t, due(t, st, clock.Now()), false)
+	authtest.Equal(t, results.String(), "sent=1 dropped=0 failed=2 given_up=0")
 }
 
 // TestSendTimeoutBoundsDelivery: a delivery that would hang (a mail server
@@ -453,10 +479,12 @@ func TestClaimedTooOften(t *testing.T) {
 		authtest.Equal(t, len(ms), 1)
 		clock.Advance(lease)
 	}
-	sent, err := outbox.New(st, d, log, clock.Now, outbox.Options{}).SendDue(ctx)
+	results := newTally()
+	sent, err := outbox.New(st, d, log, clock.Now, outbox.Options{Attempted: results.add}).SendDue(ctx)
 	authtest.NoError(t, err)
 	authtest.Equal(t, sent, 0)
 	calls, _ := d.count()
 	authtest.Equal(t, calls, 0)
 	authtest.Equal(t, due(t, st, clock.Now().Add(24*time.Hour)), false)
+	authtest.Equal(t, results.String(), "sent=0 dropped=0 failed=0 given_up=1")
 }

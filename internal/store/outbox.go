@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -120,6 +121,30 @@ func (s *Store) MailDue(ctx context.Context, now time.Time) (bool, error) {
 		return false, s.classify(ctx, "look for due mail", err)
 	}
 	return due, nil
+}
+
+// pendingMail is the condition of a message neither sent nor given up:
+// the rows of the partial index mail_outbox_due, whatever their due time.
+const pendingMail = `sent_at IS NULL AND failed_at IS NULL`
+
+// MailBacklog implements outbox.Store, on the read pool. One statement
+// both counts the pending messages and finds the oldest (the count is a
+// window over the same rows), and reads only the rows of the partial
+// index, which a working sender keeps few.
+func (s *Store) MailBacklog(ctx context.Context) (outbox.Backlog, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var b outbox.Backlog
+	err := s.queryRow(ctx, `SELECT created_at, COUNT(*) OVER () FROM mail_outbox WHERE `+pendingMail+`
+		ORDER BY created_at LIMIT 1`).Scan(&b.Oldest, &b.Pending)
+	if errors.Is(err, sql.ErrNoRows) {
+		return outbox.Backlog{}, nil
+	}
+	if err != nil {
+		return outbox.Backlog{}, s.classify(ctx, "count pending mail", err)
+	}
+	b.Oldest = b.Oldest.UTC()
+	return b, nil
 }
 
 // writeMail runs one write to a message; none changed (the message is gone

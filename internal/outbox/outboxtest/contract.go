@@ -53,6 +53,7 @@ func TestStore(t *testing.T, open func(t *testing.T) Store) {
 		{"UnstorableReason", testUnstorableReason},
 		{"Due", testDue},
 		{"UserDeleted", testUserDeleted},
+		{"Backlog", testBacklog},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -318,4 +319,31 @@ func TestConcurrentClaims(t *testing.T, open func(t *testing.T) (Store, Store)) 
 	}
 	authtest.Equal(t, len(got), messages)
 	authtest.Equal(t, len(claim(t, a, t0.Add(time.Second), messages)), 0)
+}
+
+// testBacklog: what is pending is every message neither sent nor given
+// up, leased or waiting for a retry alike, and the oldest is by when it
+// was queued, not when it is due.
+func testBacklog(t *testing.T, s Store) {
+	ctx := context.Background()
+	backlog := func() outbox.Backlog {
+		t.Helper()
+		b, err := s.MailBacklog(ctx)
+		authtest.NoError(t, err)
+		return b
+	}
+	authtest.Equal(t, backlog(), outbox.Backlog{})
+	_, m := queue(t, s, "jan", t0.Add(-time.Minute), t0.Add(-3*time.Minute), t0.Add(time.Second), t0.Add(-2*time.Minute))
+	authtest.Equal(t, backlog(), outbox.Backlog{Pending: 4, Oldest: t0.Add(-3 * time.Minute)})
+
+	claim(t, s, t0, 10) // leased: still pending
+	authtest.Equal(t, backlog(), outbox.Backlog{Pending: 4, Oldest: t0.Add(-3 * time.Minute)})
+	authtest.NoError(t, s.MailSent(ctx, m[1].ID, t0))
+	authtest.NoError(t, s.MailFailed(ctx, m[3].ID, t0, "421 try later", t0.Add(time.Hour)))
+	authtest.Equal(t, backlog(), outbox.Backlog{Pending: 3, Oldest: t0.Add(-2 * time.Minute)})
+	authtest.NoError(t, s.MailFailed(ctx, m[3].ID, t0, "550 no such user", time.Time{}))
+	authtest.NoError(t, s.MailSent(ctx, m[0].ID, t0))
+	authtest.Equal(t, backlog(), outbox.Backlog{Pending: 1, Oldest: t0.Add(time.Second)})
+	authtest.NoError(t, s.MailSent(ctx, m[2].ID, t0))
+	authtest.Equal(t, backlog(), outbox.Backlog{})
 }
