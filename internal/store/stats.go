@@ -1,0 +1,25 @@
+package store
+
+import "database/sql"
+
+// Pool is one of the store's connection pools and its statistics, for the
+// server's metrics: connections in use and idle, and above all the waits
+// for one, which tell an operator that the pool (LATCHKEY_DATABASE_MAX_CONNS)
+// or, on SQLite, the single writer is the bottleneck.
+type Pool struct {
+	// Name says which pool: "write" and "read" on SQLite (one writer, a
+	// pool of readers), "read_write" on PostgreSQL (one pool for both).
+	Name  string
+	Stats sql.DBStats
+}
+
+// Pools returns the statistics of each connection pool at this moment.
+func (s *Store) Pools() []Pool {
+	if s.r == s.w.db {
+		return []Pool{{Name: "read_write", Stats: s.r.Stats()}}
+	}
+	return []Pool{
+		{Name: "write", Stats: s.w.db.Stats()},
+		{Name: "read", Stats: s.r.Stats()},
+	}
+}
