@@ -121,6 +121,12 @@ type Config struct {
 	// LogLevel is the least severe level that is logged
 	// (LATCHKEY_LOG_LEVEL: debug, info, warn or error).
 	LogLevel slog.Level
+	// MetricsAddr is the host:port of a second listener that serves only
+	// GET /metrics in the Prometheus text format (LATCHKEY_METRICS_ADDR,
+	// --metrics-addr); "" (the default) serves no metrics. It is never the
+	// public address: the metrics tell the load and the failures of the
+	// server, which are for the operator alone.
+	MetricsAddr string
 
 	// SMTPURL is the mail server, smtp://[user:pass@]host:port (STARTTLS,
 	// required unless the host is a loopback address) or smtps://…

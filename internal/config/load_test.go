@@ -125,6 +125,12 @@ func TestLoadInvalid(t *testing.T) {
 		{name: "addr without port", env: map[string]string{"LATCHKEY_ADDR": "localhost"}, setting: "LATCHKEY_ADDR", message: `"localhost" is not a listen address`},
 		{name: "addr named port", env: map[string]string{"LATCHKEY_ADDR": "localhost:http"}, setting: "LATCHKEY_ADDR"},
 		{name: "addr port too big", env: map[string]string{"LATCHKEY_ADDR": ":70000"}, setting: "LATCHKEY_ADDR"},
+		{name: "metrics addr without port", env: map[string]string{"LATCHKEY_METRICS_ADDR": "127.0.0.1"}, setting: "LATCHKEY_METRICS_ADDR", message: `"127.0.0.1" is not a listen address like 127.0.0.1:9090`},
+		{name: "metrics addr from a flag", args: []string{"--metrics-addr", "localhost:metrics"}, setting: "LATCHKEY_METRICS_ADDR", message: "(from --metrics-addr)"},
+		{name: "metrics addr is the public one", env: map[string]string{"LATCHKEY_ADDR": "0.0.0.0:8080", "LATCHKEY_METRICS_ADDR": "0.0.0.0:8080"},
+			setting: "LATCHKEY_METRICS_ADDR", message: "never on the public address"},
+		{name: "metrics addr is the default public one", env: map[string]string{"LATCHKEY_METRICS_ADDR": "localhost:8080"},
+			setting: "LATCHKEY_METRICS_ADDR", message: "LATCHKEY_ADDR is localhost:8080 too"},
 
 		{name: "base url without scheme", env: map[string]string{"LATCHKEY_BASE_URL": "auth.example.com"}, setting: "LATCHKEY_BASE_URL", message: "must start with http:// or https://"},
 		{name: "base url scheme", env: map[string]string{"LATCHKEY_BASE_URL": "ftp://auth.example.com"}, setting: "LATCHKEY_BASE_URL"},
@@ -305,6 +311,13 @@ func TestLoadValid(t *testing.T) {
 			got: func(c *Config) any { return c.BaseURL.String() }, want: "http://127.0.0.1:0"},
 		{name: "base url given ignores addr", env: map[string]string{"LATCHKEY_ADDR": ":1", "LATCHKEY_BASE_URL": "https://a.example"},
 			got: func(c *Config) any { return c.BaseURL.String() }, want: "https://a.example"},
+
+		{name: "metrics off by default",
+			got: func(c *Config) any { return c.MetricsAddr }, want: ""},
+		{name: "metrics addr", env: map[string]string{"LATCHKEY_METRICS_ADDR": " 127.0.0.1:9090 "},
+			got: func(c *Config) any { return c.MetricsAddr }, want: "127.0.0.1:9090"},
+		{name: "metrics and public addr both any free port", env: map[string]string{"LATCHKEY_ADDR": "127.0.0.1:0", "LATCHKEY_METRICS_ADDR": "127.0.0.1:0"},
+			got: func(c *Config) any { return c.MetricsAddr }, want: "127.0.0.1:0"},
 
 		{name: "postgres url", env: map[string]string{"LATCHKEY_DATABASE_URL": "postgres://u:p@db:5432/latchkey?sslmode=disable"},
 			got: func(c *Config) any { _, ok := c.SQLitePath(); return []any{c.DatabaseURL, ok} }, want: []any{"postgres://u:p@db:5432/latchkey?sslmode=disable", false}},

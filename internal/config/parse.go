@@ -49,15 +49,21 @@ func short(d time.Duration) string {
 }
 
 func parseAddr(c *Config, raw string) string {
-	_, port, err := net.SplitHostPort(raw)
-	if err == nil {
-		_, err = strconv.ParseUint(port, 10, 16)
-	}
-	if err != nil {
+	if !validAddr(raw) {
 		return fmt.Sprintf("%q is not a listen address like localhost:8080, :8080 or 0.0.0.0:8080", raw)
 	}
 	c.Addr = raw
 	return ""
+}
+
+// validAddr reports whether raw is a host:port to listen on, the port a
+// number (a service name would depend on /etc/services).
+func validAddr(raw string) bool {
+	_, port, err := net.SplitHostPort(raw)
+	if err == nil {
+		_, err = strconv.ParseUint(port, 10, 16)
+	}
+	return err == nil
 }
 
 // defaultBaseURL is http:// and the listen address, with localhost for a
@@ -239,6 +245,12 @@ func checkTogether(c *Config, bad map[string]bool) []Problem {
 	if ok(nameIdleTTL, nameAbsoluteTTL) && c.SessionAbsoluteTTL < c.SessionIdleTTL {
 		problems = append(problems, Problem{nameAbsoluteTTL, fmt.Sprintf(
 			"%s must be at least %s (%s)", short(c.SessionAbsoluteTTL), nameIdleTTL, short(c.SessionIdleTTL))})
+	}
+	if ok(nameAddr, nameMetricsAddr) && c.MetricsAddr != "" && c.MetricsAddr == c.Addr {
+		if _, port, _ := net.SplitHostPort(c.Addr); port != "0" { // two ":0" listeners get two ports
+			problems = append(problems, Problem{nameMetricsAddr, fmt.Sprintf(
+				"%s is %s too: the metrics are served on a listener of their own, never on the public address", nameAddr, c.Addr)})
+		}
 	}
 	if ok(nameJWTAlg) && c.JWTAlg == "HS256" {
 		switch {

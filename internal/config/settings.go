@@ -44,6 +44,8 @@ func (s *setting) logKey() string {
 
 // Names of the settings that other rows or cross-checks refer to.
 const (
+	nameAddr        = "LATCHKEY_ADDR"
+	nameMetricsAddr = "LATCHKEY_METRICS_ADDR"
 	nameAccessTTL   = "LATCHKEY_ACCESS_TOKEN_TTL"
 	nameRefreshTTL  = "LATCHKEY_REFRESH_TOKEN_TTL"
 	nameIdleTTL     = "LATCHKEY_SESSION_IDLE_TTL"
@@ -57,7 +59,7 @@ const (
 // settings come last, from mailsettings.go.
 var settings = append([]setting{
 	{
-		name: "LATCHKEY_ADDR", usage: "`host:port` to listen on", defText: "localhost:8080",
+		name: nameAddr, usage: "`host:port` to listen on", defText: "localhost:8080",
 		def:   fixed("localhost:8080"),
 		parse: parseAddr,
 		show:  func(c *Config) string { return c.Addr },
@@ -257,6 +259,18 @@ var settings = append([]setting{
 			return ""
 		},
 		show: func(c *Config) string { return strings.ToLower(c.LogLevel.String()) },
+	},
+	{
+		name: nameMetricsAddr, usage: "`host:port` of a listener for GET /metrics (Prometheus), apart from the public one", defText: "none (no metrics)",
+		def: fixed(""),
+		parse: func(c *Config, raw string) string {
+			if !validAddr(raw) {
+				return fmt.Sprintf("%q is not a listen address like 127.0.0.1:9090 or :9090", raw)
+			}
+			c.MetricsAddr = raw
+			return ""
+		},
+		show: func(c *Config) string { return c.MetricsAddr },
 	},
 }, mailSettings...)
 

@@ -38,6 +38,7 @@ LATCHKEY_JWKS_MAX_AGE=5m0s
 LATCHKEY_AUDIT_RETENTION=2160h0m0s
 LATCHKEY_CORS_ORIGINS=
 LATCHKEY_LOG_LEVEL=info
+LATCHKEY_METRICS_ADDR=
 LATCHKEY_SMTP_URL=
 LATCHKEY_MAIL_DIR=./data/mail
 LATCHKEY_MAIL_FROM=Latchkey <no-reply@localhost>
@@ -88,6 +89,9 @@ func TestWriteValues(t *testing.T) {
 		{"durations as Go writes them",
 			map[string]string{"LATCHKEY_ACCESS_TOKEN_TTL": "90m"},
 			"LATCHKEY_ACCESS_TOKEN_TTL=1h30m0s"},
+		{"metrics address",
+			map[string]string{"LATCHKEY_METRICS_ADDR": "127.0.0.1:9090"},
+			"LATCHKEY_METRICS_ADDR=127.0.0.1:9090"},
 		{"log level in lower case",
 			map[string]string{"LATCHKEY_LOG_LEVEL": "WARN"},
 			"LATCHKEY_LOG_LEVEL=warn"},
