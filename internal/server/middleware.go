@@ -27,21 +27,64 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// logRequests writes one line per request with its status and duration.
-// Only the path is logged: query strings and headers can carry tokens.
-func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+// logRequests writes one line per request with its status and duration,
+// and tells obs, if not nil, of the request too, with the route pattern
+// that routed noted. Only the path is logged: query strings and headers
+// can carry tokens.
+func logRequests(log *slog.Logger, obs RequestObserver, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
+		took := time.Since(start)
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status),
 			slog.Int64("bytes", sw.bytes),
-			slog.Duration("duration", time.Since(start)),
+			slog.Duration("duration", took),
 		)
+		if obs != nil {
+			obs.ObserveRequest(sw.pattern, sw.status, took)
+		}
 	})
+}
+
+// routed wraps the router so that, once it has answered, the pattern that
+// matched the request is noted on the response writer for logRequests.
+// The ServeMux sets Request.Pattern on the request it is given, and the
+// middleware outside never sees that request (pinRequests passes on a
+// copy), whereas the response writer is the one logRequests made. The
+// pattern is noted even when the handler panics, so that its 500 is
+// counted against its route.
+//
+// A request answered before the router (a CORS preflight, a refused
+// cross-origin write) has no pattern, and counts as unmatched.
+func routed(mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer notePattern(w, r)
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func notePattern(w http.ResponseWriter, r *http.Request) {
+	// No route takes CONNECT, and for a CONNECT the ServeMux reports the
+	// raw path of its redirect as the pattern: a label any client could
+	// choose.
+	if r.Method == http.MethodConnect {
+		return
+	}
+	for {
+		if sw, ok := w.(*statusWriter); ok {
+			sw.pattern = r.Pattern
+			return
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
+	}
 }
 
 type statusWriter struct {
@@ -49,6 +92,7 @@ type statusWriter struct {
 	status      int
 	bytes       int64
 	wroteHeader bool
+	pattern     string // the route that matched (see routed); "" for none
 }
 
 func (w *statusWriter) WriteHeader(code int) {

@@ -33,6 +33,19 @@ type Deps struct {
 	Web web.Deps
 	// CORSOrigins are the SPA origins allowed to call the API.
 	CORSOrigins []string
+	// Requests, if set, is told of every request once it is answered:
+	// the server's metrics.
+	Requests RequestObserver
+}
+
+// RequestObserver is told of every answered request: the route pattern
+// that matched it ("GET /api/users/{id}", as registered; "" when none
+// did), the status written and the time taken. A pattern, never the path,
+// so that what it keeps stays bounded whatever paths clients ask for. It
+// is called on every request, from many goroutines, so it must be quick
+// and safe for concurrent use.
+type RequestObserver interface {
+	ObserveRequest(pattern string, status int, took time.Duration)
 }
 
 // New returns the root handler.
@@ -49,11 +62,11 @@ func New(d Deps) (http.Handler, error) {
 		}
 	}
 
-	h := crossOrigin(d.API.Cookies, pinRequests(d.DB, mux))
+	h := crossOrigin(d.API.Cookies, pinRequests(d.DB, routed(mux)))
 	h = cors(d.CORSOrigins, h)
 	h = headers(h)
 	h = recoverPanics(d.Log, h)
-	h = logRequests(d.Log, h)
+	h = logRequests(d.Log, d.Requests, h)
 	return h, nil
 }
 
