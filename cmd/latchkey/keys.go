@@ -39,7 +39,7 @@ func (env *environment) keys(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := newService(cfg, db, tokens, nil).KeysRotated(ctx, rot.KID, rot.SignsFrom); err != nil {
+	if err := newService(cfg, db, serverParts{tokens: tokens}).KeysRotated(ctx, rot.KID, rot.SignsFrom); err != nil {
 		return fmt.Errorf("the key was rotated, but not recorded in the audit log: %w", err)
 	}
 	// Running servers reload keys every 30 s: within a minute they publish

@@ -111,6 +111,10 @@ type environment struct {
 	// listening, if set, is told serve's address once it accepts
 	// connections: tests that ask for any free port learn it here.
 	listening func(addr string)
+	// metricsListening, if set, is told the metrics listener's address
+	// (LATCHKEY_METRICS_ADDR) once it accepts connections, before
+	// listening is told the server's.
+	metricsListening func(addr string)
 }
 
 // flags returns a flag set for a subcommand with every setting's flag.

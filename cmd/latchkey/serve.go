@@ -14,6 +14,7 @@ import (
 	"github.com/latchkey/latchkey/internal/blog"
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/config"
+	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/outbox"
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/server"
@@ -60,6 +61,13 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 		// Asked for any free port: the base URL names the one we got.
 		cfg.BaseURL.Host = ln.Addr().String()
 	}
+	var mln net.Listener // the metrics' own listener; nil: no metrics
+	if cfg.MetricsAddr != "" {
+		if mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen for metrics: %w", err)
+		}
+	}
 
 	tokens, err := newTokens(ctx, cfg, db)
 	if err != nil {
@@ -71,11 +79,20 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	pool := newHashPool(cfg)
+	var meter *metrics.Metrics // nil: no metrics
+	if mln != nil {
+		meter = newMetrics(db, pool)
+	}
 	// The service tells the sender when it queues mail; the sender asks the
 	// service to complete the requests it delivers.
 	var sender *outbox.Sender
-	svc := newService(cfg, db, tokens, func() { sender.Wake() })
-	sender = outbox.New(db, outbox.Post(newComposer(cfg), transport, svc.ResolveMail), log, time.Now, outbox.Options{})
+	svc := newService(cfg, db, serverParts{tokens: tokens, pool: pool, mailQueued: func() { sender.Wake() }})
+	sendOpts := outbox.Options{}
+	if meter != nil {
+		sendOpts.Attempted = meter.MailAttempted
+	}
+	sender = outbox.New(db, outbox.Post(newComposer(cfg), transport, svc.ResolveMail), log, time.Now, sendOpts)
 	sendCtx, stopSending := context.WithCancel(ctx)
 	sending := make(chan struct{})
 	go func() { sender.Run(sendCtx); close(sending) }()
@@ -87,7 +104,7 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	posts := blog.NewService(blog.Deps{Store: db, Accounts: svc, Now: time.Now})
 	cookies := sessioncookie.New(cfg.BaseURL)
 	ips := clientip.Resolver{Trusted: cfg.TrustedProxies}
-	handler, err := server.New(server.Deps{
+	deps := server.Deps{
 		Log:         log,
 		DB:          db,
 		CORSOrigins: cfg.CORSOrigins,
@@ -102,7 +119,11 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 			Cookies:    cookies,
 		},
 		Web: web.Deps{Auth: svc, Blog: posts, Log: log, ClientIP: ips, Cookies: cookies},
-	})
+	}
+	if meter != nil {
+		deps.Requests = meter
+	}
+	handler, err := server.New(deps)
 	if err != nil {
 		return err
 	}
@@ -129,12 +150,28 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	// The metrics listener starts and stops with the server: it is shut
+	// down after it, so that a scrape can still watch the last requests
+	// drain.
+	var msrv *http.Server
+	metricsServed := make(chan error, 1)
+	if mln != nil {
+		msrv = newMetricsServer(meter, log)
+		go func() { metricsServed <- msrv.Serve(mln) }()
+		log.Info("serving metrics", "addr", mln.Addr().String())
+		if env.metricsListening != nil {
+			env.metricsListening(mln.Addr().String())
+		}
+	}
 	if env.listening != nil {
 		env.listening(ln.Addr().String())
 	}
+	var failed error
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)
+	case err := <-metricsServed:
+		failed = fmt.Errorf("serve metrics: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
@@ -145,6 +182,17 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
+	}
+	if msrv != nil && failed == nil {
+		if err := msrv.Shutdown(sctx); err != nil {
+			return fmt.Errorf("shutdown metrics: %w", err)
+		}
+		if err := <-metricsServed; !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve metrics: %w", err)
+		}
+	}
+	if failed != nil {
+		return failed
 	}
 	log.Info("stopped")
 	return nil
@@ -189,24 +237,37 @@ func newTokens(ctx context.Context, cfg *config.Config, db *store.Store) (*token
 	return m, nil
 }
 
-// newService builds the account flows from the settings. tokens may be nil
-// for commands that issue none.
+// serverParts are what the server gives the account flows beyond the
+// settings; the other commands give none (the zero value).
+type serverParts struct {
+	tokens     auth.AccessTokens // nil: the token flows are unavailable
+	pool       *password.Pool    // the hashing pool; nil: one made from the settings
+	mailQueued func()            // told when a flow queues mail (the sender); nil: none
+}
+
+// newHashPool is the hashing pool the settings ask for.
+func newHashPool(cfg *config.Config) *password.Pool {
+	return password.NewPool(cfg.HashConcurrency, cfg.HashQueueTimeout)
+}
+
+// newService builds the account flows from the settings, with what the
+// server adds to them in p.
 //
 // The per-IP budget lives in memory on SQLite (one machine, one process)
 // and in the database on PostgreSQL, where several instances share it.
-//
-// mailQueued, if not nil, is told when a flow queues mail (the server's
-// sender); commands that send none pass nil.
-func newService(cfg *config.Config, db *store.Store, tokens auth.AccessTokens, mailQueued func()) *auth.Service {
+func newService(cfg *config.Config, db *store.Store, p serverParts) *auth.Service {
+	if p.pool == nil {
+		p.pool = newHashPool(cfg)
+	}
 	params := password.Params{MemoryKiB: cfg.Argon2MemoryKiB, Time: cfg.Argon2Time, Threads: cfg.Argon2Threads}
-	hasher := password.NewHasher(params, password.NewPool(cfg.HashConcurrency, cfg.HashQueueTimeout))
+	hasher := password.NewHasher(params, p.pool)
 	var limiter auth.Limiter
 	if _, sqlite := cfg.SQLitePath(); cfg.RateLimitPerIP > 0 && sqlite {
 		limiter = auth.NewMemoryLimiter(cfg.RateLimitPerIP)
 	} else if cfg.RateLimitPerIP > 0 {
 		limiter = db.IPLimiter(cfg.RateLimitPerIP)
 	}
-	return auth.NewService(auth.Deps{Store: db, Hasher: hasher, Limiter: limiter, Tokens: tokens, Now: time.Now, MailQueued: mailQueued}, auth.Options{
+	return auth.NewService(auth.Deps{Store: db, Hasher: hasher, Limiter: limiter, Tokens: p.tokens, Now: time.Now, MailQueued: p.mailQueued}, auth.Options{
 		PasswordMinLength:    cfg.PasswordMinLength,
 		RefreshTokenTTL:      cfg.RefreshTokenTTL,
 		SessionAbsoluteTTL:   cfg.SessionAbsoluteTTL,

@@ -67,7 +67,7 @@ func (env *environment) userCreate(ctx context.Context, args []string) error {
 	if *admin {
 		role = auth.RoleAdmin
 	}
-	u, err := newService(cfg, db, nil, nil).Register(ctx, auth.Registration{
+	u, err := newService(cfg, db, serverParts{}).Register(ctx, auth.Registration{
 		Username: *username, Email: *email, Password: pw, Role: role,
 	}, auth.Client{})
 	if err != nil {
@@ -96,7 +96,7 @@ func (env *environment) userCommand(ctx context.Context, fs *flag.FlagSet, cf *c
 	if err != nil {
 		return nil, nil, err
 	}
-	return newService(cfg, db, nil, nil), db, nil
+	return newService(cfg, db, serverParts{}), db, nil
 }
 
 // lookupError says which user was not found, or describes another error.
