@@ -99,7 +99,27 @@ type Deps struct {
 	// MailQueued, if set, is called when a flow has queued mail, so that
 	// the sender delivers it at once rather than at its next look.
 	MailQueued func()
+	// Meter, if set, counts the outcomes of the flows: the metrics.
+	Meter Meter
 }
+
+// Meter counts the outcomes of the flows for the server's metrics. Each
+// method but RefreshReused is told the error its flow returns (nil for a
+// success) at the one place the outcome is known. It must be quick and
+// safe for concurrent use.
+type Meter interface {
+	Login(err error)        // a password login (Authenticate)
+	Registration(err error) // a registration (Register)
+	Refresh(err error)      // a refresh token grant (RefreshGrant)
+	RefreshReused()         // a refresh token used again: its session revoked
+}
+
+type noMeter struct{}
+
+func (noMeter) Login(error)        {}
+func (noMeter) Registration(error) {}
+func (noMeter) Refresh(error)      {}
+func (noMeter) RefreshReused()     {}
 
 // Service runs the account flows over a Store. Its methods are safe for
 // concurrent use.
@@ -112,6 +132,7 @@ type Service struct {
 	rules   Rules
 	now     func() time.Time
 	queued  func() // Deps.MailQueued
+	meter   Meter
 }
 
 // NewService returns a Service.
@@ -125,6 +146,9 @@ func NewService(d Deps, opts Options) *Service {
 	if d.MailQueued == nil {
 		d.MailQueued = func() {}
 	}
+	if d.Meter == nil {
+		d.Meter = noMeter{}
+	}
 	return &Service{
 		store:   d.Store,
 		hasher:  d.Hasher,
@@ -134,6 +158,7 @@ func NewService(d Deps, opts Options) *Service {
 		rules:   Rules{PasswordMinLength: opts.PasswordMinLength},
 		now:     d.Now,
 		queued:  d.MailQueued,
+		meter:   d.Meter,
 	}
 }
 

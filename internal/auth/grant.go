@@ -74,7 +74,8 @@ func (s *Service) openAPISession(ctx context.Context, u *User, c Client, method 
 // used up by a compare-and-set in the database, so of concurrent uses
 // exactly one wins. A token presented again after RefreshReuseGrace is
 // taken as stolen: the whole session is revoked.
-func (s *Service) RefreshGrant(ctx context.Context, raw string, c Client) (*Grant, error) {
+func (s *Service) RefreshGrant(ctx context.Context, raw string, c Client) (_ *Grant, err error) {
+	defer func() { s.meter.Refresh(err) }()
 	if raw == "" {
 		return nil, &Error{Code: CodeInvalid, Message: "The refresh_token parameter is missing.",
 			Fields: []FieldError{{Field: "refresh_token", Code: "required", Message: "Send the refresh token."}}}
@@ -89,6 +90,7 @@ func (s *Service) RefreshGrant(ctx context.Context, raw string, c Client) (*Gran
 	now := s.timestamp()
 	if rt.UsedAt != nil {
 		if now.Sub(*rt.UsedAt) > RefreshReuseGrace {
+			s.meter.RefreshReused()
 			// Whoever presents it may be the thief or the owner: anonymous.
 			reuse := newEvent(EventTokenReuseDetected, now, ss.UserID, c).by("").in(ss.ID)
 			if err := s.store.RevokeSession(ctx, ss.UserID, ss.ID, now, reuse); err != nil && !errors.Is(err, ErrNotFound) {

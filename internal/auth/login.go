@@ -19,7 +19,8 @@ import (
 // timing tells whether an account exists. Throttling is keyed on the account
 // when it exists (so alternating email and username gains nothing) and on
 // the identifier otherwise (so throttling does not reveal existence either).
-func (s *Service) Authenticate(ctx context.Context, identifier, pw string, c Client) (*User, error) {
+func (s *Service) Authenticate(ctx context.Context, identifier, pw string, c Client) (_ *User, err error) {
+	defer func() { s.meter.Login(err) }()
 	if err := s.allowIP(ctx, c); err != nil {
 		return nil, err
 	}

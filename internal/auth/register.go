@@ -21,7 +21,8 @@ type Registration struct {
 // all violations together. The database's unique indexes have the last word
 // on conflicts, so concurrent registrations of one name give exactly one
 // account.
-func (s *Service) Register(ctx context.Context, r Registration, c Client) (*User, error) {
+func (s *Service) Register(ctx context.Context, r Registration, c Client) (_ *User, err error) {
+	defer func() { s.meter.Registration(err) }()
 	if err := s.allowIP(ctx, c); err != nil {
 		return nil, err
 	}
