@@ -7,8 +7,11 @@ import (
 
 	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/password"
+	"github.com/latchkey/latchkey/internal/server"
 	"github.com/latchkey/latchkey/internal/store"
 )
+
+var _ server.RequestObserver = (*metrics.Metrics)(nil)
 
 // newMetrics makes the server's metrics and has them read, at each
 // scrape, the hashing pool, the database's connection pools and the mail

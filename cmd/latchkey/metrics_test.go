@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -88,6 +89,12 @@ func TestMetrics(t *testing.T) {
 			}
 
 			register(t, base, "alice") // queues the verification mail
+			if code, _ := tokenRequest(t, base, neturl.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {testPassword}}); code != http.StatusOK {
+				t.Fatalf("login: %d", code)
+			}
+			if code, _ := tokenRequest(t, base, neturl.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"not it"}}); code != http.StatusBadRequest {
+				t.Fatalf("login with a wrong password: %d", code)
+			}
 			const lookups = 5
 			var ids []string // in the paths asked for; never in a label
 			for range lookups {
@@ -133,6 +140,20 @@ func TestMetrics(t *testing.T) {
 			h := s.Series(requests, "route", "GET /api/users/{id}")[0].GetHistogram()
 			if n := len(h.GetBucket()); n < 10 {
 				t.Errorf("%d buckets", n)
+			}
+
+			for _, c := range []struct {
+				name, result string
+				want         float64
+			}{
+				{"latchkey_registrations_total", "ok", 1},
+				{"latchkey_logins_total", "ok", 1},
+				{"latchkey_logins_total", "invalid_credentials", 1},
+				{"latchkey_logins_total", "too_many_attempts", 0},
+			} {
+				if got := s.Value(t, c.name, "result", c.result); got != c.want {
+					t.Errorf("%s{result=%q} = %v, want %v", c.name, c.result, got, c.want)
+				}
 			}
 
 			if got := s.Value(t, "latchkey_hash_pool_slots"); got != 3 {

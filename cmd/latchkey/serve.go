@@ -87,11 +87,13 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	// The service tells the sender when it queues mail; the sender asks the
 	// service to complete the requests it delivers.
 	var sender *outbox.Sender
-	svc := newService(cfg, db, serverParts{tokens: tokens, pool: pool, mailQueued: func() { sender.Wake() }})
+	parts := serverParts{tokens: tokens, pool: pool, mailQueued: func() { sender.Wake() }}
 	sendOpts := outbox.Options{}
 	if meter != nil {
+		parts.meter = meter
 		sendOpts.Attempted = meter.MailAttempted
 	}
+	svc := newService(cfg, db, parts)
 	sender = outbox.New(db, outbox.Post(newComposer(cfg), transport, svc.ResolveMail), log, time.Now, sendOpts)
 	sendCtx, stopSending := context.WithCancel(ctx)
 	sending := make(chan struct{})
@@ -243,6 +245,7 @@ type serverParts struct {
 	tokens     auth.AccessTokens // nil: the token flows are unavailable
 	pool       *password.Pool    // the hashing pool; nil: one made from the settings
 	mailQueued func()            // told when a flow queues mail (the sender); nil: none
+	meter      auth.Meter        // counts the flows' outcomes (the metrics); nil: none
 }
 
 // newHashPool is the hashing pool the settings ask for.
@@ -267,7 +270,7 @@ func newService(cfg *config.Config, db *store.Store, p serverParts) *auth.Servic
 	} else if cfg.RateLimitPerIP > 0 {
 		limiter = db.IPLimiter(cfg.RateLimitPerIP)
 	}
-	return auth.NewService(auth.Deps{Store: db, Hasher: hasher, Limiter: limiter, Tokens: p.tokens, Now: time.Now, MailQueued: p.mailQueued}, auth.Options{
+	return auth.NewService(auth.Deps{Store: db, Hasher: hasher, Limiter: limiter, Tokens: p.tokens, Now: time.Now, MailQueued: p.mailQueued, Meter: p.meter}, auth.Options{
 		PasswordMinLength:    cfg.PasswordMinLength,
 		RefreshTokenTTL:      cfg.RefreshTokenTTL,
 		SessionAbsoluteTTL:   cfg.SessionAbsoluteTTL,

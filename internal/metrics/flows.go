@@ -10,6 +10,8 @@ import (
 // so the label stays bounded and says what a client was told.
 const resultOK = "ok"
 
+var _ auth.Meter = (*Metrics)(nil)
+
 func result(err error) string {
 	if err == nil {
 		return resultOK
