@@ -122,9 +122,10 @@ type EventQuery struct {
 	Limit  int
 }
 
-// EventsPage is a page of the audit log for q's filters, with the API's
-// paging (cursor and limit as every list takes them); nextCursor is "" on
-// the last page.
+// EventsPage is a page of the audit log, of one user and/or one type when
+// given ("" for any), with the API's paging (cursor and limit as every
+// list takes them); nextCursor is "" on the last page. An unknown type is
+// refused by name; an id no user can have gives an empty page.
 func (s *Service) EventsPage(ctx context.Context, userID string, typ EventType, cursor string, limit int) (page []*Event, nextCursor string, err error) {
 	limit, after, err := PageParams(cursor, limit)
 	if err != nil {
