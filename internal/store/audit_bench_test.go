@@ -37,7 +37,7 @@ func BenchmarkListEvents(b *testing.B) {
 	}
 }
 
-// seedEvents writes n events, a second apart, over a hundred users and
+// seedEvents writes n events, a second apart, over forty users and
 // every type, in transactions of ten thousand.
 func seedEvents(b *testing.B, s *Store, n int) {
 	ctx := context.Background()
@@ -49,7 +49,7 @@ func seedEvents(b *testing.B, s *Store, n int) {
 		}
 		var batch []auth.Event
 		for ; i < n && len(batch) < 10_000; i++ {
-			user := fmt.Sprintf("user-%d", i%100)
+			user := fmt.Sprintf("user-%d", i%40)
 			batch = append(batch, auth.Event{ID: uuid.Must(uuid.NewV7()).String(), At: start.Add(time.Duration(i) * time.Second),
 				Type: auth.EventTypes[i%len(auth.EventTypes)], ActorID: user, UserID: user, IP: "192.0.2.1", UserAgent: "bench",
 				Details: map[string]string{"reason": "invalid_credentials"}})
