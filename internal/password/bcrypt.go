@@ -2,6 +2,7 @@ package password
 
 import (
 	"fmt"
+	"strings"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -26,6 +27,11 @@ func (h bcryptHash) matches(password string) bool {
 // (including $2x$, whose buggy variant it does not compute) and any cost up
 // to 31.
 func decodeBcrypt(encoded string) (bcryptHash, error) {
+	if !strings.HasPrefix(encoded, "$2") {
+		// decode dispatches on this prefix, but a wrapped bcrypt string
+		// (Django's, passlib's, the pepper's) arrives here unchecked.
+		return nil, fmt.Errorf("decode bcrypt: prefix: %w", ErrMalformed)
+	}
 	if len(encoded) >= 3 && encoded[2] == '$' {
 		return nil, fmt.Errorf("decode bcrypt: version $2$: %w", ErrUnsupported)
 	}

@@ -90,7 +90,7 @@ var hostileHashes = []struct {
 	{"argon2d", phc("argon2d", "v=19", "m=64,t=1,p=1", okSalt, okKey), ErrUnsupported},
 	{"argon2 unknown variant", phc("argon2x", "v=19", "m=64,t=1,p=1", okSalt, okKey), ErrUnsupported},
 	{"scrypt", "$scrypt$ln=16,r=8,p=1$" + okSalt + "$" + okKey, ErrUnsupported},
-	{"pbkdf2", "$pbkdf2-sha256$29000$" + okSalt + "$" + okKey, ErrUnsupported},
+	{"pbkdf2 with a digest passlib does not name", "$pbkdf2-md5$29000$" + okSalt + "$" + okKey, ErrUnsupported},
 	{"md5crypt", "$1$saltsalt$qjXMvbEw8oaL.CzflDugX/", ErrUnsupported},
 	{"bcrypt $2x$", "$2x" + okBcrypt[3:], ErrUnsupported},
 	{"bcrypt $2$", "$2$04$" + okBcrypt[7:], ErrUnsupported},
@@ -98,7 +98,64 @@ var hostileHashes = []struct {
 	{"bcrypt cost 17", withBcryptCost("17"), ErrLimits},
 	{"bcrypt cost 03", withBcryptCost("03"), ErrLimits},
 	{"bcrypt cost 99", withBcryptCost("99"), ErrLimits},
+
+	// The formats of the stacks users are imported from.
+	{"django pbkdf2 iterations above max", "pbkdf2_sha256$5000001$" + okSalt + "$" + djangoKey, ErrLimits},
+	{"django pbkdf2 iterations beyond uint32", "pbkdf2_sha256$99999999999$" + okSalt + "$" + djangoKey, ErrLimits},
+	{"django pbkdf2 zero iterations", "pbkdf2_sha256$0$" + okSalt + "$" + djangoKey, ErrLimits},
+	{"django pbkdf2 iterations leading zero", "pbkdf2_sha256$01000$" + okSalt + "$" + djangoKey, ErrMalformed},
+	{"django pbkdf2 iterations sign", "pbkdf2_sha256$+1000$" + okSalt + "$" + djangoKey, ErrMalformed},
+	{"django pbkdf2 salt 65 bytes", "pbkdf2_sha256$1000$" + strings.Repeat("s", 65) + "$" + djangoKey, ErrLimits},
+	{"django pbkdf2 empty salt", "pbkdf2_sha256$1000$$" + djangoKey, ErrLimits},
+	{"django pbkdf2 salt with a space", "pbkdf2_sha256$1000$salt salt$" + djangoKey, ErrMalformed},
+	{"django pbkdf2 salt with a NUL", "pbkdf2_sha256$1000$salt\x00salt$" + djangoKey, ErrMalformed},
+	{"django pbkdf2 salt not ASCII", "pbkdf2_sha256$1000$s\u00e4lt$" + djangoKey, ErrMalformed},
+	{"django pbkdf2 key unpadded", "pbkdf2_sha256$1000$" + okSalt + "$" + okKey, ErrMalformed},
+	{"django pbkdf2 key of sha1 size", "pbkdf2_sha256$1000$" + okSalt + "$" + djangoKey[:28], ErrMalformed},
+	{"django pbkdf2 key bad base64", "pbkdf2_sha256$1000$" + okSalt + "$" + djangoKey[:40] + "!!!=", ErrMalformed},
+	{"django pbkdf2 missing key", "pbkdf2_sha256$1000$" + okSalt, ErrMalformed},
+	{"django pbkdf2 extra field", "pbkdf2_sha256$1000$" + okSalt + "$" + djangoKey + "$x", ErrMalformed},
+	{"passlib pbkdf2 rounds above max", "$pbkdf2-sha256$5000001$" + okSalt + "$" + okKey, ErrLimits},
+	{"passlib pbkdf2 rounds 2^32-1", "$pbkdf2-sha512$4294967295$" + okSalt + "$" + okKey, ErrLimits},
+	{"passlib pbkdf2 salt 65 bytes", "$pbkdf2-sha256$1000$" + strings.Repeat("A", 87) + "$" + okKey, ErrLimits},
+	{"passlib pbkdf2 key of another size", "$pbkdf2-sha512$1000$" + okSalt + "$" + okKey, ErrLimits},
+	{"passlib pbkdf2 key with +", "$pbkdf2-sha256$1000$" + okSalt + "$" + "+" + okKey[1:], ErrMalformed},
+	{"passlib pbkdf2 key padded", "$pbkdf2-sha256$1000$" + okSalt + "$" + okKey + "=", ErrMalformed},
+	{"passlib pbkdf2 key trailing bits", "$pbkdf2-sha256$1000$" + okSalt + "$" + okKey[:42] + "f", ErrMalformed},
+	{"passlib pbkdf2 missing key", "$pbkdf2-sha256$1000$" + okSalt, ErrMalformed},
+	{"django argon2 m=2^32-1", "argon2" + phc("argon2id", "v=19", "m=4294967295,t=1,p=1", okSalt, okKey), ErrLimits},
+	{"django argon2 version 16", "argon2$argon2i$m=64,t=1,p=1$" + okSalt + "$" + okKey, ErrUnsupported},
+	{"django argon2 argon2d", "argon2" + phc("argon2d", "v=19", "m=64,t=1,p=1", okSalt, okKey), ErrUnsupported},
+	{"django argon2 no $", "argon2", ErrMalformed},
+	{"django bcrypt_sha256 cost 31", "bcrypt_sha256$" + withBcryptCost("31"), ErrLimits},
+	{"django bcrypt_sha256 not bcrypt", "bcrypt_sha256$" + okKey, ErrMalformed},
+	{"django bcrypt cost 17", "bcrypt$" + withBcryptCost("17"), ErrLimits},
+	{"passlib bcrypt-sha256 rounds 31", "$bcrypt-sha256$v=2,t=2b,r=31$" + okBcrypt[7:29] + "$" + okBcrypt[29:], ErrLimits},
+	{"passlib bcrypt-sha256 rounds leading zero", "$bcrypt-sha256$v=2,t=2b,r=04$" + okBcrypt[7:29] + "$" + okBcrypt[29:], ErrMalformed},
+	{"passlib bcrypt-sha256 rounds 3 digits", "$bcrypt-sha256$v=2,t=2b,r=100$" + okBcrypt[7:29] + "$" + okBcrypt[29:], ErrMalformed},
+	{"passlib bcrypt-sha256 version 3", "$bcrypt-sha256$v=3,t=2b,r=4$" + okBcrypt[7:29] + "$" + okBcrypt[29:], ErrUnsupported},
+	{"passlib bcrypt-sha256 v2 with 2a", "$bcrypt-sha256$v=2,t=2a,r=4$" + okBcrypt[7:29] + "$" + okBcrypt[29:], ErrMalformed},
+	{"passlib bcrypt-sha256 v1 with 2y", "$bcrypt-sha256$2y,4$" + okBcrypt[7:29] + "$" + okBcrypt[29:], ErrMalformed},
+	{"passlib bcrypt-sha256 salt padding bits", "$bcrypt-sha256$v=2,t=2b,r=4$" + okBcrypt[7:28] + "P$" + okBcrypt[29:], ErrMalformed},
+	{"passlib bcrypt-sha256 short digest", "$bcrypt-sha256$v=2,t=2b,r=4$" + okBcrypt[7:29] + "$" + okBcrypt[30:], ErrMalformed},
+	{"passlib bcrypt-sha256 no digest", "$bcrypt-sha256$v=2,t=2b,r=4$" + okBcrypt[7:29], ErrMalformed},
+	{"passlib bcrypt-sha256 bad character", "$bcrypt-sha256$v=2,t=2b,r=4$" + okBcrypt[7:29] + "$" + okBcrypt[29:59] + "!", ErrMalformed},
+	{"pepper empty", PepperScheme + "$$" + okBcrypt, ErrLimits},
+	{"pepper 73 bytes", PepperScheme + "$" + strings.Repeat("A", 98) + "$" + okBcrypt, ErrLimits},
+	{"pepper bad base64", PepperScheme + "$!!!!$" + okBcrypt, ErrMalformed},
+	{"pepper NUL", PepperScheme + "$AAAA$" + okBcrypt, ErrMalformed},
+	{"pepper without bcrypt", PepperScheme + "$cGVwcGVy", ErrMalformed},
+	{"pepper over argon2", PepperScheme + "$cGVwcGVy$" + phc("argon2id", "v=19", "m=64,t=1,p=1", okSalt, okKey), ErrMalformed},
+	{"pepper over bcrypt cost 31", PepperScheme + "$cGVwcGVy$" + withBcryptCost("31"), ErrLimits},
+	{"django unusable password", "!" + strings.Repeat("x", 40), ErrUnsupported},
+	{"django sha1", "sha1$salt$" + strings.Repeat("a", 40), ErrUnsupported},
+	{"django unsalted md5", "unsalted_md5$$" + strings.Repeat("a", 32), ErrUnsupported},
+	{"django scrypt", "scrypt$16384$salt$8$1$" + okKey, ErrUnsupported},
+	{"unknown name", "whirlpool$" + okKey, ErrMalformed},
 }
+
+// djangoKey is a 32-byte key as Django writes it: padded standard base64.
+const djangoKey = "a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U="
 
 func TestVerifyRefusesHostileHashes(t *testing.T) {
 	for _, tt := range hostileHashes {
@@ -155,7 +212,8 @@ func TestVerifyHostileHashesAllocateLittle(t *testing.T) {
 }
 
 // FuzzVerify checks that no stored string makes the decoder panic, and that
-// whatever it accepts is in the one canonical spelling Hash writes.
+// whatever argon2 string it accepts is in the one canonical spelling Hash
+// writes.
 func FuzzVerify(f *testing.F) {
 	for _, v := range loadVectors(f) {
 		f.Add(v.Password, v.Hash)
@@ -185,6 +243,18 @@ func FuzzVerify(f *testing.F) {
 			}
 		case bcryptHash:
 			if h[4] != '0' || h[5] > '6' {
+				return
+			}
+		case djangoArgon2:
+			if h.memory*h.time > 4096 {
+				return
+			}
+		case *pbkdf2Hash:
+			if h.iterations > 2000 {
+				return
+			}
+		case *prehashedBcrypt:
+			if h.bcrypt[4] != '0' || h.bcrypt[5] > '6' {
 				return
 			}
 		}

@@ -51,11 +51,12 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	return encoded, err
 }
 
-// Verify checks password against encoded in one pool slot. bcrypt hashes
-// come only from other stacks, which hashed raw bytes, so they are checked
-// against the raw password only. argon2 hashes may be Latchkey's (made from
-// the NFKC form) or imported (raw bytes): the NFKC form is tried first and,
-// only if it fails and differs from the raw password, the raw bytes.
+// Verify checks password against encoded in one pool slot. Every hash but
+// an argon2 PHC string comes only from another stack, which hashed the raw
+// bytes, so it is checked against the raw password only. argon2 PHC
+// strings may be Latchkey's (made from the NFKC form) or imported (raw
+// bytes): the NFKC form is tried first and, only if it fails and differs
+// from the raw password, the raw bytes.
 // rehash is true when ok and the hash should be replaced by Hash's: it was
 // not made with the current parameters, or it matched through the raw form.
 // A stored hash that cannot be checked is an error, returned without taking
@@ -71,7 +72,7 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 	viaRaw := false
 	var cerr error
 	err = h.pool.Do(ctx, func() {
-		if _, isArgon2 := s.(*argon2Hash); !isArgon2 { // bcrypt: other stacks hashed the raw bytes
+		if _, isArgon2 := s.(*argon2Hash); !isArgon2 { // other stacks hashed the raw bytes
 			ok = s.matches(password)
 			return
 		}

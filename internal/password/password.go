@@ -1,6 +1,9 @@
 // Package password hashes new passwords with argon2id, verifies hashes that
-// other stacks wrote (argon2id and argon2i PHC strings, bcrypt) so that their
-// users can be imported, and bounds the hashing work a server does at once.
+// other stacks wrote so that their users can be imported (argon2id and
+// argon2i PHC strings, bcrypt; Django's pbkdf2_sha256, pbkdf2_sha1, argon2,
+// bcrypt and bcrypt_sha256; passlib's pbkdf2 and bcrypt_sha256; Devise's
+// bcrypt with its pepper, see WithPepper), and bounds the hashing work a
+// server does at once.
 //
 // A stored hash is treated as untrusted data: its parameters are checked
 // against fixed limits before any hashing, so a hostile or corrupt row cannot
@@ -45,6 +48,11 @@ const (
 	// already several seconds, and bcrypt itself would accept 31.
 	MinBcryptCost = 4
 	MaxBcryptCost = 16
+	// MinPBKDF2Iterations and MaxPBKDF2Iterations bound PBKDF2's rounds.
+	// Django raises its default with each release (a million in 5.2);
+	// five million is a second or two of one core, as bcrypt's cost 16 is.
+	MinPBKDF2Iterations = 1
+	MaxPBKDF2Iterations = 5_000_000
 )
 
 // SaltLen and KeyLen are the sizes of what Hash writes, as the design asks.
@@ -53,20 +61,22 @@ const (
 	KeyLen  = 32
 )
 
-// maxEncodedLen is longer than any PHC or bcrypt string within the limits
-// (about 300 bytes), so a giant stored value is refused before it is split
-// or decoded.
+// maxEncodedLen is longer than any hash string within the limits (about
+// 300 bytes), so a giant stored value is refused before it is split or
+// decoded.
 const maxEncodedLen = 512
 
 // Errors from Verify, wrapped with context; test them with errors.Is. None of
 // them repeats the stored hash or the password.
 var (
-	// ErrMalformed means the stored hash is not a well-formed PHC or bcrypt
-	// string: a corrupt row, or data that was never a hash.
+	// ErrMalformed means the stored hash is not a well-formed string of
+	// any format Verify knows: a corrupt row, or data that was never a
+	// hash.
 	ErrMalformed = errors.New("malformed password hash")
 	// ErrUnsupported means the stored hash is well-formed but of an
 	// algorithm or version this package cannot compute (argon2d, argon2
-	// version 16, scrypt, …), so an import must be re-done, not retried.
+	// version 16, scrypt, Django's unsalted MD5, …), so an import must be
+	// re-done, not retried.
 	ErrUnsupported = errors.New("unsupported password hash")
 	// ErrLimits means the stored hash asks for more work or memory than the
 	// decode limits allow; it was refused without hashing.
@@ -121,8 +131,9 @@ func Hash(password string, p Params) (string, error) {
 }
 
 // Verify reports whether password, exactly as given, matches encoded: an
-// argon2id or argon2i PHC string (version 19) or a bcrypt $2a$, $2b$ or $2y$
-// string. A mismatch is (false, nil). A stored hash that cannot be checked
+// argon2id or argon2i PHC string (version 19), a bcrypt $2a$, $2b$ or $2y$
+// string, or one of the other stacks' formats the package documentation
+// lists. A mismatch is (false, nil). A stored hash that cannot be checked
 // is an error wrapping ErrMalformed, ErrUnsupported or ErrLimits, returned
 // without hashing, so that a broken row is not mistaken for a wrong password.
 func Verify(password, encoded string) (bool, error) {
@@ -131,6 +142,14 @@ func Verify(password, encoded string) (bool, error) {
 		return false, err
 	}
 	return s.matches(password), nil
+}
+
+// Check reports whether Verify could check a password against encoded,
+// without hashing anything: an import uses it to refuse, line by line,
+// what no login could ever match. Its error is Verify's.
+func Check(encoded string) error {
+	_, err := decode(encoded)
+	return err
 }
 
 // NeedsRehash reports whether encoded was not made by Hash with p: another
@@ -169,10 +188,17 @@ func decode(encoded string) (stored, error) {
 		return decodeArgon2(encoded)
 	case strings.HasPrefix(encoded, "$2"):
 		return decodeBcrypt(encoded)
+	case strings.HasPrefix(encoded, passlibBcryptSHA256):
+		return decodePasslibBcryptSHA256(encoded)
 	case strings.HasPrefix(encoded, "$"):
+		for _, s := range pbkdf2Schemes {
+			if !s.django && strings.HasPrefix(encoded, s.prefix) {
+				return decodePBKDF2(encoded, s)
+			}
+		}
 		return nil, fmt.Errorf("decode hash: unknown algorithm: %w", ErrUnsupported)
 	default:
-		return nil, fmt.Errorf("decode hash: not a PHC or bcrypt string: %w", ErrMalformed)
+		return decodeNamed(encoded)
 	}
 }
 
