@@ -43,6 +43,17 @@ var commands = []command{
 	{name: "user reset-password", args: "USER [flags]", summary: "mail a user a link to choose a new password",
 		detail: userArg + "\nThe mail goes through the outbox: a running server delivers it; without one it\n" +
 			"waits there for the next start."},
+	{name: "import", args: "FILE|- [--skip-invalid] [--dry-run] [--pepper-file PATH] [flags]",
+		summary: "import users from another stack: JSON Lines, one user a line",
+		detail: "Each line: {\"username\", \"email\", \"password_hash\", and optionally \"email_verified\" (true or false),\n" +
+			"\"role\" (user or admin), \"created_at\" (RFC 3339)}. The hash is kept as it is, in any format login\n" +
+			"verifies or Django's, passlib's or Devise's, and becomes argon2id at the user's first login.\n" +
+			"Every line is checked first; a bad one is reported with its number on stdout, and then nothing is\n" +
+			"written unless --skip-invalid is given (exit status 1 without it). A user whose username or e-mail\n" +
+			"exists already, or comes earlier in the file, is skipped and counted. The last line on stdout is\n" +
+			"'imported N, skipped M, invalid K'. FILE - reads stdin, copied to an unlinked file in $TMPDIR so\n" +
+			"that it can be read twice. With --pepper-file, every bare bcrypt hash (Devise's) is stored with the\n" +
+			"pepper, which stays in the database until that user's first login replaces the hash."},
 	{name: "keys rotate", args: "[flags]", summary: "make a new signing key, which running servers take up"},
 	{name: "mail test", args: "--to ADDRESS [flags]", summary: "send a test message the way account mail goes",
 		detail: "Through LATCHKEY_SMTP_URL, or as an .eml file in LATCHKEY_MAIL_DIR without it."},

@@ -34,6 +34,8 @@ func TestHelp(t *testing.T) {
 		{[]string{"user", "delete", "-h"}, []string{"Usage: latchkey user delete USER", "--yes"}},
 		{[]string{"user", "delete", "bob", "-h"}, []string{"Usage: latchkey user delete USER", "--yes"}},
 		{[]string{"user", "reset-password", "-h"}, []string{"Usage: latchkey user reset-password USER", "outbox"}},
+		{[]string{"import", "-h"}, []string{"Usage: latchkey import FILE|-", "--skip-invalid", "--dry-run", "--pepper-file PATH", "imported N, skipped M, invalid K", "--database-url"}},
+		{[]string{"help", "import"}, []string{"Usage: latchkey import FILE|-"}},
 		{[]string{"keys", "-h"}, []string{"latchkey keys rotate"}},
 		{[]string{"keys", "rotate", "-h"}, []string{"Usage: latchkey keys rotate", "--database-url"}},
 		{[]string{"mail", "--help"}, []string{"latchkey mail test", "latchkey mail preview"}},

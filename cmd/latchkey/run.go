@@ -61,6 +61,8 @@ func (env *environment) dispatch(ctx context.Context, args []string) error {
 		return env.keys(ctx, rest)
 	case "config":
 		return env.config(rest)
+	case "import":
+		return env.importUsers(ctx, rest)
 	case "mail":
 		return env.mail(ctx, rest)
 	case "version":
