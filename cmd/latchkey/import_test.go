@@ -192,3 +192,30 @@ func TestImportCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestReadmeImportExample: the README's example line imports, and its
+// user logs in with the password the README gives.
+func TestReadmeImportExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "## Importing users")
+	if !ok {
+		t.Fatal("the README has no \"Importing users\" section")
+	}
+	_, rest, ok = strings.Cut(rest, "```json\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("no json block in \"Importing users\"")
+	}
+	getenv := testEnv(t)
+	if out, _, err := runCmd(t, getenv, example, "import", "-"); err != nil || !strings.HasSuffix(out, "imported 1, skipped 0, invalid 0\n") {
+		t.Fatalf("import of the README's example: %v\n%s", err, out)
+	}
+	url, _ := startServer(t, getenv)
+	status, _ := tokenRequest(t, url, neturl.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"Tr0ub4dor&3"}})
+	if status != http.StatusOK {
+		t.Fatalf("the README's imported user: login answered %d", status)
+	}
+}
