@@ -58,17 +58,18 @@ func (g *generated) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// TestImportMemoryIsBounded imports 200,000 lines, some 30 MB, from a
+// TestImportMemoryIsBounded imports 100,000 lines, some 18 MB, from a
 // pipe: the store never gets more than a batch at once, and the live heap
-// measured while batches are written stays a small fraction of the input.
-// Holding the lines, or the users, would need far more than the bound.
+// measured while batches are written stays a fraction of the input.
+// Holding the lines would need twice the bound; holding the users, five
+// times.
 func TestImportMemoryIsBounded(t *testing.T) {
 	if testing.Short() {
-		t.Skip("imports 200,000 lines")
+		t.Skip("imports 100,000 lines")
 	}
-	const lines = 200_000
+	const lines = 100_000
 	in := &generated{n: lines, hash: loadVector(t, "django pbkdf2_sha256").Hash}
-	s := &recordingStore{measureEvery: 40}
+	s := &recordingStore{measureEvery: 20}
 	sum, err := userimport.Import(context.Background(), s, in, userimport.Options{SpoolDir: t.TempDir()})
 	if err != nil || sum != (userimport.Summary{Imported: lines}) {
 		t.Fatalf("Import = %v, %v", sum, err)
@@ -76,7 +77,7 @@ func TestImportMemoryIsBounded(t *testing.T) {
 	if s.users != lines || s.largest > userimport.BatchSize {
 		t.Errorf("the store got %d users, at most %d at once; want %d, at most %d", s.users, s.largest, lines, userimport.BatchSize)
 	}
-	const bound = 16 << 20
+	const bound = 8 << 20
 	if s.peakHeap == 0 || s.peakHeap > bound {
 		t.Errorf("live heap up to %d bytes while importing; want at most %d", s.peakHeap, bound)
 	}
