@@ -29,14 +29,14 @@ type record struct {
 // fieldNames lists record's fields for the message about an unknown one.
 const fieldNames = "username, email, password_hash, email_verified, role, created_at"
 
-// Problem is what is wrong with one line of the input.
-type Problem struct {
+// problem is what is wrong with one line of the input.
+type problem struct {
 	Line    int    // from 1
 	Field   string // "" when the line as a whole is wrong
 	Message string
 }
 
-func (p Problem) String() string {
+func (p problem) String() string {
 	if p.Field == "" {
 		return fmt.Sprintf("line %d: %s", p.Line, p.Message)
 	}
@@ -53,9 +53,9 @@ type parser struct {
 
 // parse checks one line and returns the user it describes, or every
 // problem with it. Nothing in a problem repeats the hash.
-func (p parser) parse(n int, line []byte, long bool) (*auth.User, []Problem) {
-	bad := func(field, format string, args ...any) []Problem {
-		return []Problem{{Line: n, Field: field, Message: fmt.Sprintf(format, args...)}}
+func (p parser) parse(n int, line []byte, long bool) (*auth.User, []problem) {
+	bad := func(field, format string, args ...any) []problem {
+		return []problem{{Line: n, Field: field, Message: fmt.Sprintf(format, args...)}}
 	}
 	if long {
 		return nil, bad("", "longer than %d bytes", MaxLineBytes)
@@ -78,8 +78,8 @@ func (p parser) parse(n int, line []byte, long bool) (*auth.User, []Problem) {
 		return nil, bad("", "more than one JSON value on the line")
 	}
 
-	var probs []Problem
-	add := func(field, msg string) { probs = append(probs, Problem{Line: n, Field: field, Message: msg}) }
+	var probs []problem
+	add := func(field, msg string) { probs = append(probs, problem{Line: n, Field: field, Message: msg}) }
 	var username, email string
 	if r.Username == nil {
 		add("username", "required")
