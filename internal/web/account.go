@@ -16,8 +16,12 @@ type accountData struct {
 	Password *form
 	Sessions []sessionRow
 	Others   bool // whether there is a session besides this browser's
+	Activity []activityRow
 	Notice   string
 }
+
+// recentActivity is how many of their latest events /account shows.
+const recentActivity = 20
 
 // sessionRow is one line of the sessions list, its text worked out here so
 // that the template prints plain strings: each function call or
@@ -80,6 +84,13 @@ func (s *site) renderAccount(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	d.Sessions, d.Others = sessionRows(list, p.Session.ID), len(list) > 1
+	// One query on the audit log's index by user, newest first.
+	events, _, err := s.Auth.EventsPage(r.Context(), p.User.ID, "", "", recentActivity)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d.Activity = activityRows(events)
 	d.Email, d.Verified, d.Pending = p.User.Email, p.User.EmailVerifiedAt != nil, p.User.PendingEmail
 	switch d.Notice {
 	case "profile":

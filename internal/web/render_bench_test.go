@@ -21,7 +21,14 @@ func BenchmarkRenderAccount(b *testing.B) {
 		list = append(list, &auth.Session{ID: "01a21ae5-d4be-7e31-9c2b-1d16df6f5f5" + string(rune('0'+i)), Kind: auth.SessionBrowser,
 			UserAgent: ua, IP: "192.0.2.1", CreatedAt: t0, LastSeenAt: t0.Add(time.Hour)})
 	}
-	d := accountData{Profile: profileForm(u), Password: passwordForm(), Sessions: sessionRows(list, list[0].ID), Others: true}
+	// A full "Recent security activity": twenty events from those browsers.
+	var events []*auth.Event
+	for i := range recentActivity {
+		events = append(events, &auth.Event{Type: auth.EventLoginSucceeded, At: t0, IP: "192.0.2.1",
+			UserAgent: list[i%len(list)].UserAgent, Details: map[string]string{"method": "password", "session_kind": "browser"}})
+	}
+	d := accountData{Profile: profileForm(u), Password: passwordForm(), Sessions: sessionRows(list, list[0].ID), Others: true,
+		Activity: activityRows(events)}
 	v := view{Title: "Your account", User: u, Data: d}
 	t := s.pages["account"]
 	var buf bytes.Buffer

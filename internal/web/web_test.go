@@ -429,3 +429,27 @@ func sessionIDOf(t *testing.T, s *site, c *http.Client) string {
 	}
 	return p.Session.ID
 }
+
+// member registers name on a browser of its own and returns both.
+func (s *site) member(t *testing.T, name string) (*http.Client, *auth.User) {
+	t.Helper()
+	c := s.browser(t)
+	if p := do(t, c, "POST", s.URL+"/register", registration(name)); p.status != http.StatusSeeOther {
+		t.Fatalf("register %s: %d", name, p.status)
+	}
+	u, err := s.svc.FindUser(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, u
+}
+
+// signIn opens another session of name on a new browser.
+func (s *site) signIn(t *testing.T, name string) *http.Client {
+	t.Helper()
+	c := s.browser(t)
+	if p := do(t, c, "POST", s.URL+"/login", url.Values{"identifier": {name}, "password": {pw}}); p.status != http.StatusSeeOther {
+		t.Fatalf("log in as %s: %d", name, p.status)
+	}
+	return c
+}
