@@ -27,6 +27,8 @@ func TestCrossOriginProtection(t *testing.T) {
 			map[string]string{"Sec-Fetch-Site": "cross-site"}, true, 403},
 		{"cross-site form POST, old browser (Origin only)", "POST", "/logout",
 			map[string]string{"Origin": "https://evil.example"}, true, 403},
+		{"cross-site admin action", "POST", "/admin/users/x/disable",
+			map[string]string{"Sec-Fetch-Site": "cross-site"}, true, 403},
 		{"cross-site DELETE", "DELETE", "/api/sessions/x",
 			map[string]string{"Sec-Fetch-Site": "cross-site"}, true, 403},
 		{"cross-site GET is safe", "GET", "/api/users/me",

@@ -31,6 +31,7 @@ type sessionRow struct {
 	Device          string // the user agent as people say it (deviceName)
 	UserAgent       string // empty when the browser sent none
 	Detail          string // kind and IP address
+	Kind, IP        string // the same apart, for the columns of an admin's table
 	Since, LastSeen time.Time
 	Current         bool // this browser's session
 }
@@ -43,6 +44,8 @@ func sessionRows(list []*auth.Session, current string) []sessionRow {
 			Device:    deviceName(s.UserAgent),
 			UserAgent: s.UserAgent,
 			Detail:    string(s.Kind) + " · " + s.IP,
+			Kind:      string(s.Kind),
+			IP:        s.IP,
 			Since:     s.CreatedAt,
 			LastSeen:  s.LastSeenAt,
 			Current:   s.ID == current,

@@ -63,6 +63,12 @@ func checkOutage(t *testing.T, s *site, stop, start func()) {
 		t.Fatalf("publish: %d", p.status)
 	}
 	postURL := s.URL + p.header.Get("Location")
+	// alice is an admin too, for the admin pages' rows below.
+	admin, err := s.svc.SetRole(context.Background(), nil, "alice", auth.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alicePage := "/admin/users/" + admin.ID
 
 	stop()
 	tests := []struct {
@@ -85,6 +91,11 @@ func checkOutage(t *testing.T, s *site, stop, start func()) {
 		{"new post", alice, "POST", "/posts/new", url.Values{"title": {"Typed during the outage"}, "body": {"Not to be lost."}}, `value="Typed during the outage"`},
 		{"log out everywhere else", alice, "POST", "/account/sessions/revoke-others", url.Values{}, "<h1>Temporarily unavailable</h1>"},
 		{"log out", alice, "POST", "/logout", url.Values{}, "<h1>Temporarily unavailable</h1>"},
+		// The admin pages need the login, and their role with it.
+		{"admin: users", alice, "GET", "/admin/users?q=al", nil, "<h1>Temporarily unavailable</h1>"},
+		{"admin: a user", alice, "GET", alicePage, nil, "<h1>Temporarily unavailable</h1>"},
+		{"admin: audit log", alice, "GET", "/admin/events?user=alice", nil, "<h1>Temporarily unavailable</h1>"},
+		{"admin: an action", alice, "POST", alicePage + "/password-reset", url.Values{}, "<h1>Temporarily unavailable</h1>"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,7 +123,7 @@ func checkOutage(t *testing.T, s *site, stop, start func()) {
 	}
 
 	start()
-	for _, path := range []string{"/", strings.TrimPrefix(postURL, s.URL), "/account"} {
+	for _, path := range []string{"/", strings.TrimPrefix(postURL, s.URL), "/account", "/admin/users", alicePage, "/admin/events"} {
 		if p := do(t, alice, "GET", s.URL+path, nil); p.status != http.StatusOK || !strings.Contains(p.body, ">alice</a>") {
 			t.Errorf("GET %s after the outage: %d, logged in: %v", path, p.status, strings.Contains(p.body, ">alice</a>"))
 		}
@@ -181,6 +192,13 @@ func (f *flakyStore) SetPasswordHash(ctx context.Context, userID, hash string, a
 		return err
 	}
 	return f.Store.SetPasswordHash(ctx, userID, hash, at)
+}
+
+func (f *flakyStore) ListUsers(ctx context.Context, q auth.UserQuery) ([]*auth.UserOverview, error) {
+	if err := f.fail("list users"); err != nil {
+		return nil, err
+	}
+	return f.Store.ListUsers(ctx, q)
 }
 
 func (f *flakyStore) DeleteUser(ctx context.Context, userID string, events ...auth.Event) error {

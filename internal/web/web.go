@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -74,7 +75,11 @@ func (s *site) parse() error {
 	}
 	s.pages = make(map[string]*template.Template, len(names))
 	for _, n := range names {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/form.html", n)
+		files := []string{"templates/layout.html", "templates/form.html", n}
+		if strings.HasPrefix(n, "templates/page_admin_") {
+			files = append(files, "templates/admin.html") // the admin pages' shared parts
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, files...)
 		if err != nil {
 			return fmt.Errorf("web: parse %s: %w", n, err)
 		}
@@ -96,6 +101,7 @@ func when(t time.Time) template.HTML {
 type view struct {
 	Title string
 	User  *auth.User // the logged-in user, or nil
+	Admin bool       // whether they are an admin, for the header's link
 	Data  any
 }
 
@@ -130,7 +136,7 @@ func (s *site) write(w http.ResponseWriter, r *http.Request, status int, page, t
 	}()
 	v := view{Title: title, Data: data}
 	if p := principal(r); p != nil {
-		v.User = p.User
+		v.User, v.Admin = p.User, p.User.Role == auth.RoleAdmin
 	}
 	if err := t.Execute(buf, v); err != nil {
 		return err

@@ -453,3 +453,10 @@ func (s *site) signIn(t *testing.T, name string) *http.Client {
 	}
 	return c
 }
+
+// signedIn reports whether c's session still reaches /account.
+func (s *site) signedIn(t *testing.T, c *http.Client) bool {
+	t.Helper()
+	p := do(t, c, "GET", s.URL+"/account", nil)
+	return p.status == http.StatusOK
+}
