@@ -11,11 +11,12 @@ import (
 	"github.com/latchkey/latchkey/internal/store/pgtest"
 )
 
-// createUser creates NAME with NAME@example.com on the command line and
-// returns its id.
-func createUser(t *testing.T, getenv func(string) string, name string) string {
+// createUser creates NAME with NAME@example.com on the command line, with
+// the flags given (--admin), and returns its id.
+func createUser(t *testing.T, getenv func(string) string, name string, flags ...string) string {
 	t.Helper()
-	out, _, err := runCmd(t, getenv, testPassword+"\n", "user", "create", "--email", name+"@example.com", "--username", name)
+	args := append([]string{"user", "create", "--email", name + "@example.com", "--username", name}, flags...)
+	out, _, err := runCmd(t, getenv, testPassword+"\n", args...)
 	if err != nil {
 		t.Fatalf("create %s: %v", name, err)
 	}
