@@ -163,8 +163,11 @@ var (
 
 // UserQuery selects users for an operator or admin: those whose username
 // or e-mail holds Match (ignoring case; at their start with Prefix), after
-// a cursor, at most Limit (> 0). An empty Match selects everyone.
+// a cursor, at most Limit (> 0). An empty Match selects everyone; ID, when
+// set, selects only the user with that id (an admin's page of one user
+// shows the same last seen as the list).
 type UserQuery struct {
+	ID     string
 	Match  string
 	Prefix bool
 	After  *PageCursor

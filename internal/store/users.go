@@ -149,6 +149,9 @@ func (s *Store) ListUsers(ctx context.Context, q auth.UserQuery) ([]*auth.UserOv
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
+	if q.ID != "" {
+		where = append(where, "id = "+arg(q.ID))
+	}
 	if q.Match != "" {
 		pattern := likeEscaper.Replace(strings.ToLower(q.Match)) + "%"
 		if !q.Prefix {

@@ -218,4 +218,15 @@ func testListUsersPaged(t *testing.T, s auth.Store) {
 			t.Errorf("%s never logged in, but was last seen %v", o.Username, o.LastSeenAt)
 		}
 	}
+
+	// One user by id, with the same last seen as in the list.
+	one, err := s.ListUsers(ctx, auth.UserQuery{ID: u.ID, Limit: 10})
+	NoError(t, err)
+	EqualSlices(t, usernames(one), []string{"al3"})
+	if one[0].LastSeenAt == nil || !one[0].LastSeenAt.Equal(t0.Add(3*time.Hour)) {
+		t.Errorf("al3 by id last seen %v, want its newest session's", one[0].LastSeenAt)
+	}
+	none, err := s.ListUsers(ctx, auth.UserQuery{ID: uuid.NewString(), Limit: 10})
+	NoError(t, err)
+	EqualSlices(t, usernames(none), []string{})
 }
