@@ -35,3 +35,17 @@ func TestAdminLookupsTakeOnlyAnID(t *testing.T) {
 		t.Errorf("bob's sessions before any login: %d, next %q", len(page), next)
 	}
 }
+
+// TestUsersPageRefusesUnstorableText: a search no username or e-mail
+// could match, and PostgreSQL could not even compare, is refused by name
+// on every database.
+func TestUsersPageRefusesUnstorableText(t *testing.T) {
+	e := newEnv(t)
+	for _, q := range []string{"a\x00", "\xff", "bob\x1b"} {
+		_, _, err := e.svc.UsersPage(context.Background(), q, "", 0)
+		var ae *auth.Error
+		if !errors.As(err, &ae) || ae.Code != auth.CodeInvalid || len(ae.Fields) != 1 || ae.Fields[0].Field != "query.q" {
+			t.Errorf("UsersPage(%q): %v, want a validation error naming query.q", q, err)
+		}
+	}
+}

@@ -40,11 +40,18 @@ func (s *Service) ListUsers(ctx context.Context, filter string, limit int) ([]*U
 
 // UsersPage is the admin's list of users: those whose username or e-mail
 // starts with prefix (in any case), newest first, a page after an opaque
-// cursor; nextCursor is "" on the last page.
+// cursor; nextCursor is "" on the last page. A prefix with control
+// characters or bytes that are not UTF-8, which no username or e-mail
+// holds, is refused by name, as PostgreSQL would refuse it unnamed and
+// SQLite not at all.
 func (s *Service) UsersPage(ctx context.Context, prefix, cursor string, limit int) (page []*UserOverview, nextCursor string, err error) {
 	limit, after, err := PageParams(cursor, limit)
 	if err != nil {
 		return nil, "", err
+	}
+	if !PlainText(prefix, false) {
+		return nil, "", &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: []FieldError{
+			{Field: "query.q", Code: "search_characters", Message: "Remove the control or invalid characters from the search."}}}
 	}
 	page, err = s.store.ListUsers(ctx, UserQuery{Match: strings.TrimSpace(prefix), Prefix: true, After: after, Limit: limit + 1})
 	if err != nil {
