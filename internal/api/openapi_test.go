@@ -110,6 +110,19 @@ func TestOpenAPIDocumentsEveryEndpoint(t *testing.T) {
 		{"DELETE", "/api/posts/{id}"},
 		{"GET", "/api/users/{id}/posts"},
 		{"GET", "/.well-known/jwks.json"},
+		// "Administration, audit and metrics": the caller's activity and
+		// the admin API.
+		{"GET", "/api/users/me/events"},
+		{"GET", "/api/users/me/export"},
+		{"GET", "/api/admin/users"},
+		{"GET", "/api/admin/users/{id}"},
+		{"PATCH", "/api/admin/users/{id}"},
+		{"DELETE", "/api/admin/users/{id}"},
+		{"GET", "/api/admin/users/{id}/sessions"},
+		{"DELETE", "/api/admin/users/{id}/sessions"},
+		{"DELETE", "/api/admin/users/{id}/sessions/{sid}"},
+		{"POST", "/api/admin/users/{id}/password-reset"},
+		{"GET", "/api/admin/events"},
 	}
 	if sp.model.Paths == nil || sp.model.Paths.PathItems == nil {
 		t.Fatal("the document has no paths")

@@ -61,6 +61,25 @@ func routes(a huma.API, mux *http.ServeMux, d Deps) {
 		Responses:     problems(http.StatusUnauthorized, http.StatusTooManyRequests),
 	}, handleResendVerification(d))
 	huma.Register(a, huma.Operation{
+		OperationID: "listMyEvents", Method: http.MethodGet, Path: "/api/users/me/events", Tags: []string{"users"},
+		Summary: "List the caller's security activity, newest first",
+		Description: "The audit events that concern the caller: their logins (and failed ones), logouts, password and address changes, " +
+			"and what admins did to the account. A field without a value is null: actor_id for the command line or someone anonymous, " +
+			"session_id, ip and user_agent when there was none; details is always an object.",
+		Security: userSecurity, Middlewares: user,
+		Responses: problems(http.StatusUnauthorized, http.StatusUnprocessableEntity),
+	}, handleMyEvents(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "exportMe", Method: http.MethodGet, Path: "/api/users/me/export", Tags: []string{"users"},
+		Summary: "Download everything stored about the caller",
+		Description: "One JSON document, as an attachment: the profile, every live session, every post and every audit event " +
+			"that concerns the caller. Never a password hash, a token or a token's hash. It is written as it is read, a page at a time; " +
+			"should the database fail midway the transfer ends incomplete rather than as a shorter document.",
+		Security: userSecurity, Middlewares: user,
+		Responses: withBody(problems(http.StatusUnauthorized), http.StatusOK, "The export",
+			a.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[Export](), true, "Export")),
+	}, handleExport(d))
+	huma.Register(a, huma.Operation{
 		OperationID: "requestPasswordReset", Method: http.MethodPost, Path: "/api/password-reset", Tags: []string{"users"},
 		Summary:     "Mail a password reset link",
 		Description: "Answers 202 with the same body whether or not the address has an account.",
@@ -107,6 +126,74 @@ func routes(a huma.API, mux *http.ServeMux, d Deps) {
 		DefaultStatus: http.StatusNoContent,
 		Responses:     problems(http.StatusUnauthorized, http.StatusNotFound),
 	}, handleRevokeSession(d))
+
+	admin := huma.Middlewares{requireUser(a, d), requireAdmin(a)}
+	huma.Register(a, huma.Operation{
+		OperationID: "adminListUsers", Method: http.MethodGet, Path: "/api/admin/users", Tags: []string{"admin"},
+		Summary:     "List users, newest first (admin)",
+		Description: "disabled_at and last_seen_at are null when the account is active or no session of it is known.",
+		Security:    userSecurity, Middlewares: admin,
+		Responses: problems(http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity),
+	}, handleAdminUsers(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "adminGetUser", Method: http.MethodGet, Path: "/api/admin/users/{id}", Tags: []string{"admin"},
+		Summary:  "Get a user (admin)",
+		Security: userSecurity, Middlewares: admin,
+		Responses: problems(http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound),
+	}, handleAdminGetUser(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "adminUpdateUser", Method: http.MethodPatch, Path: "/api/admin/users/{id}", Tags: []string{"admin"},
+		Summary: "Change a user's role, or disable or enable them (admin)",
+		Description: "A new role counts from the user's next request; disabling ends every session of the user at once. " +
+			"The last active admin cannot be demoted or disabled (409, code last_admin).",
+		Security: userSecurity, Middlewares: admin, MaxBodyBytes: maxBody,
+		Responses: problems(append(bodyErrors, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusConflict)...),
+	}, handleAdminUpdateUser(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "adminDeleteUser", Method: http.MethodDelete, Path: "/api/admin/users/{id}", Tags: []string{"admin"},
+		Summary:     "Delete a user, their sessions and posts (admin)",
+		Description: "The last active admin cannot be deleted (409, code last_admin).",
+		Security:    userSecurity, Middlewares: admin,
+		DefaultStatus: http.StatusNoContent,
+		Responses:     problems(http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusConflict),
+	}, handleAdminDeleteUser(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "adminListUserSessions", Method: http.MethodGet, Path: "/api/admin/users/{id}/sessions", Tags: []string{"admin"},
+		Summary:  "List a user's active sessions (admin)",
+		Security: userSecurity, Middlewares: admin,
+		Responses: problems(http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity),
+	}, handleAdminSessions(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "adminRevokeUserSessions", Method: http.MethodDelete, Path: "/api/admin/users/{id}/sessions", Tags: []string{"admin"},
+		Summary:  "Log a user out everywhere (admin)",
+		Security: userSecurity, Middlewares: admin,
+		DefaultStatus: http.StatusNoContent,
+		Responses:     problems(http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound),
+	}, handleAdminRevokeSessions(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "adminRevokeUserSession", Method: http.MethodDelete, Path: "/api/admin/users/{id}/sessions/{sid}", Tags: []string{"admin"},
+		Summary:     "Log one of a user's sessions out (admin)",
+		Description: "Another user's session, or an unknown one, is 404.",
+		Security:    userSecurity, Middlewares: admin,
+		DefaultStatus: http.StatusNoContent,
+		Responses:     problems(http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound),
+	}, handleAdminRevokeSession(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "adminSendPasswordReset", Method: http.MethodPost, Path: "/api/admin/users/{id}/password-reset", Tags: []string{"admin"},
+		Summary: "Mail a user a password reset link (admin)",
+		Description: "202 once the link is queued. A disabled account gets none: 409 with code account_disabled (enable it first). " +
+			"The per-address limit on mail (one a minute, five an hour) is 429 with Retry-After.",
+		Security: userSecurity, Middlewares: admin,
+		DefaultStatus: http.StatusAccepted,
+		Responses:     problems(http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusConflict, http.StatusTooManyRequests),
+	}, handleAdminPasswordReset(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "adminListEvents", Method: http.MethodGet, Path: "/api/admin/events", Tags: []string{"admin"},
+		Summary:     "List the audit log, newest first (admin)",
+		Description: "Filtered by type and by the user the events concern. An unknown type is 422 naming query.type.",
+		Security:    userSecurity, Middlewares: admin,
+		Responses: problems(http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity),
+	}, handleAdminEvents(d))
 
 	huma.Register(a, huma.Operation{
 		OperationID: "listPosts", Method: http.MethodGet, Path: "/api/posts", Tags: []string{"posts"},
@@ -205,6 +292,14 @@ func problemResponses(a huma.API) func(statuses ...int) map[string]*huma.Respons
 		}
 		return rs
 	}
+}
+
+// withBody documents an operation's success response, for one whose
+// handler writes the body itself: huma knows no schema for it.
+func withBody(rs map[string]*huma.Response, status int, description string, schema *huma.Schema) map[string]*huma.Response {
+	rs[strconv.Itoa(status)] = &huma.Response{Description: description,
+		Content: map[string]*huma.MediaType{"application/json": {Schema: schema}}}
+	return rs
 }
 
 // handle serves a plain handler at its operation's method and path and

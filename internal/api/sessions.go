@@ -7,7 +7,8 @@ import (
 	"github.com/latchkey/latchkey/internal/auth"
 )
 
-// SessionView is one of the caller's sessions.
+// SessionView is one of the caller's sessions (or, for an admin, one of
+// a user's).
 type SessionView struct {
 	ID         string           `json:"id" format:"uuid"`
 	Kind       auth.SessionKind `json:"kind" enum:"browser,api"`
@@ -36,14 +37,24 @@ func handleListSessions(d Deps) func(context.Context, *listSessionsInput) (*sess
 		if err != nil {
 			return nil, fail(ctx, err)
 		}
-		out := &sessionsOutput{Body: SessionList{Items: make([]SessionView, 0, len(list)), NextCursor: next}}
-		for _, s := range list {
-			out.Body.Items = append(out.Body.Items, SessionView{
-				ID: s.ID, Kind: s.Kind, Current: s.ID == p.Session.ID, UserAgent: s.UserAgent, IP: s.IP,
-				CreatedAt: s.CreatedAt.UTC(), LastSeenAt: s.LastSeenAt.UTC(), ExpiresAt: s.ExpiresAt.UTC(),
-			})
-		}
-		return out, nil
+		return &sessionsOutput{Body: sessionList(list, next, p.Session.ID)}, nil
+	}
+}
+
+// sessionList is a page of sessions as the API shows them; current is the
+// id of the request's own session.
+func sessionList(list []*auth.Session, next, current string) SessionList {
+	out := SessionList{Items: make([]SessionView, 0, len(list)), NextCursor: next}
+	for _, s := range list {
+		out.Items = append(out.Items, sessionView(s, current))
+	}
+	return out
+}
+
+func sessionView(s *auth.Session, current string) SessionView {
+	return SessionView{
+		ID: s.ID, Kind: s.Kind, Current: s.ID == current, UserAgent: s.UserAgent, IP: s.IP,
+		CreatedAt: s.CreatedAt.UTC(), LastSeenAt: s.LastSeenAt.UTC(), ExpiresAt: s.ExpiresAt.UTC(),
 	}
 }
 
