@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -199,12 +197,6 @@ func handleAdminRevokeSession(d Deps) func(context.Context, *adminSessionInput) 
 	}
 }
 
-// mailLimitWait is the Retry-After of a reset link the per-address limit
-// dropped: the one-a-minute limit's wait. When it was the hourly limit
-// instead, a retry after it is refused again; the limit does not say
-// which, and a minute is never too early to be worth it.
-const mailLimitWait = time.Minute
-
 // handleAdminPasswordReset queues a reset link for the user. A disabled
 // account gets none: 409 (code account_disabled), as the request is fine
 // and the account's state is what stands in the way (enable it first);
@@ -221,9 +213,6 @@ func handleAdminPasswordReset(d Deps) func(context.Context, *idInput) (*struct{}
 		switch {
 		case err == nil:
 			return nil, nil
-		case errors.Is(err, auth.ErrMailLimited):
-			return nil, fail(ctx, &auth.Error{Code: auth.CodeTooManyAttempts, RetryAfter: mailLimitWait,
-				Message: fmt.Sprintf("A reset link went to this address a moment ago (at most one a minute and %d an hour); try again later.", auth.MailPerHour)})
 		case auth.ErrorCode(err) == auth.CodeAccountDisabled:
 			return nil, newProblem(http.StatusConflict, auth.CodeAccountDisabled, "The account is disabled: enable it first.")
 		}

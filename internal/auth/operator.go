@@ -2,14 +2,14 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 )
 
-// The flows of this file are an operator's, behind `latchkey user …`: they
-// name a user the way a person types one, and are not reachable over HTTP.
+// The flows of this file are an operator's: behind `latchkey user …`, where
+// they name a user the way a person types one, and behind the admin pages
+// and API, where a user is named by id.
 
 // FindUser finds a user by id, by email when who contains an "@", or else
 // by username (in any case): the three ways an operator names an account
@@ -207,9 +207,12 @@ func (s *Service) UserSessions(ctx context.Context, who string) (*User, []*Sessi
 }
 
 // ErrMailLimited is SendPasswordReset's answer when the limit on requests
-// for mail (one a minute and MailPerHour an hour per address) has
-// dropped the request.
-var ErrMailLimited = errors.New("a message of this kind was asked for this address too recently; try again later")
+// for mail (one a minute and MailPerHour an hour per address) has dropped
+// the request. Its wait is the one-a-minute limit's: when the hourly one
+// refused, a retry then is refused again, but the limit does not say
+// which, and a minute is never too early to try.
+var ErrMailLimited = &Error{Code: CodeTooManyAttempts, RetryAfter: time.Minute,
+	Message: fmt.Sprintf("A message of this kind was asked for this address too recently (at most one a minute and %d an hour); try again later.", MailPerHour)}
 
 // SendPasswordReset queues a password reset link for the user named by
 // who, as a request on the "forgot password" page would, without the

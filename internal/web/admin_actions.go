@@ -2,9 +2,7 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"time"
 
 	"github.com/latchkey/latchkey/internal/auth"
 )
@@ -14,11 +12,6 @@ import (
 // reload does not do it again), or shows the page again with why it was
 // refused: the last active admin (409), a disabled account that gets no
 // reset link (422), a link asked for too recently (429).
-
-// errResetTooSoon is SendPasswordReset's ErrMailLimited in the page's
-// words; the limit lets one such mail through a minute.
-var errResetTooSoon = &auth.Error{Code: auth.CodeTooManyAttempts, RetryAfter: time.Minute,
-	Message: "A password reset link was sent to this address moments ago; wait a minute before sending another."}
 
 // errNoSuchSession answers a session id that is not one of the user's
 // live sessions.
@@ -38,8 +31,6 @@ func (s *site) act(w http.ResponseWriter, r *http.Request, notFound error, do fu
 	switch {
 	case err == nil:
 		return true
-	case errors.Is(err, auth.ErrMailLimited):
-		err = errResetTooSoon
 	case auth.ErrorCode(err) == auth.CodeNotFound:
 		err = notFound
 	}

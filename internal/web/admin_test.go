@@ -180,7 +180,7 @@ func TestAdminActions(t *testing.T) {
 		}
 		// Once a minute at most: the page says so, with the status.
 		p := do(t, s.root, "POST", s.URL+u+"/password-reset", url.Values{})
-		if p.status != http.StatusTooManyRequests || p.header.Get("Retry-After") == "" || !strings.Contains(p.body, "moments ago") || !strings.Contains(p.body, `role="alert"`) {
+		if p.status != http.StatusTooManyRequests || p.header.Get("Retry-After") == "" || !strings.Contains(p.body, "too recently") || !strings.Contains(p.body, `role="alert"`) {
 			t.Errorf("a second link at once: %d %q", p.status, p.header.Get("Retry-After"))
 		}
 	})
