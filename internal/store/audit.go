@@ -48,7 +48,15 @@ func (s *Store) ListEvents(ctx context.Context, q auth.EventQuery) ([]*auth.Even
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	query, args := eventsQuery(q)
-	list, err := queryList(ctx, s, scanEvent, query, args...)
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return nil, s.classify(ctx, "list events", err)
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, s.classify(ctx, "list events", err)
+	}
+	list, err := collect(rows, scanEvent)
 	return list, s.classify(ctx, "list events", err)
 }
 

@@ -22,6 +22,11 @@ func queryList[T any](ctx context.Context, s *Store, scan func(scanner) (T, erro
 	if err != nil {
 		return nil, err
 	}
+	return collect(rows, scan)
+}
+
+// collect scans and closes rows already asked for.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
 	defer rows.Close()
 	var list []T
 	for rows.Next() {
@@ -32,4 +37,24 @@ func queryList[T any](ctx context.Context, s *Store, scan func(scanner) (T, erro
 		list = append(list, v)
 	}
 	return list, rows.Err()
+}
+
+// prepared returns query prepared on the read pool, preparing it on first
+// use. It is for the few reads whose parsing and planning is a large part
+// of their cost and that run often: a page of the audit log (on /account),
+// which SQLite would otherwise plan afresh, choosing among its indexes,
+// on every call.
+func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.r.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }

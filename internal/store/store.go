@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/auth"
@@ -38,6 +39,7 @@ type Store struct {
 	dialect  dialect
 	timeout  time.Duration // of one call: see bound
 	migrated Migration     // by OpenWith
+	stmts    sync.Map      // query → *sql.Stmt: see prepared
 }
 
 var (
@@ -223,7 +225,12 @@ func (w writer) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, erro
 
 // Close closes the database.
 func (s *Store) Close() error {
-	return errors.Join(s.sessions.close(), s.r.Close(), s.w.db.Close())
+	var errs []error
+	s.stmts.Range(func(_, st any) bool {
+		errs = append(errs, st.(*sql.Stmt).Close())
+		return true
+	})
+	return errors.Join(append(errs, s.sessions.close(), s.r.Close(), s.w.db.Close())...)
 }
 
 // Ping implements auth.Store: it reports whether the database answers.
