@@ -24,7 +24,7 @@ const (
 // with the newest unretired key. Its exp is now + TTL or notAfter,
 // whichever is sooner, rounded down to the second as the claim is written.
 func (m *Manager) Issue(userID, sessionID, role string, notAfter time.Time) (string, time.Time, error) {
-	if userID == "" || sessionID == "" || !knownRole(role) {
+	if userID == "" || sessionID == "" || (role != RoleUser && role != RoleAdmin) {
 		// Verify would refuse the token; better to fail where the bug is.
 		return "", time.Time{}, fmt.Errorf("issue access token: user %q, role %q, session %q", userID, role, sessionID)
 	}
@@ -45,7 +45,7 @@ func (m *Manager) Issue(userID, sessionID, role string, notAfter time.Time) (str
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("issue access token: %w", err)
 	}
-	t := jwt.NewWithClaims(m.method, &claims{
+	t := jwt.NewWithClaims(m.method, &payload{
 		Issuer:    m.issuer,
 		Audience:  audience{m.audience},
 		Subject:   userID,
@@ -65,7 +65,7 @@ func (m *Manager) Issue(userID, sessionID, role string, notAfter time.Time) (str
 }
 
 // Verify checks a token's signature, algorithm, type, key id, issuer,
-// audience and expiry (the Parser's rules, with the keys this Manager
+// audience and expiry (verify.Parser's rules, with the keys this Manager
 // publishes) and returns its claims. A token verified before is answered
 // from the cache (a SHA-256 and a map look-up) as long as it has not
 // expired and its key is still published. Any failure wraps ErrInvalid
@@ -142,4 +142,41 @@ func (m *Manager) reloadForUnknownKID(now time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), forcedReloadTimeout)
 	defer cancel()
 	m.reloadLocked(ctx)
+}
+
+// payload is an access token's claims as written (RFC 9068 §2.2, without
+// client_id: Latchkey has no client registry, every token is for its own
+// API). verify.Parser reads them under the same names; every test that
+// issues a token and verifies it checks that the two agree.
+type payload struct {
+	Issuer    string           `json:"iss"`
+	Audience  audience         `json:"aud"`
+	Subject   string           `json:"sub"`
+	SessionID string           `json:"sid"`
+	Role      string           `json:"role"`
+	IssuedAt  *jwt.NumericDate `json:"iat"`
+	ExpiresAt *jwt.NumericDate `json:"exp"`
+	ID        string           `json:"jti"`
+}
+
+// GetExpirationTime and the rest make payload a jwt.Claims, which
+// jwt.NewWithClaims asks for though signing reads none of them.
+func (c *payload) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
+func (c *payload) GetIssuedAt() (*jwt.NumericDate, error)       { return c.IssuedAt, nil }
+func (c *payload) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
+func (c *payload) GetIssuer() (string, error)                   { return c.Issuer, nil }
+func (c *payload) GetSubject() (string, error)                  { return c.Subject, nil }
+func (c *payload) GetAudience() (jwt.ClaimStrings, error)       { return jwt.ClaimStrings(c.Audience), nil }
+
+// audience is the aud claim as written: a single string (RFC 9068 tokens
+// have one audience, and some verifiers expect a string).
+// jwt.ClaimStrings alone writes an array unless a package-wide variable is
+// changed, which would affect every user of the library in the binary.
+type audience []string
+
+func (a audience) MarshalJSON() ([]byte, error) {
+	if len(a) == 1 {
+		return jsonString(a[0]), nil
+	}
+	return jwt.ClaimStrings(a).MarshalJSON()
 }

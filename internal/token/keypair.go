@@ -156,14 +156,6 @@ func jsonString(s string) []byte {
 	return b
 }
 
-// secretKID names the HS256 key without revealing it: 72 bits of its
-// SHA-256, enough to tell two secrets apart (say, in a token from before a
-// secret change) and nothing to brute-force a 256-bit secret with.
-func secretKID(secret []byte) string {
-	sum := sha256.Sum256(secret)
-	return "hs-" + base64.RawURLEncoding.EncodeToString(sum[:9])
-}
-
 func newAEAD(masterKey []byte) (cipher.AEAD, error) {
 	block, err := aes.NewCipher(masterKey)
 	if err != nil {

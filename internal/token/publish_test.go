@@ -18,6 +18,7 @@ import (
 	"github.com/latchkey/latchkey/internal/store"
 	"github.com/latchkey/latchkey/internal/store/storetest"
 	"github.com/latchkey/latchkey/internal/token"
+	"github.com/latchkey/latchkey/verify"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }
@@ -160,7 +161,7 @@ func TestManagersAgreeOnTheSigner(t *testing.T) {
 type cachingVerifier struct {
 	url     string
 	now     func() time.Time
-	parser  *token.Parser
+	parser  *verify.Parser
 	keys    jose.JSONWebKeySet
 	expires time.Time
 	fetches int
@@ -233,7 +234,7 @@ func TestCachingVerifiersSurviveARotation(t *testing.T) {
 		a := newManager(t, st, options(token.ES256, clock))
 		b := newManager(t, st, options(token.ES256, clock))
 		url := jwksServer(t, b)
-		parser, err := token.NewParser(token.Rules{Alg: token.ES256, Issuer: issuer, Audience: audience, Now: clock.Now})
+		parser, err := verify.NewParser(verify.Rules{Alg: token.ES256, Issuer: issuer, Audience: audience, Now: clock.Now})
 		authtest.NoError(t, err)
 
 		// One verifier per phase: the first fetches now, the next two steps

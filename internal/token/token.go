@@ -6,12 +6,14 @@
 //
 // Users, sessions and roles are the plain strings a token carries, and the
 // database is only the KeyStore it is given: package auth depends on this
-// one (for Claims), never the reverse, so that the token format and its
-// rules (claims.go) can be shared with verifiers outside the server.
+// one (for Claims), never the reverse.
 //
-// Signing and parsing are github.com/golang-jwt/jwt/v5's; this package
-// decides which algorithm, which key and which claims are acceptable, and
-// keeps the keys.
+// The token format and the rules a token must satisfy are the public
+// package verify's (verify.Parser), which other services use to check
+// these tokens from the JWK Set: one copy of the rules, so that Latchkey
+// and those services accept exactly the same tokens. Signing and parsing
+// are github.com/golang-jwt/jwt/v5's; this package decides which key signs,
+// keeps the keys and publishes them.
 package token
 
 import (
@@ -24,21 +26,30 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/latchkey/latchkey/verify"
 )
 
 // The signing algorithms, as LATCHKEY_JWT_ALG and a token's alg header
-// spell them.
+// spell them: verify's, where the rules are.
 const (
-	// ES256 is ECDSA on P-256 with SHA-256: the default, because every JOSE
-	// library verifies it and its keys and signatures are small.
-	ES256 = "ES256"
-	// EdDSA is Ed25519: faster and not malleable, but not every verifier
-	// supports it yet.
-	EdDSA = "EdDSA"
-	// HS256 is HMAC-SHA-256 with a shared secret, for setups that already
-	// share one. Nothing is published: whoever can verify can also forge.
-	HS256 = "HS256"
+	ES256 = verify.ES256
+	EdDSA = verify.EdDSA
+	HS256 = verify.HS256
 )
+
+// The roles a token may carry, MaxLen and ErrInvalid are verify's too: the
+// format is one, whoever reads it.
+const (
+	RoleUser  = verify.RoleUser
+	RoleAdmin = verify.RoleAdmin
+	MaxLen    = verify.MaxLen
+)
+
+// ErrInvalid is wrapped by every refusal of a token (verify.ErrInvalid).
+var ErrInvalid = verify.ErrInvalid
+
+// Claims are what a verified access token asserts (verify.Claims).
+type Claims = verify.Claims
 
 // Defaults for the zero values in Options.
 const (
@@ -56,10 +67,6 @@ const (
 	// few megabytes.
 	DefaultCacheSize = 10_000
 )
-
-// minSecret is the shortest HS256 secret accepted: HMAC-SHA-256 keys
-// shorter than the hash give away security for nothing (RFC 7518 §3.2).
-const minSecret = 32
 
 // Options configure a Manager. Issuer and Audience are required; the other
 // zero values mean the defaults.
@@ -97,7 +104,7 @@ type Manager struct {
 	ttl, reloadEvery time.Duration
 	jwksMaxAge       time.Duration
 	now              func() time.Time
-	parser           *Parser
+	parser           *verify.Parser
 	cache            *cache // nil when off
 
 	keys atomic.Pointer[keySet]
@@ -152,7 +159,7 @@ func New(ctx context.Context, ks KeyStore, o Options) (*Manager, error) {
 	if err := m.check(o); err != nil {
 		return nil, fmt.Errorf("token manager: %w", err)
 	}
-	p, err := NewParser(Rules{Alg: m.alg, Issuer: m.issuer, Audience: m.audience, Now: m.now})
+	p, err := verify.NewParser(verify.Rules{Alg: m.alg, Issuer: m.issuer, Audience: m.audience, Now: m.now})
 	if err != nil {
 		return nil, fmt.Errorf("token manager: %w", err)
 	}
@@ -161,7 +168,7 @@ func New(ctx context.Context, ks KeyStore, o Options) (*Manager, error) {
 	if m.alg == HS256 {
 		m.ks = nil // the secret is the key: nothing to store, load or rotate
 		secret := append([]byte(nil), o.Secret...)
-		m.keys.Store(newKeySet([]*key{{kid: secretKID(secret), verify: secret, sign: secret}}, m.now()))
+		m.keys.Store(newKeySet([]*key{{kid: verify.SecretKID(secret), verify: secret, sign: secret}}, m.now()))
 		return m, nil
 	}
 	if len(o.MasterKey) > 0 {
@@ -204,8 +211,8 @@ func (m *Manager) check(o Options) error {
 		m.method = jwt.SigningMethodEdDSA
 	case HS256:
 		m.method = jwt.SigningMethodHS256
-		if len(o.Secret) < minSecret {
-			return fmt.Errorf("HS256 needs a secret of at least %d bytes (LATCHKEY_JWT_SECRET)", minSecret)
+		if len(o.Secret) < verify.MinSecretLen {
+			return fmt.Errorf("HS256 needs a secret of at least %d bytes (LATCHKEY_JWT_SECRET)", verify.MinSecretLen)
 		}
 	default:
 		return fmt.Errorf("unsupported algorithm %q (want ES256, EdDSA or HS256)", m.alg)

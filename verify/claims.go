@@ -1,6 +1,8 @@
-package token
+package verify
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,13 +12,31 @@ import (
 )
 
 // This file is the access token's format and the rules a verifier applies
-// to it, apart from Manager's keys, cache and database: whoever checks a
-// Latchkey token (the server here, and the public verify package other
-// services will use) must accept exactly what the other accepts, so there
-// is one copy of the rules and it depends on nothing but the JWT library.
+// to it, apart from any source of keys: whoever checks a Latchkey token
+// (Latchkey itself, in internal/token, and other services through a
+// Verifier) must accept exactly what the other accepts, so there is one
+// copy of the rules, here, and it depends on nothing but the JWT library.
 
-// The roles a token may carry. They are the account roles of DESIGN.md as
-// the token spells them; a token with any other role is not Latchkey's.
+// The signing algorithms, as LATCHKEY_JWT_ALG and a token's alg header
+// spell them.
+const (
+	// ES256 is ECDSA on P-256 with SHA-256: the default, because every JOSE
+	// library verifies it and its keys and signatures are small.
+	ES256 = "ES256"
+	// EdDSA is Ed25519: faster and not malleable, but not every verifier
+	// supports it yet.
+	EdDSA = "EdDSA"
+	// HS256 is HMAC-SHA-256 with a shared secret, for setups that already
+	// share one. Nothing is published: whoever can verify can also forge.
+	HS256 = "HS256"
+)
+
+// MinSecretLen is the shortest HS256 secret accepted: HMAC-SHA-256 keys
+// shorter than the hash give away security for nothing (RFC 7518 §3.2).
+const MinSecretLen = 32
+
+// The roles a token may carry. They are Latchkey's account roles as the
+// token spells them; a token with any other role is not Latchkey's.
 const (
 	RoleUser  = "user"
 	RoleAdmin = "admin"
@@ -29,13 +49,14 @@ const MaxLen = 4096
 // ErrInvalid is wrapped by every refusal of a token, whatever the reason:
 // malformed, forged, of another issuer or audience, expired, or signed with
 // a key that is not published. The reason is in the wrapping, for logs;
-// the caller answers all of them the same way.
+// the caller answers all of them the same way (401, invalid_token).
 var ErrInvalid = errors.New("invalid access token")
 
 // Claims are what a verified access token asserts: who (UserID, Role), in
-// which session (SessionID, the sessions row's id, as GET /api/sessions
-// lists it), and until when. The issuer and audience are not here: a token
-// of another issuer or audience does not verify.
+// which session (SessionID, the id of the Latchkey session the token was
+// issued for, as its GET /api/sessions lists it), and until when. The
+// issuer and audience are not here: a token of another issuer or audience
+// does not verify.
 type Claims struct {
 	ID        string // jti
 	UserID    string // sub
@@ -56,7 +77,8 @@ type Rules struct {
 
 // Parser checks tokens against Rules. It holds no keys: Parse asks for the
 // key a token names, so the caller decides where keys come from (the
-// database here, a JWKS document elsewhere). It is safe for concurrent use.
+// database in Latchkey, a JWK Set in a Verifier). It is safe for
+// concurrent use.
 type Parser struct {
 	alg string
 	jwt *jwt.Parser
@@ -98,7 +120,7 @@ func (p *Parser) Parse(token string, keyFor func(kid string) (any, error)) (*Cla
 	if len(token) > MaxLen {
 		return nil, fmt.Errorf("%w: longer than %d bytes", ErrInvalid, MaxLen)
 	}
-	var c claims
+	var c payload
 	_, err := p.jwt.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
 		kid, err := p.checkHeader(t)
 		if err != nil {
@@ -143,34 +165,42 @@ func (p *Parser) checkHeader(t *jwt.Token) (string, error) {
 	return kid, nil
 }
 
-// knownRole reports whether role is one a token may carry.
-func knownRole(role string) bool { return role == RoleUser || role == RoleAdmin }
+// SecretKID is the kid of Latchkey's HS256 tokens: it names the secret
+// without revealing it, by 72 bits of its SHA-256, enough to tell two
+// secrets apart (say, in a token from before a secret change) and nothing
+// to brute-force a 256-bit secret with. A Verifier made WithSecret accepts
+// only this kid.
+func SecretKID(secret []byte) string {
+	sum := sha256.Sum256(secret)
+	return "hs-" + base64.RawURLEncoding.EncodeToString(sum[:9])
+}
 
-// claims is an access token's payload as written (RFC 9068 §2.2, without
+// payload is an access token's claims as read (RFC 9068 §2.2, without
 // client_id: Latchkey has no client registry, every token is for its own
-// API).
-type claims struct {
+// API). Latchkey writes them under the same names (internal/token).
+type payload struct {
 	Issuer    string           `json:"iss"`
-	Audience  audience         `json:"aud"`
+	Audience  jwt.ClaimStrings `json:"aud"`
 	Subject   string           `json:"sub"`
 	SessionID string           `json:"sid"`
 	Role      string           `json:"role"`
-	IssuedAt  *jwt.NumericDate `json:"iat,omitempty"`
-	ExpiresAt *jwt.NumericDate `json:"exp,omitempty"`
-	NotBefore *jwt.NumericDate `json:"nbf,omitempty"`
+	IssuedAt  *jwt.NumericDate `json:"iat"`
+	ExpiresAt *jwt.NumericDate `json:"exp"`
+	NotBefore *jwt.NumericDate `json:"nbf"`
 	ID        string           `json:"jti"`
 }
 
-func (c *claims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
-func (c *claims) GetIssuedAt() (*jwt.NumericDate, error)       { return c.IssuedAt, nil }
-func (c *claims) GetNotBefore() (*jwt.NumericDate, error)      { return c.NotBefore, nil }
-func (c *claims) GetIssuer() (string, error)                   { return c.Issuer, nil }
-func (c *claims) GetSubject() (string, error)                  { return c.Subject, nil }
-func (c *claims) GetAudience() (jwt.ClaimStrings, error)       { return jwt.ClaimStrings(c.Audience), nil }
+func (c *payload) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
+func (c *payload) GetIssuedAt() (*jwt.NumericDate, error)       { return c.IssuedAt, nil }
+func (c *payload) GetNotBefore() (*jwt.NumericDate, error)      { return c.NotBefore, nil }
+func (c *payload) GetIssuer() (string, error)                   { return c.Issuer, nil }
+func (c *payload) GetSubject() (string, error)                  { return c.Subject, nil }
+func (c *payload) GetAudience() (jwt.ClaimStrings, error)       { return c.Audience, nil }
 
 // Validate is called by the JWT parser after the standard claims: a token
-// without a user, a session or a known role is not ours, whoever signed it.
-func (c *claims) Validate() error {
+// without a user, a session or a known role is not Latchkey's, whoever
+// signed it.
+func (c *payload) Validate() error {
 	switch {
 	case c.Subject == "":
 		return errors.New("no sub")
@@ -180,31 +210,8 @@ func (c *claims) Validate() error {
 		return errors.New("no jti")
 	case c.IssuedAt == nil:
 		return errors.New("no iat")
-	case !knownRole(c.Role):
+	case c.Role != RoleUser && c.Role != RoleAdmin:
 		return errors.New("unknown role")
 	}
-	return nil
-}
-
-// audience is the aud claim: written as a single string (RFC 9068 tokens
-// have one audience, and some verifiers expect a string), read as either
-// form RFC 7519 allows. jwt.ClaimStrings alone writes an array unless a
-// package-wide variable is changed, which would affect every user of the
-// library in the binary.
-type audience []string
-
-func (a audience) MarshalJSON() ([]byte, error) {
-	if len(a) == 1 {
-		return jsonString(a[0]), nil
-	}
-	return jwt.ClaimStrings(a).MarshalJSON()
-}
-
-func (a *audience) UnmarshalJSON(b []byte) error {
-	var cs jwt.ClaimStrings
-	if err := cs.UnmarshalJSON(b); err != nil {
-		return err
-	}
-	*a = audience(cs)
 	return nil
 }
