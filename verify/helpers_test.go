@@ -58,6 +58,13 @@ func startFakeLatchkey(alg string) *fakeLatchkey {
 
 func (f *fakeLatchkey) Close() { f.srv.Close() }
 
+// URL is the fake's base URL: LATCHKEY_BASE_URL, the tokens' issuer.
+func (f *fakeLatchkey) URL() string { return f.srv.URL }
+
+// AccessToken is what Latchkey's token endpoint gives alice: a token
+// signed with the current key.
+func (f *fakeLatchkey) AccessToken() string { return f.token("k1", nil) }
+
 func (f *fakeLatchkey) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
