@@ -159,15 +159,6 @@ func decodeSegment(t testing.TB, seg string) map[string]any {
 	return v
 }
 
-func encodeSegment(t testing.TB, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // kidOf returns a token's kid header.
 func kidOf(t testing.TB, tok string) string {
 	t.Helper()
