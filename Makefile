@@ -42,7 +42,7 @@ run: build
 
 # check: formatting, vet and staticcheck (pinned in go.mod as a tool).
 check: assets
-	@unformatted=$$(gofmt -l cmd internal); if [ -n "$$unformatted" ]; then \
+	@unformatted=$$(gofmt -l cmd internal verify examples); if [ -n "$$unformatted" ]; then \
 		echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
