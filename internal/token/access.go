@@ -2,7 +2,6 @@ package token
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -72,13 +71,8 @@ func (m *Manager) Issue(userID, sessionID, role string, notAfter time.Time) (str
 // with the reason, which is for logs only.
 func (m *Manager) Verify(token string) (*Claims, error) {
 	now := m.now()
-	// A token too long to be ours is not worth hashing: Parse refuses it.
-	cacheable := m.cache != nil && len(token) <= MaxLen
-	var h [sha256.Size]byte
-	if cacheable {
-		h = tokenHash(token)
-		if e, ok := m.cache.get(h, now); ok && m.current(now).published(e.kid, now) != nil {
-			c := e.claims
+	if m.cache != nil {
+		if c, kid, ok := m.cache.Get(token, now); ok && m.current(now).published(kid, now) != nil {
 			return &c, nil
 		}
 	}
@@ -95,22 +89,10 @@ func (m *Manager) Verify(token string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cacheable {
-		m.cache.put(h, cached{claims: *c, kid: kid}, now)
+	if m.cache != nil {
+		m.cache.Put(token, *c, kid, now)
 	}
 	return c, nil
-}
-
-// tokenHash is the cache key of a token. Hashing through a buffer on the
-// stack saves the heap copy []byte(token) would make: on a cache hit the
-// claims are the only allocation. Only the hash is kept, so the cache holds
-// no bearer credential a heap dump could give away.
-func tokenHash(token string) [sha256.Size]byte {
-	var buf [1024]byte // our tokens are about 500 bytes
-	if len(token) <= len(buf) {
-		return sha256.Sum256(append(buf[:0], token...))
-	}
-	return sha256.Sum256([]byte(token))
 }
 
 // keyFor finds the published key kid names. An unknown kid may be a key

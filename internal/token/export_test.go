@@ -7,7 +7,7 @@ import "time"
 func Misses(m *Manager) int64 { return m.misses.Load() }
 
 // CacheLen returns how many verified tokens m remembers.
-func CacheLen(m *Manager) int { return m.cache.len() }
+func CacheLen(m *Manager) int { return m.cache.Len() }
 
 // RetiredFor returns how long m keeps a retired key published.
 func RetiredFor(m *Manager) time.Duration { return m.retiredFor() }

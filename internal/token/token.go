@@ -63,9 +63,9 @@ const (
 	// fetch the keys a few times an hour, and a rotation waits that long
 	// (plus the reloads) before the new key signs.
 	DefaultJWKSMaxAge = 5 * time.Minute
-	// DefaultCacheSize holds a token per active user of a busy site at a
-	// few megabytes.
-	DefaultCacheSize = 10_000
+	// DefaultCacheSize is verify.DefaultCacheSize: a token per active user
+	// of a busy site, at a few megabytes.
+	DefaultCacheSize = verify.DefaultCacheSize
 )
 
 // Options configure a Manager. Issuer and Audience are required; the other
@@ -105,7 +105,7 @@ type Manager struct {
 	jwksMaxAge       time.Duration
 	now              func() time.Time
 	parser           *verify.Parser
-	cache            *cache // nil when off
+	cache            *verify.Cache // nil when off
 
 	keys atomic.Pointer[keySet]
 
@@ -152,9 +152,9 @@ func New(ctx context.Context, ks KeyStore, o Options) (*Manager, error) {
 	}
 	switch {
 	case o.CacheSize == 0:
-		m.cache = newCache(DefaultCacheSize)
+		m.cache = verify.NewCache(DefaultCacheSize)
 	case o.CacheSize > 0:
-		m.cache = newCache(o.CacheSize)
+		m.cache = verify.NewCache(o.CacheSize)
 	}
 	if err := m.check(o); err != nil {
 		return nil, fmt.Errorf("token manager: %w", err)
