@@ -26,7 +26,8 @@
 // DefaultRefreshInterval, and when a token names a key the Verifier does
 // not know (after `latchkey keys rotate --now`), at most once per
 // UnknownKIDRefetchFloor. While Latchkey is unreachable the cached keys go
-// on working.
+// on working. Tokens that verified are remembered too (Cache), so a token
+// seen before costs a hash and a map look-up rather than a signature check.
 //
 // What this cannot see is revocation: a token from a session that has
 // logged out, or of a user since disabled, verifies until its exp

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/MicahParks/jwkset"
@@ -56,6 +57,8 @@ type Verifier struct {
 	alg    string
 	parser *Parser
 	now    func() time.Time
+	cache  *Cache       // nil when off
+	misses atomic.Int64 // verifications that had to parse the token, for tests
 
 	// JWK Set mode.
 	cached  jwkset.Storage // the keys last fetched; reading fetches nothing
@@ -76,6 +79,7 @@ type settings struct {
 	secret       []byte
 	jwksURL      string
 	refreshEvery time.Duration
+	cacheSize    int
 	now          func() time.Time
 	log          *slog.Logger
 }
@@ -117,6 +121,12 @@ func WithJWKSURL(u string) Option { return func(s *settings) { s.jwksURL = u } }
 // LATCHKEY_JWKS_MAX_AGE: a planned rotation is then never met as an
 // unknown kid.
 func WithRefreshInterval(d time.Duration) Option { return func(s *settings) { s.refreshEvery = d } }
+
+// WithCacheSize sets how many verified tokens are remembered
+// (DefaultCacheSize); a negative size turns the cache off. A token seen
+// before is then answered with a hash and a map look-up, as long as it has
+// not expired and its key is still in the JWK Set.
+func WithCacheSize(n int) Option { return func(s *settings) { s.cacheSize = n } }
 
 // WithClock sets the clock exp, nbf and the refetch floor are measured
 // with (time.Now); tests pass a settable one.
@@ -169,6 +179,12 @@ func New(ctx context.Context, issuerURL string, opts ...Option) (*Verifier, erro
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	v := &Verifier{alg: s.alg, parser: parser, now: s.now}
+	switch {
+	case s.cacheSize == 0:
+		v.cache = NewCache(DefaultCacheSize)
+	case s.cacheSize > 0:
+		v.cache = NewCache(s.cacheSize)
+	}
 	if s.alg == HS256 {
 		v.secret, v.secretKID = s.secret, SecretKID(s.secret)
 		return v, nil
@@ -243,9 +259,39 @@ func hasKeyFor(keys []jwkset.JWK, alg string) bool {
 // Verify checks token (without "Bearer ") and returns its claims. Any
 // refusal wraps ErrInvalid, with the reason for logs; answer them all
 // alike (401 with error="invalid_token", as Middleware does). ctx bounds
-// the fetch of the JWK Set that an unknown kid may cause.
+// the fetch of the JWK Set that an unknown kid may cause. A token verified
+// before is answered from the cache while it has not expired and its key
+// is still published.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
-	return v.parser.Parse(token, func(kid string) (any, error) { return v.key(ctx, kid) })
+	now := v.now()
+	if v.cache != nil {
+		if c, kid, ok := v.cache.Get(token, now); ok && v.published(ctx, kid) {
+			return &c, nil
+		}
+	}
+	v.misses.Add(1)
+	var kid string
+	c, err := v.parser.Parse(token, func(k string) (any, error) {
+		kid = k
+		return v.key(ctx, k)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if v.cache != nil {
+		v.cache.Put(token, *c, kid, now)
+	}
+	return c, nil
+}
+
+// published reports whether kid's key is still there to verify with,
+// without fetching anything.
+func (v *Verifier) published(ctx context.Context, kid string) bool {
+	if v.secret != nil {
+		return kid == v.secretKID
+	}
+	_, err := v.cached.KeyRead(ctx, kid)
+	return err == nil
 }
 
 // key returns the public key (or the secret) for kid.

@@ -264,8 +264,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // TestBackgroundRefresh: the set is fetched again on the interval, so a
-// withdrawn key stops verifying and a new one is there before its first
-// token, without a fetch on the request's path.
+// withdrawn key stops verifying (even the tokens in the cache) and a new
+// one is there before its first token, without a fetch on the request's
+// path.
 func TestBackgroundRefresh(t *testing.T) {
 	clk := newClock()
 	f := startFakeLatchkey(verify.ES256)
@@ -273,6 +274,9 @@ func TestBackgroundRefresh(t *testing.T) {
 	f.now = clk.Now
 	v := newVerifier(t, f.srv.URL, verify.WithClock(clk.Now), verify.WithRefreshInterval(10*time.Millisecond))
 	old := f.token("k1", nil)
+	if _, err := v.Verify(context.Background(), old); err != nil { // and so in the cache
+		t.Fatal(err)
+	}
 	f.addKey("k2")
 	f.withdraw("k1")
 	n := f.fetchCount()
@@ -396,4 +400,46 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func TestVerifyCachesVerifiedTokens(t *testing.T) {
+	clk := newClock()
+	f := startFakeLatchkey(verify.ES256)
+	defer f.Close()
+	f.now = clk.Now
+	v := newVerifier(t, f.srv.URL, verify.WithClock(clk.Now))
+	tok := f.token("k1", nil)
+	first, err := v.Verify(context.Background(), tok)
+	noError(t, err)
+	for range 3 {
+		again, err := v.Verify(context.Background(), tok)
+		noError(t, err)
+		if *again != *first {
+			t.Fatalf("from the cache %+v, first %+v", again, first)
+		}
+	}
+	if got := verify.Misses(v); got != 1 {
+		t.Fatalf("%d of 4 verifications parsed the token, want 1", got)
+	}
+	// A caller changing its claims does not change the cache's.
+	first.Role = verify.RoleAdmin
+	again, err := v.Verify(context.Background(), tok)
+	noError(t, err)
+	if again.Role != verify.RoleUser {
+		t.Fatalf("the cache gave role %s", again.Role)
+	}
+	// A cached token expires as any other.
+	clk.Advance(first.ExpiresAt.Sub(clk.Now()))
+	_, err = v.Verify(context.Background(), tok)
+	wantInvalid(t, err)
+
+	off := newVerifier(t, f.srv.URL, verify.WithClock(clk.Now), verify.WithCacheSize(-1))
+	fresh := f.token("k1", nil)
+	for range 3 {
+		_, err := off.Verify(context.Background(), fresh)
+		noError(t, err)
+	}
+	if got := verify.Misses(off); got != 3 {
+		t.Fatalf("without the cache %d of 3 verifications parsed the token", got)
+	}
 }
