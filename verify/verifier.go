@@ -61,7 +61,7 @@ type Verifier struct {
 	misses atomic.Int64 // verifications that had to parse the token, for tests
 
 	// JWK Set mode.
-	cached  jwkset.Storage // the keys last fetched; reading fetches nothing
+	keys    jwkset.Storage // the keys last fetched; reading fetches nothing
 	refetch jwkset.Storage // the same keys; reading a kid they lack fetches them again
 	floor   *rate.Limiter  // one unknown-kid fetch per UnknownKIDRefetchFloor
 	fetches singleflight.Group
@@ -223,8 +223,8 @@ func (v *Verifier) fetchKeys(ctx context.Context, issuer string, s settings) (er
 	if err != nil {
 		return fmt.Errorf("fetch the JWK Set: %w", err)
 	}
-	keys, err := cached.KeyReadAll(ctx)
-	if err != nil || !hasKeyFor(keys, s.alg) {
+	all, err := cached.KeyReadAll(ctx)
+	if err != nil || !hasKeyFor(all, s.alg) {
 		return fmt.Errorf("the JWK Set at %s has no %s key: is Latchkey's LATCHKEY_JWT_ALG another?", u, s.alg)
 	}
 	// The unknown-kid fetches go through a second view of the same
@@ -239,7 +239,7 @@ func (v *Verifier) fetchKeys(ctx context.Context, issuer string, s settings) (er
 	if err != nil {
 		return fmt.Errorf("fetch the JWK Set: %w", err)
 	}
-	v.cached, v.refetch = cached, refetch
+	v.keys, v.refetch = cached, refetch
 	// The fetch just made counts: the floor starts now.
 	v.floor = rate.NewLimiter(rate.Every(UnknownKIDRefetchFloor), 1)
 	v.floor.AllowN(s.now(), 1)
@@ -290,7 +290,7 @@ func (v *Verifier) published(ctx context.Context, kid string) bool {
 	if v.secret != nil {
 		return kid == v.secretKID
 	}
-	_, err := v.cached.KeyRead(ctx, kid)
+	_, err := v.keys.KeyRead(ctx, kid)
 	return err == nil
 }
 
@@ -302,7 +302,7 @@ func (v *Verifier) key(ctx context.Context, kid string) (any, error) {
 		}
 		return v.secret, nil
 	}
-	k, err := v.cached.KeyRead(ctx, kid)
+	k, err := v.keys.KeyRead(ctx, kid)
 	if errors.Is(err, jwkset.ErrKeyNotFound) {
 		k, err = v.fetchFor(ctx, kid)
 	}
@@ -324,7 +324,7 @@ func (v *Verifier) key(ctx context.Context, kid string) (any, error) {
 func (v *Verifier) fetchFor(ctx context.Context, kid string) (jwkset.JWK, error) {
 	k, err, _ := v.fetches.Do(kid, func() (any, error) {
 		// Another request's fetch may have brought the key meanwhile.
-		if k, err := v.cached.KeyRead(ctx, kid); err == nil {
+		if k, err := v.keys.KeyRead(ctx, kid); err == nil {
 			return k, nil
 		}
 		if !v.floor.AllowN(v.now(), 1) {
