@@ -16,8 +16,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -32,11 +30,8 @@ const namespace = "latchkey"
 type Metrics struct {
 	reg *prometheus.Registry
 
-	// requests is the request duration histogram; routes caches its
-	// series by route and status class (see ObserveRequest).
+	// requests is the request duration histogram (see ObserveRequest).
 	requests *prometheus.HistogramVec
-	routes   atomic.Pointer[map[routeKey]prometheus.Observer]
-	addRoute sync.Mutex // taken only to add a series to routes
 
 	logins        *prometheus.CounterVec
 	registrations *prometheus.CounterVec
@@ -59,8 +54,6 @@ func New() *Metrics {
 		Help:    "Time to answer a request, by route pattern and status class; its _count is the number of requests.",
 		Buckets: durationBuckets,
 	}, []string{"route", "status"})
-	routes := make(map[routeKey]prometheus.Observer)
-	m.routes.Store(&routes)
 
 	counter := func(name, help string, results ...string) *prometheus.CounterVec {
 		c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, []string{"result"})
