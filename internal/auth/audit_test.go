@@ -35,6 +35,41 @@ func (e *env) deliver(t *testing.T) map[auth.MailKind]string {
 	return tokens
 }
 
+// expect checks that the events written since the last call are exactly
+// types, each as often as listed, in any order: every flow writes its
+// event once, and nothing else.
+func (e *env) expect(t *testing.T, types ...auth.EventType) {
+	t.Helper()
+	if e.seen == nil {
+		e.seen = map[string]bool{}
+	}
+	var got []string
+	cursor := ""
+	for {
+		page, next, err := e.svc.EventsPage(context.Background(), "", "", cursor, auth.MaxPageSize)
+		authtest.NoError(t, err)
+		for _, ev := range page {
+			if !e.seen[ev.ID] {
+				e.seen[ev.ID] = true
+				got = append(got, string(ev.Type))
+			}
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	var want []string
+	for _, typ := range types {
+		want = append(want, string(typ))
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("events written: %v, want %v", got, want)
+	}
+}
+
 // lastEvent returns the newest event of the type, failing if there is none.
 func (e *env) lastEvent(t *testing.T, typ auth.EventType) *auth.Event {
 	t.Helper()
@@ -47,9 +82,9 @@ func (e *env) lastEvent(t *testing.T, typ auth.EventType) *auth.Event {
 }
 
 // TestEveryFlowIsAudited walks through every flow that DESIGN.md lists an
-// event for and checks that each wrote its event, with who did it, whom
-// it concerns, the session and where it came from, and that no event
-// holds a password or a link's token.
+// event for and checks that each wrote exactly its events, once, with who
+// did it, whom it concerns, the session and where it came from, and that
+// no event holds a password or a link's token.
 func TestEveryFlowIsAudited(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -59,6 +94,7 @@ func TestEveryFlowIsAudited(t *testing.T) {
 
 	alice, err := e.svc.Register(ctx, auth.Registration{Username: "alice", Email: "alice@example.com", Password: goodPassword}, c)
 	authtest.NoError(t, err)
+	e.expect(t, auth.EventUserRegistered, auth.EventVerificationSent)
 	reg := e.lastEvent(t, auth.EventUserRegistered)
 	if reg.UserID != alice.ID || reg.ActorID != alice.ID || reg.IP != c.IP || reg.UserAgent != c.UserAgent {
 		t.Fatalf("user.registered: %+v", reg)
@@ -68,6 +104,7 @@ func TestEveryFlowIsAudited(t *testing.T) {
 	secrets = append(secrets, links[auth.MailVerifyEmail])
 	_, err = e.svc.VerifyEmail(ctx, links[auth.MailVerifyEmail], c)
 	authtest.NoError(t, err)
+	e.expect(t, auth.EventEmailVerified)
 	e.lastEvent(t, auth.EventEmailVerified)
 
 	// Failed logins: a wrong password against the account, an unknown
@@ -76,6 +113,7 @@ func TestEveryFlowIsAudited(t *testing.T) {
 	if _, err := e.svc.PasswordGrant(ctx, "alice", "wrong password!", c); auth.ErrorCode(err) != auth.CodeInvalidCredentials {
 		t.Fatalf("wrong password: %v", err)
 	}
+	e.expect(t, auth.EventLoginFailed)
 	failed := e.lastEvent(t, auth.EventLoginFailed)
 	if failed.UserID != alice.ID || failed.ActorID != "" || failed.Details["reason"] != auth.ReasonInvalidCredentials {
 		t.Fatalf("login.failed: %+v", failed)
@@ -85,6 +123,7 @@ func TestEveryFlowIsAudited(t *testing.T) {
 	if _, err := e.svc.PasswordGrant(ctx, "nobody-at-all", goodPassword, c); auth.ErrorCode(err) != auth.CodeInvalidCredentials {
 		t.Fatalf("unknown name: %v", err)
 	}
+	e.expect(t, auth.EventLoginFailed)
 	if f := e.lastEvent(t, auth.EventLoginFailed); f.UserID != "" || strings.Contains(eventText(f), "nobody-at-all") {
 		t.Fatalf("login.failed of an unknown name keeps the name or an account: %+v", f)
 	}
@@ -93,6 +132,7 @@ func TestEveryFlowIsAudited(t *testing.T) {
 	g, err := e.svc.PasswordGrant(ctx, "alice", goodPassword, c)
 	authtest.NoError(t, err)
 	secrets = append(secrets, g.RefreshToken, g.AccessToken)
+	e.expect(t, auth.EventLoginSucceeded)
 	ok := e.lastEvent(t, auth.EventLoginSucceeded)
 	if ok.UserID != alice.ID || ok.SessionID != g.Session.ID || ok.Details["method"] != "password" || ok.Details["session_kind"] != "api" {
 		t.Fatalf("login.succeeded: %+v", ok)
@@ -103,10 +143,12 @@ func TestEveryFlowIsAudited(t *testing.T) {
 	g2, err := e.svc.RefreshGrant(ctx, g.RefreshToken, c)
 	authtest.NoError(t, err)
 	secrets = append(secrets, g2.RefreshToken)
+	e.expect(t) // a refresh is not an event
 	e.clock.Advance(auth.RefreshReuseGrace + time.Second)
 	if _, err := e.svc.RefreshGrant(ctx, g.RefreshToken, c); err == nil {
 		t.Fatal("a reused refresh token worked")
 	}
+	e.expect(t, auth.EventTokenReuseDetected)
 	if r := e.lastEvent(t, auth.EventTokenReuseDetected); r.SessionID != g.Session.ID || r.UserID != alice.ID || r.ActorID != "" {
 		t.Fatalf("token.reuse_detected: %+v", r)
 	}
@@ -115,11 +157,13 @@ func TestEveryFlowIsAudited(t *testing.T) {
 	bs, err := e.svc.LoginBrowser(ctx, "alice", goodPassword, false, c)
 	authtest.NoError(t, err)
 	secrets = append(secrets, bs.Token)
+	e.expect(t, auth.EventLoginSucceeded)
 	p, err := e.svc.AuthorizeCookie(ctx, bs.Token, c)
 	authtest.NoError(t, err)
 	name, email := "Alice_2", "alice2@example.com"
 	_, err = e.svc.UpdateProfile(ctx, p, auth.ProfileChange{Username: &name, Email: &email, CurrentPassword: goodPassword})
 	authtest.NoError(t, err)
+	e.expect(t, auth.EventUserUpdated, auth.EventEmailChangeRequested)
 	if u := e.lastEvent(t, auth.EventUserUpdated); u.Details["new_username"] != name || u.SessionID != bs.Session.ID {
 		t.Fatalf("user.updated: %+v", u)
 	}
@@ -128,6 +172,7 @@ func TestEveryFlowIsAudited(t *testing.T) {
 	secrets = append(secrets, links[auth.MailConfirmEmail], links[auth.MailEmailChanged])
 	_, err = e.svc.ConfirmEmail(ctx, links[auth.MailConfirmEmail], c)
 	authtest.NoError(t, err)
+	e.expect(t, auth.EventEmailChanged)
 	if ch := e.lastEvent(t, auth.EventEmailChanged); ch.Details["new_email"] != email || ch.Details["old_email"] != "alice@example.com" {
 		t.Fatalf("email.changed: %+v", ch)
 	}
@@ -136,14 +181,17 @@ func TestEveryFlowIsAudited(t *testing.T) {
 	cookie, err := e.svc.ChangePassword(ctx, p, goodPassword, goodPassword+"!")
 	authtest.NoError(t, err)
 	secrets = append(secrets, goodPassword+"!", cookie)
+	e.expect(t, auth.EventPasswordChanged)
 	e.lastEvent(t, auth.EventPasswordChanged)
 	p, err = e.svc.AuthorizeCookie(ctx, cookie, c)
 	authtest.NoError(t, err)
 	authtest.NoError(t, e.svc.RevokeOtherSessions(ctx, p))
+	e.expect(t, auth.EventSessionRevoked)
 	if r := e.lastEvent(t, auth.EventSessionRevoked); r.Details["revoked"] != "all_others" {
 		t.Fatalf("session.revoked: %+v", r)
 	}
 	authtest.NoError(t, e.svc.Logout(ctx, cookie, c))
+	e.expect(t, auth.EventLogout)
 	if l := e.lastEvent(t, auth.EventLogout); l.SessionID != bs.Session.ID {
 		t.Fatalf("logout: %+v", l)
 	}
@@ -151,26 +199,32 @@ func TestEveryFlowIsAudited(t *testing.T) {
 	// Links asked for by address: the event is written when the sender
 	// finds the account, with the asker's address.
 	authtest.NoError(t, e.svc.RequestPasswordReset(ctx, email, c))
+	e.expect(t) // nothing is recorded until the sender finds the account
 	links = e.deliver(t)
 	secrets = append(secrets, links[auth.MailResetPassword])
+	e.expect(t, auth.EventPasswordResetAsked)
 	if r := e.lastEvent(t, auth.EventPasswordResetAsked); r.UserID != alice.ID || r.ActorID != "" || r.IP != c.IP {
 		t.Fatalf("password.reset_requested: %+v", r)
 	}
 	_, err = e.svc.ResetPassword(ctx, links[auth.MailResetPassword], goodPassword+"?", c)
 	authtest.NoError(t, err)
 	secrets = append(secrets, goodPassword+"?")
+	e.expect(t, auth.EventPasswordReset)
 	e.lastEvent(t, auth.EventPasswordReset)
 	authtest.NoError(t, e.svc.RequestLoginLink(ctx, email, "/", c))
 	links = e.deliver(t)
 	secrets = append(secrets, links[auth.MailLoginLink])
+	e.expect(t, auth.EventLoginLinkSent)
 	e.lastEvent(t, auth.EventLoginLinkSent)
 	lg, err := e.svc.LoginLinkGrant(ctx, links[auth.MailLoginLink], c)
 	authtest.NoError(t, err)
+	e.expect(t, auth.EventLoginLinkUsed, auth.EventLoginSucceeded)
 	e.lastEvent(t, auth.EventLoginLinkUsed)
 	if l := e.lastEvent(t, auth.EventLoginSucceeded); l.Details["method"] != "login_link" || l.SessionID != lg.Session.ID {
 		t.Fatalf("login.succeeded by link: %+v", l)
 	}
 	authtest.NoError(t, e.svc.Revoke(ctx, lg.RefreshToken, c))
+	e.expect(t, auth.EventLogout)
 	if l := e.lastEvent(t, auth.EventLogout); l.SessionID != lg.Session.ID {
 		t.Fatalf("logout by revocation: %+v", l)
 	}
@@ -179,6 +233,7 @@ func TestEveryFlowIsAudited(t *testing.T) {
 	bob, err := e.svc.Register(ctx, auth.Registration{Username: "bob", Email: "bob@example.com", Password: goodPassword, Role: auth.RoleAdmin, Verified: true}, c)
 	authtest.NoError(t, err)
 	admin := e.principal(t, e.login(t, "bob"))
+	e.expect(t, auth.EventUserRegistered, auth.EventLoginSucceeded)
 	admin.Client = auth.Client{IP: "198.51.100.1", UserAgent: "Admin/1"}
 	byAdmin := func(typ auth.EventType) {
 		t.Helper()
@@ -189,26 +244,32 @@ func TestEveryFlowIsAudited(t *testing.T) {
 	}
 	_, err = e.svc.SetRole(ctx, admin, alice.ID, auth.RoleAdmin)
 	authtest.NoError(t, err)
+	e.expect(t, auth.EventUserRoleChanged)
 	byAdmin(auth.EventUserRoleChanged)
 	_, err = e.svc.SetDisabled(ctx, admin, alice.ID, true)
 	authtest.NoError(t, err)
+	e.expect(t, auth.EventUserDisabled)
 	byAdmin(auth.EventUserDisabled)
 	// The right password of a disabled account.
 	e.clock.Advance(time.Second)
 	if _, err := e.svc.PasswordGrant(ctx, email, goodPassword+"?", c); auth.ErrorCode(err) != auth.CodeAccountDisabled {
 		t.Fatalf("disabled: %v", err)
 	}
+	e.expect(t, auth.EventLoginFailed)
 	if f := e.lastEvent(t, auth.EventLoginFailed); f.Details["reason"] != auth.ReasonDisabled {
 		t.Fatalf("login.failed of a disabled account: %+v", f)
 	}
 	_, err = e.svc.SetDisabled(ctx, admin, alice.ID, false)
 	authtest.NoError(t, err)
+	e.expect(t, auth.EventUserEnabled)
 	byAdmin(auth.EventUserEnabled)
 	e.clock.Advance(time.Minute) // the per-address limit on mail
 	_, err = e.svc.SendPasswordReset(ctx, admin, alice.ID)
 	authtest.NoError(t, err)
+	e.expect(t, auth.EventPasswordResetAsked)
 	byAdmin(auth.EventPasswordResetAsked)
 	secrets = append(secrets, e.deliver(t)[auth.MailResetPassword])
+	e.expect(t) // a link asked for with its account is recorded when asked
 
 	// The throttle: after the limit, attempts fail as throttled.
 	for range auth.MaxLoginFailures {
@@ -217,15 +278,22 @@ func TestEveryFlowIsAudited(t *testing.T) {
 	if _, err := e.svc.PasswordGrant(ctx, email, "wrong again!", c); auth.ErrorCode(err) != auth.CodeTooManyAttempts {
 		t.Fatalf("throttle: %v", err)
 	}
+	failures := make([]auth.EventType, auth.MaxLoginFailures+1) // ten wrong, one throttled
+	for i := range failures {
+		failures[i] = auth.EventLoginFailed
+	}
+	e.expect(t, failures...)
 	if f := e.lastEvent(t, auth.EventLoginFailed); f.Details["reason"] != auth.ReasonThrottled || f.UserID != alice.ID {
 		t.Fatalf("login.failed, throttled: %+v", f)
 	}
 
 	authtest.NoError(t, e.svc.DeleteUser(ctx, admin, alice.ID))
+	e.expect(t, auth.EventUserDeleted)
 	if d := e.lastEvent(t, auth.EventUserDeleted); d.ActorID != bob.ID || d.Details["username"] != name {
 		t.Fatalf("user.deleted: %+v", d)
 	}
 	authtest.NoError(t, e.svc.KeysRotated(ctx, "kid-1", e.clock.Now()))
+	e.expect(t, auth.EventKeysRotated)
 	if k := e.lastEvent(t, auth.EventKeysRotated); k.Details["kid"] != "kid-1" || k.ActorID != "" {
 		t.Fatalf("keys.rotated: %+v", k)
 	}

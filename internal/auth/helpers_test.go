@@ -18,6 +18,7 @@ type env struct {
 	hasher *authtest.CountingHasher
 	clock  *authtest.Clock
 	tokens *token.Manager
+	seen   map[string]bool // audit events already checked: see expect
 }
 
 type option func(*config)
