@@ -108,7 +108,7 @@ type Deps struct {
 // success) at the one place the outcome is known. It must be quick and
 // safe for concurrent use.
 type Meter interface {
-	Login(err error)        // a password login (Authenticate)
+	Login(err error)        // a login: a password checked (Authenticate), or a sign-in link used
 	Registration(err error) // a registration (Register)
 	Refresh(err error)      // a refresh token grant (RefreshGrant)
 	RefreshReused()         // a refresh token used again: its session revoked

@@ -37,7 +37,8 @@ func (s *Service) CheckLoginLink(ctx context.Context, raw string) (*User, error)
 
 // useLoginLink uses a sign-in link: the address counts as proven (the link
 // reached it). The session is opened by the caller, browser or API.
-func (s *Service) useLoginLink(ctx context.Context, raw string, c Client) (*User, error) {
+func (s *Service) useLoginLink(ctx context.Context, raw string, c Client) (u *User, err error) {
+	defer func() { s.meter.Login(err) }()
 	if !s.opts.LoginLinks {
 		return nil, ErrLoginLinksOff
 	}

@@ -78,3 +78,21 @@ func TestMeterCountsOutcomes(t *testing.T) {
 	authtest.Code(t, err, auth.CodeInvalidGrant)
 	authtest.Equal(t, m.take(), "reused ok, refresh invalid_grant")
 }
+
+// TestMeterCountsLinkLogins: a sign-in link is a login too, counted with
+// its outcome.
+func TestMeterCountsLinkLogins(t *testing.T) {
+	e := newEnv(t)
+	m := &meter{}
+	svc := auth.NewService(auth.Deps{Store: e.store, Hasher: e.hasher, Tokens: e.tokens, Now: e.clock.Now, Meter: m}, auth.DefaultOptions())
+	ctx := context.Background()
+	e.register(t, "alice", "alice@example.com")
+	if _, err := svc.LoginLinkGrant(ctx, "no-such-link", auth.Client{}); err == nil {
+		t.Fatal("a made-up link logged in")
+	}
+	authtest.NoError(t, svc.RequestLoginLink(ctx, "alice@example.com", "/", auth.Client{}))
+	link := e.deliver(t)[auth.MailLoginLink]
+	_, err := svc.LoginLinkGrant(ctx, link, auth.Client{})
+	authtest.NoError(t, err)
+	authtest.Equal(t, m.take(), "login invalid_token, login ok")
+}
