@@ -75,6 +75,9 @@ type Options struct {
 	// AuditRetention is how long audit events are kept
 	// (LATCHKEY_AUDIT_RETENTION).
 	AuditRetention time.Duration
+	// IntrospectionClients are the resource servers that may ask about
+	// tokens (LATCHKEY_INTROSPECTION_CLIENTS); none: nobody may.
+	IntrospectionClients []IntrospectionClient
 }
 
 // DefaultOptions are the defaults of DESIGN.md.
@@ -133,6 +136,9 @@ type Service struct {
 	now     func() time.Time
 	queued  func() // Deps.MailQueued
 	meter   Meter
+	// introspectors are Options.IntrospectionClients as digests, which
+	// is all IntrospectionClient compares.
+	introspectors []clientDigest
 }
 
 // NewService returns a Service.
@@ -149,6 +155,8 @@ func NewService(d Deps, opts Options) *Service {
 	if d.Meter == nil {
 		d.Meter = noMeter{}
 	}
+	introspectors := digestClients(opts.IntrospectionClients)
+	opts.IntrospectionClients = nil // the digests are kept instead of the secrets
 	return &Service{
 		store:   d.Store,
 		hasher:  d.Hasher,
@@ -159,6 +167,8 @@ func NewService(d Deps, opts Options) *Service {
 		now:     d.Now,
 		queued:  d.MailQueued,
 		meter:   d.Meter,
+
+		introspectors: introspectors,
 	}
 }
 

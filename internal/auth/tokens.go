@@ -22,6 +22,11 @@ type AccessTokens interface {
 	// audience and expiry, and returns its claims; any failure wraps
 	// token.ErrInvalid with the reason, for logs.
 	Verify(tok string) (*token.Claims, error)
+	// Issuer and Audience are the iss and aud of every token issued, and
+	// the only ones Verify accepts: the claims leave them out for that
+	// reason, and introspection reports them from here.
+	Issuer() string
+	Audience() string
 }
 
 var _ AccessTokens = (*token.Manager)(nil)

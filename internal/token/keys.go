@@ -247,6 +247,14 @@ func (m *Manager) rotate(ctx context.Context, delay time.Duration) (Rotation, er
 	return rot, nil
 }
 
+// Issuer is the iss every token this Manager issues carries, and the only
+// one it accepts: what token introspection reports as a token's issuer.
+func (m *Manager) Issuer() string { return m.issuer }
+
+// Audience is the aud every token this Manager issues carries, and the one
+// a token must carry to verify.
+func (m *Manager) Audience() string { return m.audience }
+
 // JWKSMaxAge is how long verifiers may cache the JWK Set: the max-age of
 // its Cache-Control header, which must be this for Rotate's promise to
 // hold.
