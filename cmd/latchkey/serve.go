@@ -278,7 +278,18 @@ func newService(cfg *config.Config, db *store.Store, p serverParts) *auth.Servic
 		LoginLinks:           cfg.LoginLinks,
 		AuditRetention:       cfg.AuditRetention,
 		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
+		IntrospectionClients: introspectionClients(cfg),
 	})
+}
+
+// introspectionClients are LATCHKEY_INTROSPECTION_CLIENTS as the flows
+// take them.
+func introspectionClients(cfg *config.Config) []auth.IntrospectionClient {
+	cs := make([]auth.IntrospectionClient, len(cfg.IntrospectionClients))
+	for i, c := range cfg.IntrospectionClients {
+		cs[i] = auth.IntrospectionClient{Name: c.Name, Secret: c.Secret.Reveal()}
+	}
+	return cs
 }
 
 func redactedDB(cfg *config.Config) string {

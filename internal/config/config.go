@@ -118,6 +118,11 @@ type Config struct {
 	// API (LATCHKEY_CORS_ORIGINS), in the form browsers send in the Origin
 	// header: lower-case "scheme://host[:port]", without a default port.
 	CORSOrigins []string
+	// IntrospectionClients are the resource servers that may call token
+	// introspection, with HTTP Basic as one of them
+	// (LATCHKEY_INTROSPECTION_CLIENTS, no flag: "name:secret,…"); none
+	// by default, and then nobody may. Each name is unique.
+	IntrospectionClients []IntrospectionClient
 	// LogLevel is the least severe level that is logged
 	// (LATCHKEY_LOG_LEVEL: debug, info, warn or error).
 	LogLevel slog.Level
@@ -148,6 +153,13 @@ type Config struct {
 	// (LATCHKEY_LOGIN_LINKS); sites at OWASP ASVS level 3 turn them off,
 	// as an inbox is not an authenticator there.
 	LoginLinks bool
+}
+
+// IntrospectionClient is one of LATCHKEY_INTROSPECTION_CLIENTS: a
+// resource server's name (its HTTP Basic user name) and its secret.
+type IntrospectionClient struct {
+	Name   string
+	Secret Secret
 }
 
 // sqlitePrefix starts a DatabaseURL that names an SQLite file.

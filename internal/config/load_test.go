@@ -114,6 +114,10 @@ func TestLoadPrecedence(t *testing.T) {
 	}
 }
 
+// clientSecret is an introspection client secret of the least length
+// accepted.
+const clientSecret = "0123456789abcdef"
+
 func TestLoadInvalid(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -227,6 +231,23 @@ func TestLoadInvalid(t *testing.T) {
 		{name: "cors fragment", env: map[string]string{"LATCHKEY_CORS_ORIGINS": "https://app.example.com#x"}, setting: "LATCHKEY_CORS_ORIGINS"},
 		{name: "cors user", env: map[string]string{"LATCHKEY_CORS_ORIGINS": "https://u:hunter2@app.example.com"}, setting: "LATCHKEY_CORS_ORIGINS", message: "user name or password"},
 		{name: "cors null", env: map[string]string{"LATCHKEY_CORS_ORIGINS": "null"}, setting: "LATCHKEY_CORS_ORIGINS"},
+
+		{name: "introspection pair without colon", env: map[string]string{"LATCHKEY_INTROSPECTION_CLIENTS": "billing:" + clientSecret + ",search" + clientSecret},
+			setting: "LATCHKEY_INTROSPECTION_CLIENTS", message: "pair 2 is not name:secret"},
+		{name: "introspection pair without name", env: map[string]string{"LATCHKEY_INTROSPECTION_CLIENTS": ":" + clientSecret},
+			setting: "LATCHKEY_INTROSPECTION_CLIENTS", message: "pair 1 is not name:secret"},
+		{name: "introspection name with space", env: map[string]string{"LATCHKEY_INTROSPECTION_CLIENTS": "bill ing:" + clientSecret},
+			setting: "LATCHKEY_INTROSPECTION_CLIENTS", message: "the name of pair 1 may hold only"},
+		{name: "introspection name twice", env: map[string]string{"LATCHKEY_INTROSPECTION_CLIENTS": "billing:" + clientSecret + ", billing:" + clientSecret + "x"},
+			setting: "LATCHKEY_INTROSPECTION_CLIENTS", message: `the name "billing" is listed twice`},
+		{name: "introspection secret short", env: map[string]string{"LATCHKEY_INTROSPECTION_CLIENTS": "billing:0123456789abcde"},
+			setting: "LATCHKEY_INTROSPECTION_CLIENTS", message: `the secret of "billing" is shorter than 16 bytes`},
+		{name: "introspection secret empty", env: map[string]string{"LATCHKEY_INTROSPECTION_CLIENTS": "billing:"},
+			setting: "LATCHKEY_INTROSPECTION_CLIENTS", message: "shorter than 16 bytes"},
+		{name: "introspection secret with space", env: map[string]string{"LATCHKEY_INTROSPECTION_CLIENTS": "billing:0123456789 abcdef"},
+			setting: "LATCHKEY_INTROSPECTION_CLIENTS", message: "a space or a control character"},
+		{name: "introspection secret with a control character", env: map[string]string{"LATCHKEY_INTROSPECTION_CLIENTS": "billing:0123456789\x00abcdef"},
+			setting: "LATCHKEY_INTROSPECTION_CLIENTS", message: "a space or a control character"},
 
 		{name: "log level unknown", env: map[string]string{"LATCHKEY_LOG_LEVEL": "trace"}, setting: "LATCHKEY_LOG_LEVEL", message: `"trace" is not a level`},
 		{name: "log level number", env: map[string]string{"LATCHKEY_LOG_LEVEL": "4"}, setting: "LATCHKEY_LOG_LEVEL"},
@@ -370,6 +391,9 @@ func TestLoadValid(t *testing.T) {
 		{name: "cors origins as browsers send them", env: map[string]string{"LATCHKEY_CORS_ORIGINS": "https://App.Example.com/, http://localhost:3000 ,https://x.example:443,http://y.example:80,http://[::1]:5173,capacitor://localhost"},
 			got:  func(c *Config) any { return c.CORSOrigins },
 			want: []string{"https://app.example.com", "http://localhost:3000", "https://x.example", "http://y.example", "http://[::1]:5173", "capacitor://localhost"}},
+		{name: "introspection clients", env: map[string]string{"LATCHKEY_INTROSPECTION_CLIENTS": " billing:" + clientSecret + " ,, search.v2:" + clientSecret + ":with-colons,"},
+			got:  func(c *Config) any { return c.IntrospectionClients },
+			want: []IntrospectionClient{{"billing", clientSecret}, {"search.v2", clientSecret + ":with-colons"}}},
 		{name: "log level in capitals", env: map[string]string{"LATCHKEY_LOG_LEVEL": "DEBUG"},
 			got: func(c *Config) any { return c.LogLevel }, want: slog.LevelDebug},
 		{name: "log level warn", args: []string{"--log-level", "warn"},
@@ -531,7 +555,7 @@ func TestNewFlags(t *testing.T) {
 			}
 		})
 	}
-	for _, name := range []string{"jwt-secret", "master-key", "smtp-url"} {
+	for _, name := range []string{"jwt-secret", "master-key", "smtp-url", "introspection-clients"} {
 		t.Run(name, func(t *testing.T) {
 			if fs.Lookup(name) != nil {
 				t.Errorf("--%s exists; a secret on the command line is visible in ps", name)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // intIn parses a whole number from lo to hi inclusive.
@@ -193,6 +194,56 @@ func parseCORSOrigins(c *Config, raw string) string {
 	}
 	c.CORSOrigins = origins
 	return ""
+}
+
+// minClientSecret is the shortest introspection client secret accepted:
+// the endpoint answers every guess, so a secret must be beyond guessing.
+const minClientSecret = 16
+
+// parseIntrospectionClients reads "name:secret" pairs separated by commas;
+// space around a pair is dropped. A name is what HTTP Basic sends as the
+// user name, so it cannot hold a colon (RFC 7617); it is kept to letters,
+// digits, '.', '_' and '-', and may appear once. A secret is at least
+// minClientSecret bytes without space or control characters. The messages
+// name a pair by its place in the list and quote only a valid name, never
+// a secret, nor a pair whose colon is missing (it may be all secret).
+func parseIntrospectionClients(c *Config, raw string) string {
+	var clients []IntrospectionClient
+	seen := map[string]bool{}
+	n := 0
+	for item := range strings.SplitSeq(raw, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		n++
+		name, secret, ok := strings.Cut(item, ":")
+		switch {
+		case !ok || name == "":
+			return fmt.Sprintf("pair %d is not name:secret (a comma-separated list of name:secret pairs)", n)
+		case !clientName(name):
+			return fmt.Sprintf("the name of pair %d may hold only letters, digits, '.', '_' and '-'", n)
+		case seen[name]:
+			return fmt.Sprintf("the name %q is listed twice", name)
+		case len(secret) < minClientSecret:
+			return fmt.Sprintf("the secret of %q is shorter than %d bytes (make one with: openssl rand -hex 16)", name, minClientSecret)
+		case strings.ContainsFunc(secret, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
+			return fmt.Sprintf("the secret of %q holds a space or a control character", name)
+		}
+		seen[name] = true
+		clients = append(clients, IntrospectionClient{Name: name, Secret: Secret(secret)})
+	}
+	c.IntrospectionClients = clients
+	return ""
+}
+
+func clientName(name string) bool {
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // parseOrigin returns an origin as browsers serialize it in the Origin

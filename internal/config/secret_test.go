@@ -94,14 +94,17 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		masterKey = "5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2"
 		dbPass    = "db-pass-db-pass"
 		smtpPass  = "smtp-pass-smtp-pass"
+		clientPw  = "client-secret-client-secret"
 	)
-	leaks := []string{jwtSecret, masterKey, dbPass, "5ec2e7", smtpPass}
+	leaks := []string{jwtSecret, masterKey, dbPass, "5ec2e7", smtpPass, clientPw}
 	c := mustLoad(t, map[string]string{
 		"LATCHKEY_JWT_ALG":      "HS256",
 		"LATCHKEY_JWT_SECRET":   jwtSecret,
 		"LATCHKEY_MASTER_KEY":   masterKey,
 		"LATCHKEY_DATABASE_URL": "postgres://latchkey:" + dbPass + "@db/latchkey?password=" + dbPass,
 		"LATCHKEY_SMTP_URL":     "smtps://mailer:" + smtpPass + "@mail.example.com:465",
+
+		"LATCHKEY_INTROSPECTION_CLIENTS": "billing:" + clientPw,
 	})
 	_, failed := load(t, map[string]string{
 		"LATCHKEY_JWT_ALG":      "HS256",
@@ -111,9 +114,11 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		"LATCHKEY_BASE_URL":     "https://latchkey:" + dbPass + "@example.com",
 		"LATCHKEY_CORS_ORIGINS": "https://latchkey:" + dbPass + "@example.com",
 		"LATCHKEY_SMTP_URL":     "smtp://mailer:" + smtpPass + "@mail.example.com",
+
+		"LATCHKEY_INTROSPECTION_CLIENTS": "billing:" + clientPw + ",billing" + clientPw + ",bad name:" + clientPw + ",short:" + clientPw[:15],
 	})
-	if len(problems(t, failed)) != 6 {
-		t.Errorf("want 6 problems, got %v", failed)
+	if len(problems(t, failed)) != 7 {
+		t.Errorf("want 7 problems, got %v", failed)
 	}
 
 	outputs := []struct {
@@ -131,7 +136,8 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		{"fmt of *Config", func() string { return fmt.Sprintf("%v %+v %#v %s %q %d %x", c, c, c, c, c, c, c) }},
 		{"fmt of Config", func() string { return fmt.Sprintf("%v %+v %#v %s %q %d %x", *c, *c, *c, *c, *c, *c, *c) }},
 		{"fmt of fields", func() string {
-			return fmt.Sprintf("%v %+v %#v %s %q %d %x %v", c.JWTSecret, c.MasterKey, c.JWTSecret, c.MasterKey, c.JWTSecret, c.MasterKey, c.JWTSecret, c.SMTPURL)
+			return fmt.Sprintf("%v %+v %#v %s %q %d %x %v %v %+v", c.JWTSecret, c.MasterKey, c.JWTSecret, c.MasterKey, c.JWTSecret, c.MasterKey, c.JWTSecret, c.SMTPURL,
+				c.IntrospectionClients, c.IntrospectionClients)
 		}},
 		{"slog json", func() string {
 			var buf bytes.Buffer

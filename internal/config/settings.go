@@ -244,6 +244,17 @@ var settings = append([]setting{
 		show:  func(c *Config) string { return strings.Join(c.CORSOrigins, ",") },
 	},
 	{
+		name: "LATCHKEY_INTROSPECTION_CLIENTS", secret: true,
+		def:   fixed(""),
+		parse: parseIntrospectionClients,
+		show: func(c *Config) string {
+			if len(c.IntrospectionClients) > 0 {
+				return mask
+			}
+			return ""
+		},
+	},
+	{
 		name: "LATCHKEY_LOG_LEVEL", usage: "least severe `level` logged: debug, info, warn or error", defText: "info",
 		def: fixed("info"),
 		parse: func(c *Config, raw string) string {

@@ -37,6 +37,7 @@ LATCHKEY_MASTER_KEY=
 LATCHKEY_JWKS_MAX_AGE=5m0s
 LATCHKEY_AUDIT_RETENTION=2160h0m0s
 LATCHKEY_CORS_ORIGINS=
+LATCHKEY_INTROSPECTION_CLIENTS=
 LATCHKEY_LOG_LEVEL=info
 LATCHKEY_METRICS_ADDR=
 LATCHKEY_SMTP_URL=
@@ -74,6 +75,9 @@ func TestWriteValues(t *testing.T) {
 		{"smtp url set",
 			map[string]string{"LATCHKEY_SMTP_URL": "smtp://mailer:s3cret@mail.example.com:587"},
 			"LATCHKEY_SMTP_URL=****"},
+		{"introspection clients set",
+			map[string]string{"LATCHKEY_INTROSPECTION_CLIENTS": "billing:s3cret-s3cret-s3cret"},
+			"LATCHKEY_INTROSPECTION_CLIENTS=****"},
 		{"mail from follows the base url",
 			map[string]string{"LATCHKEY_BASE_URL": "https://auth.example.com:8443/x"},
 			"LATCHKEY_MAIL_FROM=Latchkey <no-reply@auth.example.com>"},
