@@ -60,6 +60,10 @@ func config(baseURL string) huma.Config {
 			}},
 		},
 		"bearer": {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
+		"introspectionClient": {
+			Type: "http", Scheme: "basic",
+			Description: "A resource server's name and secret, one of LATCHKEY_INTROSPECTION_CLIENTS: token introspection only.",
+		},
 	}
 	return c
 }

@@ -42,6 +42,8 @@ type serverOptions struct {
 	noLoginLinks bool
 	// requireVerified is LATCHKEY_REQUIRE_VERIFIED_EMAIL=true.
 	requireVerified bool
+	// introspectionClients is LATCHKEY_INTROSPECTION_CLIENTS.
+	introspectionClients []auth.IntrospectionClient
 }
 
 func TestMain(m *testing.M) { storetest.Main(m) }
@@ -72,6 +74,7 @@ func newServer(t testing.TB, o serverOptions) *testServer {
 	opts := auth.DefaultOptions()
 	opts.LoginLinks = !o.noLoginLinks
 	opts.RequireVerifiedEmail = o.requireVerified
+	opts.IntrospectionClients = o.introspectionClients
 	svc := auth.NewService(auth.Deps{
 		Store: s, Hasher: password.NewHasher(authtest.CheapParams, pool), Limiter: lim, Tokens: tokens,
 	}, opts)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 	"github.com/pb33f/libopenapi-validator/config"
@@ -96,6 +97,7 @@ func TestOpenAPIDocumentsEveryEndpoint(t *testing.T) {
 		{"POST", "/api/users"},
 		{"POST", "/api/token"},
 		{"POST", "/api/token/revoke"},
+		{"POST", "/api/token/introspect"},
 		{"GET", "/api/users/me"},
 		{"PATCH", "/api/users/me"},
 		{"DELETE", "/api/users/me"},
@@ -442,5 +444,61 @@ func TestOpenAPIDocumentsResponseHeaders(t *testing.T) {
 	}
 	if counted["401"] < 5 {
 		t.Errorf("only %d operations document a 401", counted["401"])
+	}
+}
+
+// TestOpenAPIIntrospection: the introspection endpoint's answers, active,
+// inactive and refused, are as documented, and its security is HTTP Basic.
+func TestOpenAPIIntrospection(t *testing.T) {
+	s := newIntrospectionServer(t, serverOptions{})
+	sp := fetchSpec(t, s)
+	v := newValidator(t, sp)
+	s.register(t, "alice")
+	tok := s.login(t, "alice")
+
+	scheme := sp.model.Components.SecuritySchemes.GetOrZero("introspectionClient")
+	if scheme == nil || scheme.Type != "http" || scheme.Scheme != "basic" {
+		t.Fatalf("securitySchemes.introspectionClient = %+v, want HTTP Basic", scheme)
+	}
+	op := sp.model.Paths.PathItems.GetOrZero("/api/token/introspect").Post
+	if len(op.Security) != 1 || op.Security[0].Requirements.Len() != 1 {
+		t.Errorf("POST /api/token/introspect: %d security requirements, want introspectionClient alone", len(op.Security))
+	} else if _, ok := op.Security[0].Requirements.Get("introspectionClient"); !ok {
+		t.Error("POST /api/token/introspect: its security requirement is not introspectionClient")
+	}
+
+	for _, tt := range []struct {
+		name   string
+		client auth.IntrospectionClient
+		token  string
+		want   int
+	}{
+		{"active access token", billing, tok.AccessToken, 200},
+		{"active refresh token", billing, tok.RefreshToken, 200},
+		{"inactive", billing, "nope", 200},
+		{"no token", billing, "", 400},
+		{"wrong secret", auth.IntrospectionClient{Name: "billing", Secret: "guess"}, tok.AccessToken, 401},
+	} {
+		body := url.Values{"token": {tt.token}}.Encode()
+		req := s.request(t, "POST", "/api/token/introspect", "application/x-www-form-urlencoded", body, "")
+		req.SetBasicAuth(tt.client.Name, tt.client.Secret)
+		res, err := s.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tt.want {
+			t.Fatalf("%s: status %d, want %d: %s", tt.name, res.StatusCode, tt.want, b)
+		}
+		res.Body = io.NopCloser(bytes.NewReader(b))
+		req.Body = io.NopCloser(strings.NewReader(body))
+		var errs []*vErrors.ValidationError
+		if tt.want == 200 {
+			_, errs = v.ValidateHttpRequestResponse(req, res)
+		} else {
+			_, errs = v.ValidateHttpResponse(req, res)
+		}
+		reportValidation(t, tt.name+" ("+string(b)+")", errs)
 	}
 }

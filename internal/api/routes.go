@@ -236,9 +236,10 @@ func routes(a huma.API, mux *http.ServeMux, d Deps) {
 
 	// The OAuth 2.0 endpoints speak RFC 6749, not problem details, and read
 	// forms, and the key set is a document of its own type: plain handlers,
-	// documented from their Go types (token.go, jwks.go).
+	// documented from their Go types (token.go, introspect.go, jwks.go).
 	handle(a, mux, tokenOperation(a), handleToken(d))
 	handle(a, mux, revokeOperation(a), handleRevoke(d))
+	handle(a, mux, introspectOperation(a), handleIntrospect(d))
 	handle(a, mux, jwksOperation(a), handleJWKS(d))
 
 	mux.Handle("GET /openapi.json", handleOpenAPI(a))

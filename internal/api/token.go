@@ -41,11 +41,13 @@ type RevokeRequest struct {
 	TokenTypeHint string `json:"token_type_hint,omitempty" enum:"access_token,refresh_token"`
 }
 
-// OAuthError is an RFC 6749 §5.2 error. Besides the standard codes, a
+// OAuthError is an RFC 6749 §5.2 error; invalid_client (401) is the
+// introspection endpoint's answer to a caller that is not one of its
+// clients. Besides the standard codes, a
 // throttled attempt is too_many_attempts (429) and a full hashing pool or an
 // unreachable database temporarily_unavailable (503), both with Retry-After.
 type OAuthError struct {
-	Error            string `json:"error" enum:"invalid_request,invalid_grant,unsupported_grant_type,too_many_attempts,temporarily_unavailable,server_error"`
+	Error            string `json:"error" enum:"invalid_request,invalid_client,invalid_grant,unsupported_grant_type,too_many_attempts,temporarily_unavailable,server_error"`
 	ErrorDescription string `json:"error_description,omitempty"`
 
 	status     int
@@ -207,14 +209,14 @@ func oauthErrorOf(r *http.Request, d Deps, err error) *OAuthError {
 	return oauthError(500, "server_error", "Something went wrong on our side; it has been logged.")
 }
 
-// writeOAuth writes a token endpoint answer; tokens must never be cached
-// (RFC 6749 §5.1).
-func writeOAuth(w http.ResponseWriter, ok *TokenResponse, e *OAuthError) {
+// writeOAuth writes a token endpoint answer, ok or e; tokens, and what is
+// said about them, must never be cached (RFC 6749 §5.1, RFC 7662 §4).
+func writeOAuth(w http.ResponseWriter, ok any, e *OAuthError) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
-	status, body := http.StatusOK, any(ok)
+	status, body := http.StatusOK, ok
 	if e != nil {
 		status, body = e.status, e
 		if e.retryAfter > 0 {

@@ -27,8 +27,8 @@ func headers(next http.Handler) http.Handler {
 // crossOrigin refuses state-changing requests from other sites that could
 // ride on the session cookie (CSRF), with the standard library's
 // CrossOriginProtection (Fetch Metadata and Origin), as the OWASP CSRF
-// cheat sheet allows instead of form tokens. Exempt: the OAuth endpoints,
-// which take no cookie, and requests that authenticate with a bearer token
+// cheat sheet allows instead of form tokens. Exempt: the OAuth endpoints
+// (token, revocation, introspection), which take no cookie, and requests that authenticate with a bearer token
 // and send no cookie, which a browser never adds on its own. That list is
 // complete: the SPA origins that cors lets in are not trusted here, because
 // an SPA uses tokens, and a request from its origin that carries the cookie
@@ -37,6 +37,7 @@ func crossOrigin(cookies sessioncookie.Jar, next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.AddInsecureBypassPattern("POST /api/token")
 	cop.AddInsecureBypassPattern("POST /api/token/revoke")
+	cop.AddInsecureBypassPattern("POST /api/token/introspect")
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/problem+json")
 		w.WriteHeader(http.StatusForbidden)

@@ -39,6 +39,8 @@ func TestCrossOriginProtection(t *testing.T) {
 			map[string]string{"Sec-Fetch-Site": "cross-site", "Authorization": "Bearer x"}, true, 403},
 		{"token endpoint is exempt", "POST", "/api/token",
 			map[string]string{"Sec-Fetch-Site": "cross-site"}, false, 204},
+		{"token introspection is exempt, like the other token endpoints", "POST", "/api/token/introspect",
+			map[string]string{"Sec-Fetch-Site": "cross-site"}, true, 204},
 		// A CORS origin is no CSRF exemption (DESIGN.md: the exemptions
 		// above are the complete list); its SPA uses bearer tokens.
 		{"SPA origin with cookie", "PATCH", "/api/users/me",
