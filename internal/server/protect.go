@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 
@@ -27,12 +28,24 @@ func headers(next http.Handler) http.Handler {
 // crossOrigin refuses state-changing requests from other sites that could
 // ride on the session cookie (CSRF), with the standard library's
 // CrossOriginProtection (Fetch Metadata and Origin), as the OWASP CSRF
-// cheat sheet allows instead of form tokens. Exempt: the OAuth endpoints
-// (token, revocation, introspection), which take no cookie, and requests that authenticate with a bearer token
-// and send no cookie, which a browser never adds on its own. That list is
-// complete: the SPA origins that cors lets in are not trusted here, because
-// an SPA uses tokens, and a request from its origin that carries the cookie
-// is as foreign to the session as one from any other site.
+// cheat sheet allows instead of form tokens.
+//
+// What is refused is what could use the session: a request is exempt when
+// it cannot. That is the OAuth endpoints (token, revocation,
+// introspection), which take no cookie; a request that authenticates with
+// a bearer token and sends no cookie, which a browser never adds on its
+// own; and any other write to the JSON API that sends no cookie. The API
+// reads a session only from the cookie or a bearer token and sets no
+// cookie of a new session, so without the cookie such a write acts as
+// nobody's but its own: it is what an SPA on another origin does when it
+// registers at POST /api/users. (A JSON body also makes a browser ask the
+// CORS preflight first, which only LATCHKEY_CORS_ORIGINS pass.) The pages
+// stay protected without a cookie, as a forged login or registration form
+// would sign the visitor in to the attacker's account (login CSRF).
+//
+// The SPA origins that cors lets in are trusted no further: an SPA uses
+// tokens, and a request from its origin that carries the cookie is as
+// foreign to the session as one from any other site.
 func crossOrigin(cookies sessioncookie.Jar, next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.AddInsecureBypassPattern("POST /api/token")
@@ -46,12 +59,25 @@ func crossOrigin(cookies sessioncookie.Jar, next http.Handler) http.Handler {
 	}))
 	protected := cop.Handler(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "" && !cookies.Has(r) {
+		if !cookies.Has(r) && (r.Header.Get("Authorization") != "" || apiPath(r)) {
 			next.ServeHTTP(w, r)
 			return
 		}
 		protected.ServeHTTP(w, r)
 	})
+}
+
+// apiPath reports whether r is for the JSON API. It looks at the path as
+// sent: one that reaches /api/ only once decoded ("/%61pi/…"), or that
+// the router would clean first ("/api/../login"), is not taken for the
+// API's, and stays protected.
+func apiPath(r *http.Request) bool {
+	p := r.URL.EscapedPath()
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/" // as the ServeMux cleans a path: the slash is kept
+	}
+	return strings.HasPrefix(p, "/api/") && p == clean
 }
 
 // cors lets the configured SPA origins call the JSON API with bearer
