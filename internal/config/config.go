@@ -17,6 +17,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/hosts"
 )
 
 // MaxHashConcurrency bounds LATCHKEY_HASH_CONCURRENCY. Each slot may hold
@@ -118,6 +120,19 @@ type Config struct {
 	// API (LATCHKEY_CORS_ORIGINS), in the form browsers send in the Origin
 	// header: lower-case "scheme://host[:port]", without a default port.
 	CORSOrigins []string
+	// CookieDomain, when set, is the Domain of the session cookie
+	// (LATCHKEY_COOKIE_DOMAIN), so that the apps on sibling hosts behind
+	// forward authentication receive it: a lower-case DNS name that the
+	// base URL's host is or ends in (browsers refuse any other). Over
+	// HTTPS the cookie is then __Secure-latchkey_session, as a __Host-
+	// cookie may not have a Domain.
+	CookieDomain string
+	// ForwardAuthHosts are the hosts, besides the base URL's, that a
+	// browser may be sent back to after logging in: GET /auth/verify's
+	// redirect and the login's next (LATCHKEY_FORWARD_AUTH_HOSTS). Each
+	// allows its port, or without one the default port of the URL's
+	// scheme.
+	ForwardAuthHosts []hosts.Host
 	// IntrospectionClients are the resource servers that may call token
 	// introspection, with HTTP Basic as one of them
 	// (LATCHKEY_INTROSPECTION_CLIENTS, no flag: "name:secret,…"); none

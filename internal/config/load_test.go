@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/hosts"
 )
 
 func TestLoadDefaults(t *testing.T) {
@@ -70,6 +72,8 @@ func TestLoadDefaults(t *testing.T) {
 				{"MasterKeyBytes", c.MasterKeyBytes(), []byte(nil)},
 				{"JWKSMaxAge", c.JWKSMaxAge, 5 * time.Minute},
 				{"CORSOrigins", c.CORSOrigins, []string(nil)},
+				{"CookieDomain", c.CookieDomain, ""},
+				{"ForwardAuthHosts", c.ForwardAuthHosts, []hosts.Host(nil)},
 				{"LogLevel", c.LogLevel, slog.LevelInfo},
 				{"SMTPURL set", c.SMTPURL.IsSet(), false},
 				{"MailDir", c.MailDir, "./data/mail"},
@@ -232,6 +236,29 @@ func TestLoadInvalid(t *testing.T) {
 		{name: "cors user", env: map[string]string{"LATCHKEY_CORS_ORIGINS": "https://u:hunter2@app.example.com"}, setting: "LATCHKEY_CORS_ORIGINS", message: "user name or password"},
 		{name: "cors null", env: map[string]string{"LATCHKEY_CORS_ORIGINS": "null"}, setting: "LATCHKEY_CORS_ORIGINS"},
 
+		{name: "cookie domain with a scheme", env: map[string]string{"LATCHKEY_COOKIE_DOMAIN": "https://example.com"}, setting: "LATCHKEY_COOKIE_DOMAIN", message: `"https://example.com" is not a domain like example.com`},
+		{name: "cookie domain with a port", env: map[string]string{"LATCHKEY_COOKIE_DOMAIN": "example.com:443"}, setting: "LATCHKEY_COOKIE_DOMAIN"},
+		{name: "cookie domain an IP address", env: map[string]string{"LATCHKEY_COOKIE_DOMAIN": "127.0.0.1", "LATCHKEY_BASE_URL": "http://127.0.0.1:8080"}, setting: "LATCHKEY_COOKIE_DOMAIN"},
+		{name: "cookie domain an IPv6 address", env: map[string]string{"LATCHKEY_COOKIE_DOMAIN": "[::1]"}, setting: "LATCHKEY_COOKIE_DOMAIN"},
+		{name: "cookie domain a wildcard", env: map[string]string{"LATCHKEY_COOKIE_DOMAIN": "*.example.com"}, setting: "LATCHKEY_COOKIE_DOMAIN"},
+		{name: "cookie domain beyond ASCII", env: map[string]string{"LATCHKEY_COOKIE_DOMAIN": "b\u00fccher.example"}, setting: "LATCHKEY_COOKIE_DOMAIN"},
+		{name: "cookie domain a list", env: map[string]string{"LATCHKEY_COOKIE_DOMAIN": "a.example,b.example"}, setting: "LATCHKEY_COOKIE_DOMAIN"},
+		{name: "cookie domain not the base URL's", env: map[string]string{"LATCHKEY_COOKIE_DOMAIN": "example.com", "LATCHKEY_BASE_URL": "https://auth.example.org"},
+			setting: "LATCHKEY_COOKIE_DOMAIN", message: "example.com does not contain the base URL's host auth.example.org"},
+		{name: "cookie domain a look-alike suffix", env: map[string]string{"LATCHKEY_COOKIE_DOMAIN": "example.com", "LATCHKEY_BASE_URL": "https://auth.badexample.com"},
+			setting: "LATCHKEY_COOKIE_DOMAIN", message: "does not contain"},
+		{name: "cookie domain below the base URL's host", env: map[string]string{"LATCHKEY_COOKIE_DOMAIN": "auth.example.com", "LATCHKEY_BASE_URL": "https://example.com"},
+			setting: "LATCHKEY_COOKIE_DOMAIN", message: "does not contain"},
+		{name: "forward-auth host a URL", env: map[string]string{"LATCHKEY_FORWARD_AUTH_HOSTS": "https://app.example.com"}, setting: "LATCHKEY_FORWARD_AUTH_HOSTS", message: "without http:// or https://"},
+		{name: "forward-auth host with a path", env: map[string]string{"LATCHKEY_FORWARD_AUTH_HOSTS": "app.example.com/admin"}, setting: "LATCHKEY_FORWARD_AUTH_HOSTS", message: `"app.example.com/admin"`},
+		{name: "forward-auth host a wildcard", env: map[string]string{"LATCHKEY_FORWARD_AUTH_HOSTS": "app.example.com,*.example.com"}, setting: "LATCHKEY_FORWARD_AUTH_HOSTS", message: `"*.example.com"`},
+		{name: "forward-auth host with a user", env: map[string]string{"LATCHKEY_FORWARD_AUTH_HOSTS": "u@app.example.com"}, setting: "LATCHKEY_FORWARD_AUTH_HOSTS"},
+		{name: "forward-auth host port 0", env: map[string]string{"LATCHKEY_FORWARD_AUTH_HOSTS": "app.example.com:0"}, setting: "LATCHKEY_FORWARD_AUTH_HOSTS", message: "not a number from 1 to 65535"},
+		{name: "forward-auth host named port", env: map[string]string{"LATCHKEY_FORWARD_AUTH_HOSTS": "app.example.com:https"}, setting: "LATCHKEY_FORWARD_AUTH_HOSTS"},
+		{name: "forward-auth host beyond ASCII", env: map[string]string{"LATCHKEY_FORWARD_AUTH_HOSTS": "b\u00fccher.example"}, setting: "LATCHKEY_FORWARD_AUTH_HOSTS", message: "xn--"},
+		{name: "forward-auth host IPv4 written short", env: map[string]string{"LATCHKEY_FORWARD_AUTH_HOSTS": "127.1:3000"}, setting: "LATCHKEY_FORWARD_AUTH_HOSTS"},
+		{name: "forward-auth host trailing dot", env: map[string]string{"LATCHKEY_FORWARD_AUTH_HOSTS": "app.example.com."}, setting: "LATCHKEY_FORWARD_AUTH_HOSTS"},
+		{name: "forward-auth host with a space", env: map[string]string{"LATCHKEY_FORWARD_AUTH_HOSTS": "app example.com"}, setting: "LATCHKEY_FORWARD_AUTH_HOSTS"},
 		{name: "introspection pair without colon", env: map[string]string{"LATCHKEY_INTROSPECTION_CLIENTS": "billing:" + clientSecret + ",search" + clientSecret},
 			setting: "LATCHKEY_INTROSPECTION_CLIENTS", message: "pair 2 is not name:secret"},
 		{name: "introspection pair without name", env: map[string]string{"LATCHKEY_INTROSPECTION_CLIENTS": ":" + clientSecret},
@@ -391,6 +418,17 @@ func TestLoadValid(t *testing.T) {
 		{name: "cors origins as browsers send them", env: map[string]string{"LATCHKEY_CORS_ORIGINS": "https://App.Example.com/, http://localhost:3000 ,https://x.example:443,http://y.example:80,http://[::1]:5173,capacitor://localhost"},
 			got:  func(c *Config) any { return c.CORSOrigins },
 			want: []string{"https://app.example.com", "http://localhost:3000", "https://x.example", "http://y.example", "http://[::1]:5173", "capacitor://localhost"}},
+		{name: "cookie domain", env: map[string]string{"LATCHKEY_COOKIE_DOMAIN": "Example.COM", "LATCHKEY_BASE_URL": "https://auth.example.com"},
+			got: func(c *Config) any { return c.CookieDomain }, want: "example.com"},
+		{name: "cookie domain with RFC 6265's leading dot", args: []string{"--cookie-domain", ".example.com", "--base-url", "https://example.com"},
+			got: func(c *Config) any { return c.CookieDomain }, want: "example.com"},
+		{name: "cookie domain for localhost", env: map[string]string{"LATCHKEY_COOKIE_DOMAIN": "localhost", "LATCHKEY_BASE_URL": "http://auth.localhost:8080"},
+			got: func(c *Config) any { return c.CookieDomain }, want: "localhost"},
+		{name: "forward-auth hosts", env: map[string]string{"LATCHKEY_FORWARD_AUTH_HOSTS": " App.Example.com, ,tools.example.com:8443,127.0.0.1:3000,[::1]"},
+			got:  func(c *Config) any { return c.ForwardAuthHosts },
+			want: []hosts.Host{{Name: "app.example.com"}, {Name: "tools.example.com", Port: 8443}, {Name: "127.0.0.1", Port: 3000}, {Name: "[::1]"}}},
+		{name: "forward-auth hosts flag", args: []string{"--forward-auth-hosts", "xn--bcher-kva.example"},
+			got: func(c *Config) any { return c.ForwardAuthHosts }, want: []hosts.Host{{Name: "xn--bcher-kva.example"}}},
 		{name: "introspection clients", env: map[string]string{"LATCHKEY_INTROSPECTION_CLIENTS": " billing:" + clientSecret + " ,, search.v2:" + clientSecret + ":with-colons,"},
 			got:  func(c *Config) any { return c.IntrospectionClients },
 			want: []IntrospectionClient{{"billing", clientSecret}, {"search.v2", clientSecret + ":with-colons"}}},

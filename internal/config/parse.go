@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/latchkey/latchkey/internal/hosts"
 )
 
 // intIn parses a whole number from lo to hi inclusive.
@@ -271,6 +273,39 @@ func parseOrigin(item string) (string, string) {
 	return u.Scheme + "://" + host, ""
 }
 
+// parseCookieDomain reads a DNS name, without a port; a leading dot, which
+// RFC 6265 ignores, is dropped. An IP address is refused: a cookie's
+// Domain cannot widen it to other hosts.
+func parseCookieDomain(c *Config, raw string) string {
+	d := strings.TrimPrefix(raw, ".")
+	h, err := hosts.Parse(d)
+	if err != nil || h.Port != 0 || strings.HasPrefix(h.Name, "[") || strings.Trim(h.Name, "0123456789.") == "" {
+		return fmt.Sprintf("%q is not a domain like example.com (no scheme, port or IP address)", raw)
+	}
+	c.CookieDomain = h.Name
+	return ""
+}
+
+func parseForwardAuthHosts(c *Config, raw string) string {
+	var list []hosts.Host
+	for item := range strings.SplitSeq(raw, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if strings.Contains(item, "://") {
+			return fmt.Sprintf("%q: write the host only, like app.example.com or app.example.com:8443, without http:// or https://", item)
+		}
+		h, err := hosts.Parse(item)
+		if err != nil {
+			return fmt.Sprintf("%q %s; write hosts like app.example.com or app.example.com:8443", item, err)
+		}
+		list = append(list, h)
+	}
+	c.ForwardAuthHosts = list
+	return ""
+}
+
 // checkTogether reports the rules that tie settings to each other. A
 // setting that was itself invalid is skipped, so that one mistake gives
 // one problem.
@@ -301,6 +336,13 @@ func checkTogether(c *Config, bad map[string]bool) []Problem {
 		if _, port, _ := net.SplitHostPort(c.Addr); port != "0" { // two ":0" listeners get two ports
 			problems = append(problems, Problem{nameMetricsAddr, fmt.Sprintf(
 				"%s is %s too: the metrics are served on a listener of their own, never on the public address", nameAddr, c.Addr)})
+		}
+	}
+	if ok(nameBaseURL, nameCookieDomain) && c.CookieDomain != "" && c.BaseURL != nil {
+		if host := strings.ToLower(c.BaseURL.Hostname()); host != c.CookieDomain && !strings.HasSuffix(host, "."+c.CookieDomain) {
+			problems = append(problems, Problem{nameCookieDomain, fmt.Sprintf(
+				"%s does not contain the base URL's host %s, so browsers would refuse the cookie: use %s or a domain it ends in",
+				c.CookieDomain, host, host)})
 		}
 	}
 	if ok(nameJWTAlg) && c.JWTAlg == "HS256" {

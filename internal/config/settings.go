@@ -44,14 +44,16 @@ func (s *setting) logKey() string {
 
 // Names of the settings that other rows or cross-checks refer to.
 const (
-	nameAddr        = "LATCHKEY_ADDR"
-	nameMetricsAddr = "LATCHKEY_METRICS_ADDR"
-	nameAccessTTL   = "LATCHKEY_ACCESS_TOKEN_TTL"
-	nameRefreshTTL  = "LATCHKEY_REFRESH_TOKEN_TTL"
-	nameIdleTTL     = "LATCHKEY_SESSION_IDLE_TTL"
-	nameAbsoluteTTL = "LATCHKEY_SESSION_ABSOLUTE_TTL"
-	nameJWTAlg      = "LATCHKEY_JWT_ALG"
-	nameJWTSecret   = "LATCHKEY_JWT_SECRET"
+	nameAddr         = "LATCHKEY_ADDR"
+	nameBaseURL      = "LATCHKEY_BASE_URL"
+	nameCookieDomain = "LATCHKEY_COOKIE_DOMAIN"
+	nameMetricsAddr  = "LATCHKEY_METRICS_ADDR"
+	nameAccessTTL    = "LATCHKEY_ACCESS_TOKEN_TTL"
+	nameRefreshTTL   = "LATCHKEY_REFRESH_TOKEN_TTL"
+	nameIdleTTL      = "LATCHKEY_SESSION_IDLE_TTL"
+	nameAbsoluteTTL  = "LATCHKEY_SESSION_ABSOLUTE_TTL"
+	nameJWTAlg       = "LATCHKEY_JWT_ALG"
+	nameJWTSecret    = "LATCHKEY_JWT_SECRET"
 )
 
 // settings is every setting, in the order of Config's fields, which is also
@@ -65,7 +67,7 @@ var settings = append([]setting{
 		show:  func(c *Config) string { return c.Addr },
 	},
 	{
-		name: "LATCHKEY_BASE_URL", usage: "public `URL` of this server: token issuer, root of built links; https:// turns on Secure cookies",
+		name: nameBaseURL, usage: "public `URL` of this server: token issuer, root of built links; https:// turns on Secure cookies",
 		defText: "http:// and the listen address",
 		def:     defaultBaseURL,
 		parse:   parseBaseURL,
@@ -242,6 +244,24 @@ var settings = append([]setting{
 		def:   fixed(""),
 		parse: parseCORSOrigins,
 		show:  func(c *Config) string { return strings.Join(c.CORSOrigins, ",") },
+	},
+	{
+		name: nameCookieDomain, usage: "`domain` (like example.com) whose hosts all receive the session cookie, for forward authentication", defText: "none (the base URL's host only)",
+		def:   fixed(""),
+		parse: parseCookieDomain,
+		show:  func(c *Config) string { return c.CookieDomain },
+	},
+	{
+		name: "LATCHKEY_FORWARD_AUTH_HOSTS", usage: "comma-separated `hosts` (like app.example.com or app.example.com:8443) a browser may be sent back to after logging in, besides the base URL's", defText: "none",
+		def:   fixed(""),
+		parse: parseForwardAuthHosts,
+		show: func(c *Config) string {
+			s := make([]string, len(c.ForwardAuthHosts))
+			for i, h := range c.ForwardAuthHosts {
+				s[i] = h.String()
+			}
+			return strings.Join(s, ",")
+		},
 	},
 	{
 		name: "LATCHKEY_INTROSPECTION_CLIENTS", secret: true,

@@ -37,6 +37,8 @@ LATCHKEY_MASTER_KEY=
 LATCHKEY_JWKS_MAX_AGE=5m0s
 LATCHKEY_AUDIT_RETENTION=2160h0m0s
 LATCHKEY_CORS_ORIGINS=
+LATCHKEY_COOKIE_DOMAIN=
+LATCHKEY_FORWARD_AUTH_HOSTS=
 LATCHKEY_INTROSPECTION_CLIENTS=
 LATCHKEY_LOG_LEVEL=info
 LATCHKEY_METRICS_ADDR=
@@ -90,6 +92,10 @@ func TestWriteValues(t *testing.T) {
 		{"origins comma-joined",
 			map[string]string{"LATCHKEY_CORS_ORIGINS": "https://a.example, https://b.example"},
 			"LATCHKEY_CORS_ORIGINS=https://a.example,https://b.example"},
+		{"cookie domain and forward-auth hosts in their canonical form",
+			map[string]string{"LATCHKEY_COOKIE_DOMAIN": ".Example.com", "LATCHKEY_BASE_URL": "https://auth.example.com",
+				"LATCHKEY_FORWARD_AUTH_HOSTS": "App.Example.com, tools.example.com:08443,[0::1]:3000"},
+			"LATCHKEY_COOKIE_DOMAIN=example.com\nLATCHKEY_FORWARD_AUTH_HOSTS=app.example.com,tools.example.com:8443,[::1]:3000"},
 		{"durations as Go writes them",
 			map[string]string{"LATCHKEY_ACCESS_TOKEN_TTL": "90m"},
 			"LATCHKEY_ACCESS_TOKEN_TTL=1h30m0s"},
