@@ -104,7 +104,7 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	defer func() { stopSending(); <-sending }()
 	go purgeLoop(ctx, svc, log, purgeEvery)
 	posts := blog.NewService(blog.Deps{Store: db, Accounts: svc, Now: time.Now})
-	cookies := sessioncookie.New(cfg.BaseURL)
+	cookies := sessioncookie.New(cfg.BaseURL, cfg.CookieDomain)
 	ips := clientip.Resolver{Trusted: cfg.TrustedProxies}
 	deps := server.Deps{
 		Log:         log,

@@ -13,7 +13,7 @@ func TestCrossOriginProtection(t *testing.T) {
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	// As New composes them: an SPA origin is configured for CORS.
 	const spa = "https://app.example.com"
-	h := cors([]string{spa}, crossOrigin(sessioncookie.New(nil), ok))
+	h := cors([]string{spa}, crossOrigin(sessioncookie.New(nil, ""), ok))
 	cookie := &http.Cookie{Name: "latchkey_session", Value: "tok"}
 	tests := []struct {
 		name, method, path string

@@ -13,19 +13,28 @@ import (
 // Jar knows the cookie's name and flags for one deployment.
 type Jar struct {
 	secure bool
+	domain string // the cookie's Domain; "" for the base URL's host only
 }
 
-// New returns the jar for a base URL: over HTTPS the cookie is Secure and
-// carries the __Host- prefix, which browsers accept only from a secure
-// origin, for Path=/ and without a Domain, so no sibling subdomain can set
-// or shadow it.
-func New(baseURL *url.URL) Jar {
-	return Jar{secure: baseURL != nil && baseURL.Scheme == "https"}
+// New returns the jar for a base URL and a cookie domain
+// (LATCHKEY_COOKIE_DOMAIN; "" for none). Over HTTPS the cookie is Secure
+// and carries the __Host- prefix, which browsers accept only from a
+// secure origin, for Path=/ and without a Domain, so no sibling subdomain
+// can set or shadow it. With a domain, the cookie goes to every host in it,
+// so that the apps behind forward authentication receive it: it has a
+// Domain then, which __Host- forbids, and over HTTPS it carries the
+// __Secure- prefix instead, which still keeps a page served over plain
+// HTTP from setting it.
+func New(baseURL *url.URL, domain string) Jar {
+	return Jar{secure: baseURL != nil && baseURL.Scheme == "https", domain: domain}
 }
 
 // Name is the cookie's name.
 func (j Jar) Name() string {
-	if j.secure {
+	switch {
+	case j.secure && j.domain != "":
+		return "__Secure-latchkey_session"
+	case j.secure:
 		return "__Host-latchkey_session"
 	}
 	return "latchkey_session"
@@ -62,7 +71,8 @@ func (j Jar) Set(w http.ResponseWriter, token string, ss *auth.Session, now time
 	http.SetCookie(w, j.Cookie(token, ss, now))
 }
 
-// Clear tells the browser to drop the cookie.
+// Clear tells the browser to drop the cookie. It names the same Domain as
+// the cookie, or the browser would keep it.
 func (j Jar) Clear(w http.ResponseWriter) {
 	c := j.base("")
 	c.MaxAge = -1
@@ -74,6 +84,7 @@ func (j Jar) base(value string) *http.Cookie {
 		Name:     j.Name(),
 		Value:    value,
 		Path:     "/",
+		Domain:   j.domain,
 		HttpOnly: true,
 		Secure:   j.secure,
 		SameSite: http.SameSiteLaxMode,

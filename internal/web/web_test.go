@@ -49,7 +49,7 @@ func newSiteWith(t testing.TB, st Store, opts auth.Options, now func() time.Time
 	svc := auth.NewService(auth.Deps{Store: st, Hasher: password.NewHasher(authtest.CheapParams, pool), Now: now}, opts)
 	logs := &logBuffer{}
 	mux := http.NewServeMux()
-	if err := web.New(mux, web.Deps{Auth: svc, Blog: blog.NewService(blog.Deps{Store: st, Accounts: svc, Now: now}), Log: slog.New(slog.NewTextHandler(logs, nil)), Cookies: sessioncookie.New(nil), Now: now}); err != nil {
+	if err := web.New(mux, web.Deps{Auth: svc, Blog: blog.NewService(blog.Deps{Store: st, Accounts: svc, Now: now}), Log: slog.New(slog.NewTextHandler(logs, nil)), Cookies: sessioncookie.New(nil, ""), Now: now}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(mux)
