@@ -14,6 +14,7 @@ import (
 	"github.com/latchkey/latchkey/internal/blog"
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/config"
+	"github.com/latchkey/latchkey/internal/hosts"
 	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/outbox"
 	"github.com/latchkey/latchkey/internal/password"
@@ -106,6 +107,9 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 	posts := blog.NewService(blog.Deps{Store: db, Accounts: svc, Now: time.Now})
 	cookies := sessioncookie.New(cfg.BaseURL, cfg.CookieDomain)
 	ips := clientip.Resolver{Trusted: cfg.TrustedProxies}
+	// Where a login may send the browser back to: built after listening,
+	// as the base URL names the port only then when any was asked for.
+	returns := hosts.NewList(cfg.BaseURL, cfg.ForwardAuthHosts)
 	deps := server.Deps{
 		Log:         log,
 		DB:          db,
@@ -120,7 +124,7 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 			BaseURL:    cfg.BaseURL.String(),
 			Cookies:    cookies,
 		},
-		Web: web.Deps{Auth: svc, Blog: posts, Log: log, ClientIP: ips, Cookies: cookies},
+		Web: web.Deps{Auth: svc, Blog: posts, Log: log, ClientIP: ips, Cookies: cookies, Hosts: returns},
 	}
 	if meter != nil {
 		deps.Requests = meter

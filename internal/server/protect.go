@@ -6,19 +6,38 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/hosts"
 	"github.com/latchkey/latchkey/internal/sessioncookie"
 )
 
 // contentSecurityPolicy allows scripts, styles and images from Latchkey
 // itself only: no inline script, no plugins, no <base> tricks, no framing.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+// Forms post to Latchkey itself, but a login may then redirect to an app
+// behind forward authentication (its next), and browsers hold a form's
+// redirects to form-action too: the apps' hosts are listed there, each
+// as a host-source without a scheme, which a browser matches on the page's
+// scheme (or https) and the host's port, or the scheme's default port,
+// as package hosts does. CSP has no syntax for an IPv6 address, so such a
+// host is left out: the login leads there with JavaScript (htmx follows
+// the redirect itself), not from a plain form.
+func contentSecurityPolicy(apps []hosts.Host) string {
+	formAction := "'self'"
+	for _, h := range apps {
+		if !strings.HasPrefix(h.Name, "[") {
+			formAction += " " + h.String()
+		}
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action " + formAction
+}
 
-// headers sets the headers every answer carries.
-func headers(next http.Handler) http.Handler {
+// headers sets the headers every answer carries; apps are the hosts of
+// forward authentication (see contentSecurityPolicy).
+func headers(apps []hosts.Host, next http.Handler) http.Handler {
+	csp := contentSecurityPolicy(apps)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		next.ServeHTTP(w, r)

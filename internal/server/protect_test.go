@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/hosts"
 	"github.com/latchkey/latchkey/internal/sessioncookie"
 )
 
@@ -142,9 +143,9 @@ func TestCORS(t *testing.T) {
 
 func TestSecurityHeaders(t *testing.T) {
 	rec := httptest.NewRecorder()
-	headers(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	headers(nil, http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	csp := rec.Header().Get("Content-Security-Policy")
-	for _, want := range []string{"script-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"} {
+	for _, want := range []string{"script-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'"} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("CSP %q lacks %q", csp, want)
 		}
@@ -154,5 +155,21 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 	if rec.Header().Get("X-Content-Type-Options") != "nosniff" || rec.Header().Get("Referrer-Policy") != "same-origin" {
 		t.Errorf("headers %v", rec.Header())
+	}
+	if !strings.HasSuffix(csp, "; form-action 'self'") {
+		t.Errorf("without forward authentication, CSP %q lets forms lead elsewhere", csp)
+	}
+}
+
+// TestFormActionListsForwardAuthHosts: a login form's redirect to an app
+// behind forward authentication (its next) is held to form-action, so
+// the apps' hosts are there, as CSP writes hosts: no IPv6 address.
+func TestFormActionListsForwardAuthHosts(t *testing.T) {
+	apps := []hosts.Host{{Name: "app.example.com"}, {Name: "tools.example.com", Port: 8443}, {Name: "127.0.0.1", Port: 3000}, {Name: "[::1]", Port: 3000}}
+	rec := httptest.NewRecorder()
+	headers(apps, http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/login", nil))
+	csp := rec.Header().Get("Content-Security-Policy")
+	if want := "; form-action 'self' app.example.com tools.example.com:8443 127.0.0.1:3000"; !strings.HasSuffix(csp, want) {
+		t.Errorf("CSP %q does not end in %q", csp, want)
 	}
 }

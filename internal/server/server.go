@@ -64,7 +64,7 @@ func New(d Deps) (http.Handler, error) {
 
 	h := crossOrigin(d.API.Cookies, pinRequests(d.DB, routed(mux)))
 	h = cors(d.CORSOrigins, h)
-	h = headers(h)
+	h = headers(d.Web.Hosts.Others(), h)
 	h = recoverPanics(d.Log, h)
 	h = logRequests(d.Log, d.Requests, h)
 	return h, nil

@@ -141,10 +141,10 @@ func (s *site) updateProfile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u.PendingEmail != p.User.PendingEmail {
-		redirect(w, r, "/account?done=pending")
+		s.redirect(w, r, "/account?done=pending")
 		return
 	}
-	redirect(w, r, "/account?done=profile")
+	s.redirect(w, r, "/account?done=profile")
 }
 
 func (s *site) changePassword(w http.ResponseWriter, r *http.Request) {
@@ -169,7 +169,7 @@ func (s *site) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Cookies.Set(w, cookie, p.Session, s.Now()) // the old cookie value no longer works
-	redirect(w, r, "/account?done=password")
+	s.redirect(w, r, "/account?done=password")
 }
 
 func (s *site) revokeSession(w http.ResponseWriter, r *http.Request) {
@@ -181,10 +181,10 @@ func (s *site) revokeSession(w http.ResponseWriter, r *http.Request) {
 	}
 	if id == p.Session.ID { // logged this browser out
 		s.Cookies.Clear(w)
-		redirect(w, r, "/")
+		s.redirect(w, r, "/")
 		return
 	}
-	redirect(w, r, "/account?done=sessions")
+	s.redirect(w, r, "/account?done=sessions")
 }
 
 func (s *site) revokeOtherSessions(w http.ResponseWriter, r *http.Request) {
@@ -198,5 +198,5 @@ func (s *site) revokeOtherSessions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The count is the message's only: it says what happened.
-	redirect(w, r, "/account?done=others&n="+strconv.Itoa(max(len(list)-1, 0)))
+	s.redirect(w, r, "/account?done=others&n="+strconv.Itoa(max(len(list)-1, 0)))
 }

@@ -86,7 +86,7 @@ type userRow struct {
 
 // adminHome is where the header's "Admin" link leads: the users.
 func (s *site) adminHome(w http.ResponseWriter, r *http.Request) {
-	redirect(w, r, "/admin/users")
+	s.redirect(w, r, "/admin/users")
 }
 
 // adminUsers lists the users whose username or e-mail starts with q,

@@ -53,10 +53,10 @@ func (s *site) act(w http.ResponseWriter, r *http.Request, notFound error, do fu
 // or demoted themselves), since the admin pages would refuse them now.
 func (s *site) done(w http.ResponseWriter, r *http.Request, what string, lostAccess bool) {
 	if lostAccess && r.PathValue("id") == principal(r).User.ID {
-		redirect(w, r, "/")
+		s.redirect(w, r, "/")
 		return
 	}
-	redirect(w, r, "/admin/users/"+r.PathValue("id")+"?done="+what)
+	s.redirect(w, r, "/admin/users/"+r.PathValue("id")+"?done="+what)
 }
 
 func (s *site) adminDisable(w http.ResponseWriter, r *http.Request) {
@@ -155,7 +155,7 @@ func (s *site) adminDelete(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, errNoSuchUser)
 			return
 		}
-		redirect(w, r, "/admin/users/"+r.PathValue("id")+"/delete")
+		s.redirect(w, r, "/admin/users/"+r.PathValue("id")+"/delete")
 		return
 	}
 	if !s.act(w, r, errNoSuchUser, func(ctx context.Context, p *auth.Principal, id string) error {
@@ -164,8 +164,8 @@ func (s *site) adminDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PathValue("id") == principal(r).User.ID {
-		redirect(w, r, "/") // their own account: signed out with it
+		s.redirect(w, r, "/") // their own account: signed out with it
 		return
 	}
-	redirect(w, r, "/admin/users?done=deleted")
+	s.redirect(w, r, "/admin/users?done=deleted")
 }

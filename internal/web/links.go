@@ -28,7 +28,7 @@ func (s *site) deadLink(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	if r.Header.Get("HX-Request") == "true" {
-		redirect(w, r, "/link-expired")
+		s.redirect(w, r, "/link-expired")
 		return
 	}
 	s.linkExpired(w, r)
@@ -127,7 +127,7 @@ func (s *site) resetPassword(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	redirect(w, r, "/login?done=reset")
+	s.redirect(w, r, "/login?done=reset")
 }
 
 func (s *site) verifyEmailPage(w http.ResponseWriter, r *http.Request) {
@@ -164,7 +164,7 @@ func (s *site) resendVerification(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	redirect(w, r, "/account?done=verification")
+	s.redirect(w, r, "/account?done=verification")
 }
 
 func (s *site) confirmEmailPage(w http.ResponseWriter, r *http.Request) {
@@ -237,7 +237,7 @@ func (s *site) cancelEmailChange(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	redirect(w, r, "/account?done=cancelled")
+	s.redirect(w, r, "/account?done=cancelled")
 }
 
 func (s *site) resendEmailChange(w http.ResponseWriter, r *http.Request) {
@@ -245,7 +245,7 @@ func (s *site) resendEmailChange(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	redirect(w, r, "/account?done=pending")
+	s.redirect(w, r, "/account?done=pending")
 }
 
 // postedToken reads the token a link page's button posts.

@@ -24,9 +24,9 @@ func loginForm() *form {
 }
 
 func (s *site) loginPage(w http.ResponseWriter, r *http.Request) {
-	next := safeNext(r.URL.Query().Get("next"))
+	next := s.safeNext(r.URL.Query().Get("next"))
 	if principal(r) != nil && r.URL.Query().Has("next") {
-		redirect(w, r, next) // sent here by a page that is now open to them
+		s.redirect(w, r, next) // sent here by a page that is now open to them
 		return
 	}
 	if s.signedIn(w, r, "log in as someone else") {
@@ -47,7 +47,7 @@ func (s *site) login(w http.ResponseWriter, r *http.Request) {
 		badForm(w, err)
 		return
 	}
-	next := safeNext(f.Values["next"])
+	next := s.safeNext(f.Values["next"])
 	bs, err := s.Auth.LoginBrowser(r.Context(), f.Values["identifier"], f.Values["password"], f.Values["remember_me"] != "", s.client(r))
 	if err != nil {
 		status, ok := s.apply(w, r, f, err)
@@ -67,7 +67,7 @@ func (s *site) login(w http.ResponseWriter, r *http.Request) {
 		s.Auth.Logout(r.Context(), old, s.client(r)) // the earlier session on this browser ends
 	}
 	s.Cookies.Set(w, bs.Token, bs.Session, s.Now())
-	redirect(w, r, next)
+	s.redirect(w, r, next)
 }
 
 // logout ends the session server-side and clears the cookie.
@@ -77,5 +77,5 @@ func (s *site) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Cookies.Clear(w)
-	redirect(w, r, "/")
+	s.redirect(w, r, "/")
 }

@@ -14,7 +14,7 @@ func loginLinkForm() *form {
 
 func (s *site) loginLinkPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "login_link", "E-mail me a sign-in link",
-		requestData{Form: loginLinkForm(), Next: safeNext(r.URL.Query().Get("next"))})
+		requestData{Form: loginLinkForm(), Next: s.safeNext(r.URL.Query().Get("next"))})
 }
 
 // requestLoginLink asks for a link; the answer is the same page for every
@@ -25,7 +25,7 @@ func (s *site) requestLoginLink(w http.ResponseWriter, r *http.Request) {
 		badForm(w, err)
 		return
 	}
-	next := safeNext(f.Values["next"])
+	next := s.safeNext(f.Values["next"])
 	if err := s.Auth.RequestLoginLink(r.Context(), f.Values["email"], next, s.client(r)); err != nil {
 		status, ok := s.apply(w, r, f, err)
 		if ok {
@@ -48,7 +48,7 @@ func (s *site) loginLinkConfirmPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	action := "/login-link/confirm"
-	if next := safeNext(r.URL.Query().Get("next")); next != "/" {
+	if next := s.safeNext(r.URL.Query().Get("next")); next != "/" {
 		action += "?" + url.Values{"next": {next}}.Encode()
 	}
 	s.render(w, r, http.StatusOK, "link", "Sign in", linkData{
@@ -74,5 +74,5 @@ func (s *site) loginWithLink(w http.ResponseWriter, r *http.Request) {
 		s.Auth.Logout(r.Context(), old, s.client(r)) // the earlier session on this browser ends
 	}
 	s.Cookies.Set(w, bs.Token, bs.Session, s.Now())
-	redirect(w, r, safeNext(r.URL.Query().Get("next")))
+	s.redirect(w, r, s.safeNext(r.URL.Query().Get("next")))
 }

@@ -57,7 +57,7 @@ func (s *site) createPost(w http.ResponseWriter, r *http.Request) {
 		s.formError(w, r, err, "post_form", "New post", postFormData{Form: f}, f)
 		return
 	}
-	redirect(w, r, "/posts/"+post.ID+"?done=published")
+	s.redirect(w, r, "/posts/"+post.ID+"?done=published")
 }
 
 // keepNewPost answers a new post whose author could not be checked (err):
@@ -140,7 +140,7 @@ func (s *site) updatePost(w http.ResponseWriter, r *http.Request) {
 		s.formError(w, r, err, "post_form", "Edit post", postFormData{Form: f, PostID: post.ID}, f)
 		return
 	}
-	redirect(w, r, "/posts/"+post.ID+"?done=updated")
+	s.redirect(w, r, "/posts/"+post.ID+"?done=updated")
 }
 
 func (s *site) deletePost(w http.ResponseWriter, r *http.Request) {
@@ -152,5 +152,5 @@ func (s *site) deletePost(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	redirect(w, r, "/")
+	s.redirect(w, r, "/")
 }

@@ -7,7 +7,9 @@ import (
 )
 
 // safeNext is where a page sends the browser after a login or a
-// registration: next when it is a path on this site, "/" otherwise.
+// registration: next when it is a path on this site, or an absolute URL
+// on one of the hosts of s.Hosts (the base URL's and those of forward
+// authentication, checked by package hosts); "/" otherwise.
 //
 // A path is local when a browser cannot read it as another host. Browsers
 // drop tabs and newlines anywhere in a URL and read "\" as "/", so "/\x"
@@ -20,12 +22,21 @@ import (
 // Redirect does, so the header carries plain ASCII and the page's hidden
 // field the same value; so is a "%" that starts no escape, so that the
 // Location is a URL every client parses.
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
-		strings.ContainsRune(next, '\\') || strings.ContainsFunc(next, isControl) {
-		return "/"
+func (s *site) safeNext(next string) string {
+	if localPath(next) {
+		return escapeLocation(next)
 	}
-	return escapeLocation(next)
+	if u, ok := s.Hosts.URL(next); ok {
+		return escapeLocation(u)
+	}
+	return "/"
+}
+
+// localPath reports whether next is a path that every browser reads as
+// one on this site (see safeNext).
+func localPath(next string) bool {
+	return strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") &&
+		!strings.ContainsRune(next, '\\') && !strings.ContainsFunc(next, isControl)
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
@@ -71,15 +82,15 @@ func mustEscape(s string, i int) bool {
 
 func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 
-// redirect sends the browser to a local path: 303 for a plain request,
-// HX-Redirect for htmx (which would otherwise swap the target page into
-// the form). Every redirect of the site goes through safeNext here, and
-// the header is written as checked: net/http's Redirect would clean the
-// path first, and a check on the value given can be undone by cleaning
-// ("/./\evil.example" becomes "/\evil.example", which browsers follow to
-// evil.example).
-func redirect(w http.ResponseWriter, r *http.Request, path string) {
-	path = safeNext(path)
+// redirect sends the browser to a local path (or an allowed absolute URL,
+// see safeNext): 303 for a plain request, HX-Redirect for htmx (which
+// would otherwise swap the target page into the form). Every redirect of
+// the site goes through safeNext here, and the header is written as
+// checked: net/http's Redirect would clean the path first, and a check on
+// the value given can be undone by cleaning ("/./\evil.example" becomes
+// "/\evil.example", which browsers follow to evil.example).
+func (s *site) redirect(w http.ResponseWriter, r *http.Request, path string) {
+	path = s.safeNext(path)
 	if r.Header.Get("HX-Request") == "true" {
 		w.Header().Set("HX-Redirect", path)
 		w.WriteHeader(http.StatusNoContent)

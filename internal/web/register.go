@@ -36,7 +36,7 @@ func (s *site) registerPage(w http.ResponseWriter, r *http.Request) {
 	if s.signedIn(w, r, "create another account") {
 		return
 	}
-	s.render(w, r, http.StatusOK, "register", "Create an account", registerData{Form: registerForm(), Next: safeNext(r.URL.Query().Get("next"))})
+	s.render(w, r, http.StatusOK, "register", "Create an account", registerData{Form: registerForm(), Next: s.safeNext(r.URL.Query().Get("next"))})
 }
 
 // register creates the account and logs the new user in.
@@ -49,7 +49,7 @@ func (s *site) register(w http.ResponseWriter, r *http.Request) {
 		badForm(w, err)
 		return
 	}
-	next := safeNext(f.Values["next"])
+	next := s.safeNext(f.Values["next"])
 	reg := auth.Registration{Username: f.Values["username"], Email: f.Values["email"], Password: f.Values["password"]}
 	for _, fe := range s.Auth.CheckRegistration(reg) {
 		f.set(fe.Field, fe.Message)
@@ -82,5 +82,5 @@ func (s *site) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Cookies.Set(w, bs.Token, bs.Session, s.Now())
-	redirect(w, r, next)
+	s.redirect(w, r, next)
 }

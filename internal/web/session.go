@@ -77,7 +77,7 @@ func (s *site) requireLoginKeeping(next http.HandlerFunc, keep func(http.Respons
 			if r.Method != http.MethodGet {
 				target = "/" // a form post cannot be replayed after login
 			}
-			redirect(w, r, "/login?next="+url.QueryEscape(target))
+			s.redirect(w, r, "/login?next="+url.QueryEscape(target))
 			return
 		}
 		next(w, r)

@@ -21,6 +21,7 @@ import (
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/blog"
 	"github.com/latchkey/latchkey/internal/clientip"
+	"github.com/latchkey/latchkey/internal/hosts"
 	"github.com/latchkey/latchkey/internal/sessioncookie"
 )
 
@@ -34,7 +35,11 @@ type Deps struct {
 	Log      *slog.Logger
 	ClientIP clientip.Resolver
 	Cookies  sessioncookie.Jar
-	Now      func() time.Time
+	// Hosts are where a login may send the browser besides this site's
+	// own paths (its next): the base URL's host and those of the apps
+	// behind forward authentication. The zero value allows paths only.
+	Hosts hosts.List
+	Now   func() time.Time
 }
 
 // site holds the parsed templates and the asset table.

@@ -45,11 +45,22 @@ func newSiteOn(t testing.TB, st Store) *site { return newSiteWith(t, st, auth.De
 // now (nil: the real one).
 func newSiteWith(t testing.TB, st Store, opts auth.Options, now func() time.Time) *site {
 	t.Helper()
+	return newSiteDeps(t, st, opts, now, nil)
+}
+
+// newSiteDeps is newSiteWith whose pages' dependencies edit changes
+// before they are built (nil: none).
+func newSiteDeps(t testing.TB, st Store, opts auth.Options, now func() time.Time, edit func(*web.Deps)) *site {
+	t.Helper()
 	pool := password.NewPool(2, 50*time.Millisecond)
 	svc := auth.NewService(auth.Deps{Store: st, Hasher: password.NewHasher(authtest.CheapParams, pool), Now: now}, opts)
 	logs := &logBuffer{}
 	mux := http.NewServeMux()
-	if err := web.New(mux, web.Deps{Auth: svc, Blog: blog.NewService(blog.Deps{Store: st, Accounts: svc, Now: now}), Log: slog.New(slog.NewTextHandler(logs, nil)), Cookies: sessioncookie.New(nil, ""), Now: now}); err != nil {
+	d := web.Deps{Auth: svc, Blog: blog.NewService(blog.Deps{Store: st, Accounts: svc, Now: now}), Log: slog.New(slog.NewTextHandler(logs, nil)), Cookies: sessioncookie.New(nil, ""), Now: now}
+	if edit != nil {
+		edit(&d)
+	}
+	if err := web.New(mux, d); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(mux)
@@ -292,6 +303,52 @@ func TestNextCannotLeaveTheSite(t *testing.T) {
 		t.Run(tt.Name, func(t *testing.T) {
 			p := do(t, alice, "GET", s.URL+"/login?next="+url.QueryEscape(tt.Next), nil)
 			check(t, "GET /login with a session", p, http.StatusSeeOther, "Location", tt.Want)
+
+			login := url.Values{"identifier": {"alice"}, "password": {pw}, "next": {tt.Next}}
+			p = do(t, s.browser(t), "POST", s.URL+"/login", login)
+			check(t, "POST /login", p, http.StatusSeeOther, "Location", tt.Want)
+			p = do(t, s.browser(t), "POST", s.URL+"/login", login, "HX-Request", "true")
+			check(t, "POST /login from htmx", p, http.StatusNoContent, "HX-Redirect", tt.Want)
+
+			reg := registration(fmt.Sprintf("user%d", i))
+			reg.Set("next", tt.Next)
+			p = do(t, s.browser(t), "POST", s.URL+"/register", reg)
+			check(t, "POST /register", p, http.StatusSeeOther, "Location", tt.Want)
+		})
+	}
+}
+
+// TestNextBackToForwardAuthHosts: with the hosts of forward
+// authentication, the login (with a session, by form, by htmx) and the
+// registration send the browser back to an absolute next on one of them,
+// and anything a browser could read as another host home, as the header
+// actually sent shows.
+func TestNextBackToForwardAuthHosts(t *testing.T) {
+	s := newSiteDeps(t, storetest.Open(t), auth.DefaultOptions(), nil, func(d *web.Deps) { d.Hosts = web.AppHosts() })
+	alice := s.browser(t)
+	if p := do(t, alice, "POST", s.URL+"/register", registration("alice")); p.status != http.StatusSeeOther {
+		t.Fatalf("register: %d", p.status)
+	}
+	check := func(t *testing.T, what string, p page, status int, header, want string) {
+		t.Helper()
+		got := p.header.Get(header)
+		if p.status != status || got != want {
+			t.Errorf("%s: %d %s %q, want %d %q", what, p.status, header, got, status, want)
+		}
+		if why := web.LeavesHosts(got); why != "" {
+			t.Errorf("%s: %s %q %s", what, header, got, why)
+		}
+	}
+	for i, tt := range append(web.HostCases, web.NextCases...) {
+		t.Run(tt.Name, func(t *testing.T) {
+			p := do(t, alice, "GET", s.URL+"/login?next="+url.QueryEscape(tt.Next), nil)
+			check(t, "GET /login with a session", p, http.StatusSeeOther, "Location", tt.Want)
+
+			// The login form carries next on, as the header would send it.
+			p = do(t, s.browser(t), "GET", s.URL+"/login?next="+url.QueryEscape(tt.Next), nil)
+			if field := `name="next" value="` + htmlEscape(tt.Want) + `"`; len(tt.Want) < 1024 && !strings.Contains(p.body, field) {
+				t.Errorf("the login page lacks %s", field)
+			}
 
 			login := url.Values{"identifier": {"alice"}, "password": {pw}, "next": {tt.Next}}
 			p = do(t, s.browser(t), "POST", s.URL+"/login", login)
