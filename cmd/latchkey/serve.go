@@ -14,6 +14,7 @@ import (
 	"github.com/latchkey/latchkey/internal/blog"
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/config"
+	"github.com/latchkey/latchkey/internal/forwardauth"
 	"github.com/latchkey/latchkey/internal/hosts"
 	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/outbox"
@@ -124,7 +125,8 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 			BaseURL:    cfg.BaseURL.String(),
 			Cookies:    cookies,
 		},
-		Web: web.Deps{Auth: svc, Blog: posts, Log: log, ClientIP: ips, Cookies: cookies, Hosts: returns},
+		Web:         web.Deps{Auth: svc, Blog: posts, Log: log, ClientIP: ips, Cookies: cookies, Hosts: returns},
+		ForwardAuth: forwardauth.Deps{Auth: svc, Log: log, ClientIP: ips, Cookies: cookies, BaseURL: cfg.BaseURL, Hosts: returns},
 	}
 	if meter != nil {
 		deps.Requests = meter

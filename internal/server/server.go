@@ -1,5 +1,6 @@
-// Package server composes Latchkey's HTTP surface: the JSON API (and later
-// the pages) behind the middleware every request passes through.
+// Package server composes Latchkey's HTTP surface: the JSON API, the pages
+// and the endpoint for reverse proxies, behind the middleware every
+// request passes through.
 package server
 
 import (
@@ -13,6 +14,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/latchkey/latchkey/internal/api"
 	"github.com/latchkey/latchkey/internal/apidocs"
+	"github.com/latchkey/latchkey/internal/forwardauth"
 	"github.com/latchkey/latchkey/internal/web"
 )
 
@@ -31,6 +33,8 @@ type Deps struct {
 	DB  Database
 	API api.Deps
 	Web web.Deps
+	// ForwardAuth is what GET /auth/verify needs.
+	ForwardAuth forwardauth.Deps
 	// CORSOrigins are the SPA origins allowed to call the API.
 	CORSOrigins []string
 	// Requests, if set, is told of every request once it is answered:
@@ -55,7 +59,7 @@ func New(d Deps) (http.Handler, error) {
 	if err := web.New(mux, d.Web); err != nil {
 		return nil, err
 	}
-	for _, r := range routes(d.DB, a.OpenAPI().Components.Schemas) {
+	for _, r := range routes(d, a.OpenAPI().Components.Schemas) {
 		mux.Handle(r.pattern, r.handler)
 		if r.doc != nil {
 			a.OpenAPI().AddOperation(r.doc)
@@ -80,8 +84,9 @@ type route struct {
 
 // routes are the server's own endpoints: the probes, which the API's
 // document lists so that whoever sets up a load balancer finds them there,
-// and the API reference page.
-func routes(db Database, reg huma.Registry) []route {
+// the API reference page, and GET /auth/verify for reverse proxies
+// (package forwardauth), which the document lists too.
+func routes(d Deps, reg huma.Registry) []route {
 	status := func(description string) *huma.Response {
 		return &huma.Response{Description: description, Content: map[string]*huma.MediaType{
 			"application/json": {Schema: reg.Schema(reflect.TypeFor[Status](), true, "Status")},
@@ -95,7 +100,7 @@ func routes(db Database, reg huma.Registry) []route {
 			Security:  []map[string][]string{},
 			Responses: map[string]*huma.Response{"200": status(`Up: {"status":"ok"}`)},
 		}},
-		{"GET /readyz", handleReady(db), &huma.Operation{
+		{"GET /readyz", handleReady(d.DB), &huma.Operation{
 			OperationID: "readyz", Method: http.MethodGet, Path: "/readyz", Tags: []string{"health"},
 			Summary:  "Whether the instance can serve: its database answers within two seconds",
 			Security: []map[string][]string{},
@@ -106,6 +111,7 @@ func routes(db Database, reg huma.Registry) []route {
 		}},
 		{"GET /docs", docs, nil},
 		{"GET /docs/", docs, nil},
+		{"GET /auth/verify", forwardauth.Handler(d.ForwardAuth), forwardAuthDoc()},
 	}
 }
 

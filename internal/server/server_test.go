@@ -158,3 +158,42 @@ func TestEachRequestHasItsOwnPin(t *testing.T) {
 		t.Errorf("pins seen by three requests: %v; want 1, 2, 3", seen)
 	}
 }
+
+// TestForwardAuthIsServedAndDocumented: GET /auth/verify is routed (an
+// anonymous request needs no flow: 401) and the API's document lists it
+// with every status it answers.
+func TestForwardAuthIsServedAndDocumented(t *testing.T) {
+	h, err := New(probeDeps(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/auth/verify", nil))
+	if rec.Code != http.StatusUnauthorized || rec.Body.Len() != 0 {
+		t.Errorf("GET /auth/verify: %d %q, want 401 without a body", rec.Code, rec.Body.String())
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/openapi.json", nil))
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]struct {
+				Headers map[string]any
+			}
+		}
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	o, ok := doc.Paths["/auth/verify"]["get"]
+	if !ok {
+		t.Fatal("GET /auth/verify is not in the document")
+	}
+	for code, header := range map[string]string{"204": "X-Latchkey-User-Id", "302": "Location", "400": "", "401": "WWW-Authenticate", "403": "", "503": "Retry-After"} {
+		r, ok := o.Responses[code]
+		if !ok {
+			t.Errorf("the %s response is not documented", code)
+		} else if _, ok := r.Headers[header]; header != "" && !ok {
+			t.Errorf("the %s response does not document %s", code, header)
+		}
+	}
+}
