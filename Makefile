@@ -57,9 +57,10 @@ test: check
 # test-skips says which groups of tests this machine skips (they pass
 # without a word otherwise): the browser tests without Chromium, the
 # PostgreSQL tests without its server binaries or LATCHKEY_TEST_DATABASE_URL,
-# the README's shell examples without curl and jq. The look-ups are the
-# ones internal/browsertest, internal/store/pgtest and TestReadmeExamples
-# make.
+# the README's shell examples without curl and jq, the forward-auth proxy
+# tests without nginx or Caddy. The look-ups are the ones
+# internal/browsertest, internal/store/pgtest, TestReadmeExamples and
+# TestForwardAuthBehindNginx/Caddy make.
 test-skips:
 	@skipped=""; \
 	for b in /usr/bin/chromium chromium chromium-browser google-chrome google-chrome-stable; do \
@@ -68,6 +69,8 @@ test-skips:
 	{ [ -n "$$LATCHKEY_TEST_DATABASE_URL" ] || { command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; } || \
 		skipped="$$skipped the PostgreSQL tests (no initdb/postgres);"; \
 	{ command -v curl >/dev/null 2>&1 && command -v jq >/dev/null 2>&1; } || skipped="$$skipped the README examples (no curl or jq);"; \
+	{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || skipped="$$skipped the forward-auth test behind nginx (no nginx);"; \
+	command -v caddy >/dev/null 2>&1 || skipped="$$skipped the forward-auth test behind Caddy (no caddy);"; \
 	echo "skipped:$${skipped:- nothing}"
 
 # fuzz: every fuzz target for FUZZTIME each, as a smoke test that the
