@@ -89,7 +89,8 @@ FUZZ_TARGETS := \
 	internal/token:FuzzVerify \
 	internal/api:FuzzTokenForm \
 	internal/api:FuzzRegister \
-	internal/web:FuzzRedirect
+	internal/web:FuzzRedirect \
+	internal/hosts:FuzzURL
 fuzz: assets
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t#*:}; \
