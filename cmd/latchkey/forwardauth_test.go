@@ -445,3 +445,31 @@ func checkProxy(t *testing.T, s forwardAuthSetup, app *upstream, proxy string) {
 		t.Errorf("the app was reached after the logout")
 	}
 }
+
+// TestReadmeShowsTheProxyFiles: the README's forward-auth configurations
+// are the files in examples/forward-auth, which the tests above run, so
+// the README cannot show one that was not tested.
+func TestReadmeShowsTheProxyFiles(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## Forward authentication (nginx, Caddy, Traefik)\n")
+	if !ok {
+		t.Fatal(`the README has no "Forward authentication (nginx, Caddy, Traefik)" section`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	for lang, name := range map[string]string{"nginx": "nginx.conf", "caddy": "Caddyfile", "yaml": "traefik.yml"} {
+		file, err := os.ReadFile(filepath.Join("..", "..", "examples", "forward-auth", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, block, ok := strings.Cut(section, "```"+lang+"\n")
+		block, _, ok2 := strings.Cut(block, "```")
+		if !ok || !ok2 {
+			t.Errorf("the section has no %s block", lang)
+		} else if block != string(file) {
+			t.Errorf("the README's %s block is not examples/forward-auth/%s", lang, name)
+		}
+	}
+}
