@@ -51,7 +51,7 @@ check: assets
 # the local initdb/postgres; skipped with a message where there is none).
 test: check
 	$(GO) test -race -timeout 12m ./...
-	LATCHKEY_TEST_STORE=postgres $(GO) test -race -timeout 8m ./internal/api/ ./internal/web/ ./internal/outbox/
+	LATCHKEY_TEST_STORE=postgres $(GO) test -race -timeout 8m ./internal/api/ ./internal/web/ ./internal/outbox/ ./internal/forwardauth/
 	@$(MAKE) --no-print-directory test-skips
 
 # test-skips says which groups of tests this machine skips (they pass
