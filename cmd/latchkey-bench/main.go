@@ -35,7 +35,7 @@ func main() {
 	flag.IntVar(&o.workers, "workers", 16*runtime.NumCPU(), "concurrent clients per scenario")
 	flag.BoolVar(&o.short, "short", false, "a quick smoke run: one-second scenarios, budgets reported but not enforced")
 	flag.IntVar(&o.scaleUsers, "scale-users", 1_000_000, "users in the large database of the scale scenario")
-	flag.StringVar(&o.run, "run", ".", "run only the scenarios whose name matches this `regexp` (me, refresh, login, register, page, flood, cheap, scale)")
+	flag.StringVar(&o.run, "run", ".", "run only the scenarios whose name matches this `regexp` (me, refresh, login, register, page, forward, flood, cheap, scale)")
 	flag.StringVar(&o.database, "database", "sqlite", "sqlite, or postgres: a throwaway cluster from the local initdb/postgres, with fsync on")
 	flag.StringVar(&o.bin, "bin", "", "the latchkey binary to measure (default: build ./cmd/latchkey)")
 	bareFile := flag.String("bare", "", "internal: serve the response recorded in this file, as the baseline")

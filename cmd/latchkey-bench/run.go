@@ -57,6 +57,7 @@ var scenarios = []struct {
 	{"login", (*bench).login},
 	{"register", (*bench).register},
 	{"page", (*bench).page},
+	{"forward", (*bench).forward},
 	{"flood", (*bench).flood},
 	{"cheap", (*bench).cheap},
 	{"scale", (*bench).scale},
@@ -184,6 +185,38 @@ func (b *bench) page(ctx context.Context) ([]row, error) {
 	})
 }
 
+// forward measures GET /auth/verify, a reverse proxy's sub-request, with
+// a session cookie and with a bearer token: DESIGN.md asks that it cost
+// about as much as /api/users/me, so it has /me's budget.
+func (b *bench) forward(ctx context.Context) ([]row, error) {
+	rec, err := fetch(b.c, b.srv.url+"/auth/verify", "", b.cookie)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := b.versusBare(ctx, rec, "/auth/verify", "GET /auth/verify (cookie session)", 0.5, func(base string) request {
+		return func(ctx context.Context, c *http.Client, w int) (int, error) {
+			r, _ := http.NewRequestWithContext(ctx, "GET", base+"/auth/verify", nil)
+			r.AddCookie(b.cookie)
+			return send(c, r)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	rec, err = fetch(b.c, b.srv.url+"/auth/verify", b.srv.tokens[0].AccessToken, nil)
+	if err != nil {
+		return nil, err
+	}
+	bearer, err := b.versusBare(ctx, rec, "/auth/verify", "GET /auth/verify (bearer)", 0.5, func(base string) request {
+		return func(ctx context.Context, c *http.Client, w int) (int, error) {
+			r, _ := http.NewRequestWithContext(ctx, "GET", base+"/auth/verify", nil)
+			r.Header.Set("Authorization", "Bearer "+b.srv.tokens[w%len(b.srv.tokens)].AccessToken)
+			return send(c, r)
+		}
+	})
+	return append(rows, bearer...), err
+}
+
 // versusBare measures GET path (as requestAt(base) sends it) against a
 // bare handler repeating Latchkey's answer rec, in alternating slices.
 func (b *bench) versusBare(ctx context.Context, rec recorded, path, name string, budget float64, requestAt func(base string) request) ([]row, error) {
@@ -193,8 +226,12 @@ func (b *bench) versusBare(ctx context.Context, rec recorded, path, name string,
 	}
 	defer bare.stop()
 	base, res, ratios := interleave(b.o.duration,
-		func(d time.Duration) result { return load(ctx, b.c, b.o.workers, d, requestAt(bare.url), is(200)) },
-		func(d time.Duration) result { return load(ctx, b.c, b.o.workers, d, requestAt(b.srv.url), is(200)) })
+		func(d time.Duration) result {
+			return load(ctx, b.c, b.o.workers, d, requestAt(bare.url), is(rec.Status))
+		},
+		func(d time.Duration) result {
+			return load(ctx, b.c, b.o.workers, d, requestAt(b.srv.url), is(rec.Status))
+		})
 	return []row{
 		{scenario: "baseline: bare handler, " + path + " bytes", res: base, ok: true},
 		b.ratioRow(name, res, ratios, "bare handler", budget),

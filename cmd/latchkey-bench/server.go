@@ -121,6 +121,7 @@ func (s *server) stop() {
 
 // recorded is one of Latchkey's answers, for the bare baseline to repeat.
 type recorded struct {
+	Status int
 	Header http.Header
 	Body   []byte
 }
@@ -184,6 +185,7 @@ func serveBare(file string, out io.Writer) error {
 		for k, v := range rec.Header {
 			h[k] = v
 		}
+		w.WriteHeader(rec.Status)
 		w.Write(rec.Body)
 	}))
 }
