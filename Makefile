@@ -86,7 +86,9 @@ FUZZ_TARGETS := \
 	internal/auth:FuzzNormalizeIdentifier \
 	internal/auth:FuzzPageParams \
 	internal/password:FuzzDecode \
+	internal/password:FuzzVerify \
 	internal/token:FuzzVerify \
+	verify:FuzzVerify \
 	internal/api:FuzzTokenForm \
 	internal/api:FuzzRegister \
 	internal/web:FuzzRedirect \
