@@ -114,25 +114,16 @@ type adminUpdateUserInput struct {
 }
 
 // handleAdminUpdateUser changes a user's role and/or disables or enables
-// them, role first. Each is its own change and audit event; neither can
-// leave the other half done by refusing as the last admin, since a role
-// that changed means another active admin exists.
+// them, both in one change (an audit event each): all of it or nothing.
 func handleAdminUpdateUser(d Deps) func(context.Context, *adminUpdateUserInput) (*adminUserOutput, error) {
 	return func(ctx context.Context, in *adminUpdateUserInput) (*adminUserOutput, error) {
 		id, err := userID(in.ID)
 		if err != nil {
 			return nil, fail(ctx, err)
 		}
-		p := principal(ctx)
-		if in.Body.Role != nil {
-			if _, err := d.Auth.SetRole(ctx, p, id, *in.Body.Role); err != nil {
-				return nil, fail(ctx, err)
-			}
-		}
-		if in.Body.Disabled != nil {
-			if _, err := d.Auth.SetDisabled(ctx, p, id, *in.Body.Disabled); err != nil {
-				return nil, fail(ctx, err)
-			}
+		ch := auth.AccountChange{Role: in.Body.Role, Disabled: in.Body.Disabled}
+		if _, err := d.Auth.ChangeAccount(ctx, principal(ctx), id, ch); err != nil {
+			return nil, fail(ctx, err)
 		}
 		return adminUserView(ctx, d, id)
 	}

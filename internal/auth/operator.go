@@ -91,11 +91,22 @@ func operatorEvent(t EventType, at time.Time, u *User, actor *Principal) Event {
 	return newEvent(t, at, u.ID, actor.Client).by(actor.User.ID).in(actor.Session.ID)
 }
 
-// SetRole gives the user named by who the role. Running servers see it on
-// the user's next request: every request reads the user with its session.
-// The last active admin keeps theirs (ErrLastAdmin).
-func (s *Service) SetRole(ctx context.Context, actor *Principal, who string, role Role) (*User, error) {
-	if role != RoleAdmin && role != RoleUser {
+// AccountChange is an operator's change to an account: a role, and
+// disabling or enabling it; nil leaves either as it is.
+type AccountChange struct {
+	Role     *Role
+	Disabled *bool
+}
+
+// ChangeAccount applies ch to the user named by id, email or username
+// (see FindUser), all of it or nothing, in one transaction with its
+// events. A new role counts on the user's next request: every request
+// reads the user with its session. Disabling ends the user's sessions in
+// the same transaction, so tokens and cookies issued before stop working
+// on Latchkey's endpoints at once. The last active admin can be neither
+// demoted nor disabled (ErrLastAdmin).
+func (s *Service) ChangeAccount(ctx context.Context, actor *Principal, who string, ch AccountChange) (*User, error) {
+	if ch.Role != nil && *ch.Role != RoleAdmin && *ch.Role != RoleUser {
 		return nil, &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: []FieldError{
 			{Field: "role", Code: "unknown_role", Message: fmt.Sprintf("Use %s or %s.", RoleAdmin, RoleUser)}}}
 	}
@@ -103,48 +114,50 @@ func (s *Service) SetRole(ctx context.Context, actor *Principal, who string, rol
 	if err != nil {
 		return nil, err
 	}
-	if u.Role == role {
-		return u, nil
-	}
-	now := s.timestamp()
-	err = s.apply(ctx, Change{UserID: u.ID, At: now, Role: role, Events: []Event{
-		operatorEvent(EventUserRoleChanged, now, u, actor).with("old_role", string(u.Role), "new_role", string(role))}})
-	if err != nil {
-		return nil, err
-	}
-	u.Role, u.UpdatedAt = role, now
-	return u, nil
-}
-
-// SetDisabled disables (or re-enables) the user named by id, email or
-// username (see FindUser). A disabled user cannot log in, and their
-// sessions are revoked in the same transaction, so tokens and cookies
-// issued before stop working on Latchkey's endpoints at once. The last
-// active admin cannot be disabled (ErrLastAdmin).
-func (s *Service) SetDisabled(ctx context.Context, actor *Principal, who string, disabled bool) (*User, error) {
-	u, err := s.FindUser(ctx, who)
-	if err != nil {
-		return nil, err
-	}
-	if u.Disabled() == disabled {
-		return u, nil
-	}
 	now := s.timestamp()
 	c := Change{UserID: u.ID, At: now}
-	if disabled {
+	if ch.Role != nil && *ch.Role != u.Role {
+		c.Role = *ch.Role
+		c.Events = append(c.Events, operatorEvent(EventUserRoleChanged, now, u, actor).
+			with("old_role", string(u.Role), "new_role", string(c.Role)))
+	}
+	switch {
+	case ch.Disabled == nil || *ch.Disabled == u.Disabled():
+	case *ch.Disabled:
 		c.Disable, c.RevokeSessions = true, true
-		c.Events = []Event{operatorEvent(EventUserDisabled, now, u, actor)}
-		u.DisabledAt = &now
-	} else {
+		c.Events = append(c.Events, operatorEvent(EventUserDisabled, now, u, actor))
+	default:
 		c.Enable = true
-		c.Events = []Event{operatorEvent(EventUserEnabled, now, u, actor)}
-		u.DisabledAt = nil
+		c.Events = append(c.Events, operatorEvent(EventUserEnabled, now, u, actor))
+	}
+	if len(c.Events) == 0 {
+		return u, nil // nothing to change
 	}
 	if err := s.apply(ctx, c); err != nil {
 		return nil, err
 	}
+	if c.Role != "" {
+		u.Role = c.Role
+	}
+	switch {
+	case c.Disable:
+		u.DisabledAt = &now
+	case c.Enable:
+		u.DisabledAt = nil
+	}
 	u.UpdatedAt = now
 	return u, nil
+}
+
+// SetRole gives the user named by who the role (see ChangeAccount).
+func (s *Service) SetRole(ctx context.Context, actor *Principal, who string, role Role) (*User, error) {
+	return s.ChangeAccount(ctx, actor, who, AccountChange{Role: &role})
+}
+
+// SetDisabled disables (or re-enables) the user named by who (see
+// ChangeAccount).
+func (s *Service) SetDisabled(ctx context.Context, actor *Principal, who string, disabled bool) (*User, error) {
+	return s.ChangeAccount(ctx, actor, who, AccountChange{Disabled: &disabled})
 }
 
 // DeleteUser deletes the user with the id and, with them, everything

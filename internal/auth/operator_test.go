@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -85,5 +86,39 @@ func TestSendPasswordReset(t *testing.T) {
 	authtest.Code(t, err, auth.CodeAccountDisabled)
 	if _, err := e.svc.SendPasswordReset(ctx, nil, "nobody"); !errors.Is(err, auth.ErrNotFound) {
 		t.Fatalf("unknown user: %v, want ErrNotFound", err)
+	}
+}
+
+// TestChangeAccountIsOneChange: a role and disabling asked for together
+// are written together, with an event each, or not at all.
+func TestChangeAccountIsOneChange(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	root := e.register(t, "root", "root@example.com")
+	if _, err := e.svc.SetRole(ctx, nil, root.ID, auth.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	bob := e.register(t, "bob", "bob@example.com")
+	admin, disabled := auth.RoleAdmin, true
+	u, err := e.svc.ChangeAccount(ctx, nil, bob.ID, auth.AccountChange{Role: &admin, Disabled: &disabled})
+	authtest.NoError(t, err)
+	if u.Role != auth.RoleAdmin || !u.Disabled() {
+		t.Fatalf("after the change: %+v", u)
+	}
+	page, _, err := e.svc.EventsPage(ctx, bob.ID, "", "", 2)
+	authtest.NoError(t, err)
+	if len(page) != 2 || page[0].At != page[1].At || !slices.ContainsFunc(page, func(ev *auth.Event) bool { return ev.Type == auth.EventUserDisabled }) ||
+		!slices.ContainsFunc(page, func(ev *auth.Event) bool { return ev.Type == auth.EventUserRoleChanged }) {
+		t.Fatalf("bob's newest events: %+v", page)
+	}
+	// The last active admin: demoting and disabling are refused together.
+	user := auth.RoleUser
+	if _, err := e.svc.ChangeAccount(ctx, nil, root.ID, auth.AccountChange{Role: &user, Disabled: &disabled}); auth.ErrorCode(err) != auth.CodeLastAdmin {
+		t.Fatalf("the last admin: %v", err)
+	}
+	got, err := e.svc.FindUser(ctx, root.ID)
+	authtest.NoError(t, err)
+	if got.Role != auth.RoleAdmin || got.Disabled() {
+		t.Fatalf("a refused change was written: %+v", got)
 	}
 }
