@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"strings"
+
+	"github.com/latchkey/latchkey/internal/auth"
 )
 
 // Accepted is the answer to every request for mail: the same body whether
@@ -45,17 +47,21 @@ func handlePasswordReset(d Deps) func(context.Context, *passwordResetInput) (*ac
 
 type passwordResetConfirmInput struct {
 	Body struct {
-		Token       string `json:"token" doc:"The token= of the link in the reset mail"`
-		NewPassword string `json:"new_password" format:"password" doc:"8-256 characters, not a common password"`
+		Token        string `json:"token" doc:"The token= of the link in the reset mail"`
+		NewPassword  string `json:"new_password" format:"password" doc:"8-256 characters, not a common password"`
+		OTP          string `json:"otp,omitempty" doc:"With two-step verification on: the code the authenticator app shows (or send recovery_code)"`
+		RecoveryCode string `json:"recovery_code,omitempty" doc:"With two-step verification on: one of the recovery codes, instead of otp"`
 	}
 }
 
 // handlePasswordResetConfirm sets a new password with a reset link's
 // token: 204; 400 invalid_token for a dead link; 422 for a password the
-// rules refuse, which leaves the link good.
+// rules refuse, or a missing or wrong second factor, which leaves the
+// link good.
 func handlePasswordResetConfirm(d Deps) func(context.Context, *passwordResetConfirmInput) (*struct{}, error) {
 	return func(ctx context.Context, in *passwordResetConfirmInput) (*struct{}, error) {
-		if _, err := d.Auth.ResetPassword(ctx, in.Body.Token, in.Body.NewPassword, client(ctx, d)); err != nil {
+		if _, err := d.Auth.ResetPassword(ctx, in.Body.Token, in.Body.NewPassword,
+			auth.SecondFactor{Code: in.Body.OTP, RecoveryCode: in.Body.RecoveryCode}, client(ctx, d)); err != nil {
 			return nil, fail(ctx, err)
 		}
 		return nil, nil

@@ -33,6 +33,9 @@ const (
 	EventUserRoleChanged      EventType = "user.role_changed"
 	EventUserDeleted          EventType = "user.deleted"
 	EventKeysRotated          EventType = "keys.rotated"
+	EventMFAEnabled           EventType = "mfa.enabled"
+	EventMFADisabled          EventType = "mfa.disabled"
+	EventMFAReset             EventType = "mfa.reset"
 )
 
 // EventTypes lists every type, for filters that must refuse an unknown one.
@@ -41,7 +44,8 @@ var EventTypes = []EventType{
 	EventTokenReuseDetected, EventPasswordChanged, EventPasswordResetAsked, EventPasswordReset,
 	EventVerificationSent, EventEmailVerified, EventEmailChangeRequested, EventEmailChanged,
 	EventLoginLinkSent, EventLoginLinkUsed, EventUserUpdated, EventUserDisabled, EventUserEnabled,
-	EventUserRoleChanged, EventUserDeleted, EventKeysRotated,
+	EventUserRoleChanged, EventUserDeleted, EventKeysRotated, EventMFAEnabled, EventMFADisabled,
+	EventMFAReset,
 }
 
 // Known reports whether t is one of EventTypes.

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -206,7 +207,7 @@ func TestEveryFlowIsAudited(t *testing.T) {
 	if r := e.lastEvent(t, auth.EventPasswordResetAsked); r.UserID != alice.ID || r.ActorID != "" || r.IP != c.IP {
 		t.Fatalf("password.reset_requested: %+v", r)
 	}
-	_, err = e.svc.ResetPassword(ctx, links[auth.MailResetPassword], goodPassword+"?", c)
+	_, err = e.svc.ResetPassword(ctx, links[auth.MailResetPassword], goodPassword+"?", auth.SecondFactor{}, c)
 	authtest.NoError(t, err)
 	secrets = append(secrets, goodPassword+"?")
 	e.expect(t, auth.EventPasswordReset)
@@ -270,6 +271,42 @@ func TestEveryFlowIsAudited(t *testing.T) {
 	byAdmin(auth.EventPasswordResetAsked)
 	secrets = append(secrets, e.deliver(t)[auth.MailResetPassword])
 	e.expect(t) // a link asked for with its account is recorded when asked
+
+	// Two-step verification: on, a login through it, off; on again and
+	// reset by the admin.
+	pw := goodPassword + "?"
+	g, err = e.svc.PasswordGrant(ctx, email, pw, c)
+	authtest.NoError(t, err)
+	e.expect(t, auth.EventLoginSucceeded)
+	p = e.principal(t, g)
+	p.Client = c
+	secret := e.enableTOTP(t, p, pw)
+	e.expect(t, auth.EventMFAEnabled)
+	e.lastEvent(t, auth.EventMFAEnabled)
+	_, err = e.svc.PasswordGrant(ctx, email, pw, c)
+	var step *auth.SecondStepRequired
+	if !errors.As(err, &step) {
+		t.Fatalf("password grant with TOTP on: %v", err)
+	}
+	e.expect(t) // no session yet, so no login
+	e.clock.Advance(30 * time.Second)
+	mg, err := e.svc.MFAGrant(ctx, step.Token, auth.SecondFactor{Code: e.totpCode(t, secret)}, c)
+	authtest.NoError(t, err)
+	secrets = append(secrets, secret, step.Token)
+	e.expect(t, auth.EventLoginSucceeded)
+	if l := e.lastEvent(t, auth.EventLoginSucceeded); l.Details["second_factor"] != "totp" || l.SessionID != mg.Session.ID {
+		t.Fatalf("login.succeeded after the second step: %+v", l)
+	}
+	e.clock.Advance(30 * time.Second)
+	authtest.NoError(t, e.svc.DisableTOTP(ctx, p, pw, auth.SecondFactor{Code: e.totpCode(t, secret)}))
+	e.expect(t, auth.EventMFADisabled)
+	e.lastEvent(t, auth.EventMFADisabled)
+	e.enableTOTP(t, p, pw)
+	e.expect(t, auth.EventMFAEnabled)
+	_, err = e.svc.ResetMFA(ctx, admin, alice.ID)
+	authtest.NoError(t, err)
+	e.expect(t, auth.EventMFAReset)
+	byAdmin(auth.EventMFAReset)
 
 	// The throttle: after the limit, attempts fail as throttled.
 	for range auth.MaxLoginFailures {

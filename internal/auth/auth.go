@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/latchkey/latchkey/internal/password"
+	"github.com/latchkey/latchkey/internal/seal"
 )
 
 // Role says what a user may do beyond their own resources.
@@ -38,7 +39,13 @@ type User struct {
 	// PendingEmail is an address the user asked to move to, waiting for
 	// the link sent to it; "" for none.
 	PendingEmail string
+	// MFAEnabledAt is when two-step verification (TOTP) was turned on;
+	// nil while it is off.
+	MFAEnabledAt *time.Time
 }
+
+// MFAEnabled reports whether a login must also give a code.
+func (u *User) MFAEnabled() bool { return u.MFAEnabledAt != nil }
 
 // Disabled reports whether the account has been disabled by an operator.
 func (u *User) Disabled() bool { return u.DisabledAt != nil }
@@ -78,6 +85,9 @@ type Options struct {
 	// IntrospectionClients are the resource servers that may ask about
 	// tokens (LATCHKEY_INTROSPECTION_CLIENTS); none: nobody may.
 	IntrospectionClients []IntrospectionClient
+	// TOTPIssuer names the site in authenticator apps (the base URL's
+	// host); "" for "Latchkey".
+	TOTPIssuer string
 }
 
 // DefaultOptions are the defaults of DESIGN.md.
@@ -104,6 +114,8 @@ type Deps struct {
 	MailQueued func()
 	// Meter, if set, counts the outcomes of the flows: the metrics.
 	Meter Meter
+	// Secrets, if set, seals TOTP secrets at rest (the master key).
+	Secrets *seal.Box
 }
 
 // Meter counts the outcomes of the flows for the server's metrics. Each
@@ -136,6 +148,7 @@ type Service struct {
 	now     func() time.Time
 	queued  func() // Deps.MailQueued
 	meter   Meter
+	secrets *seal.Box
 	// introspectors are Options.IntrospectionClients as digests, which
 	// is all IntrospectionClient compares.
 	introspectors []clientDigest
@@ -167,6 +180,7 @@ func NewService(d Deps, opts Options) *Service {
 		now:     d.Now,
 		queued:  d.MailQueued,
 		meter:   d.Meter,
+		secrets: d.Secrets,
 
 		introspectors: introspectors,
 	}

@@ -35,6 +35,9 @@ func (s *Service) LoginBrowser(ctx context.Context, identifier, pw string, remem
 	if err != nil {
 		return nil, err
 	}
+	if u.MFAEnabled() {
+		return nil, s.challenge(ctx, u, SessionBrowser, LoginPassword, remember)
+	}
 	return s.StartBrowserSession(ctx, u, remember, c, LoginPassword)
 }
 
@@ -44,6 +47,12 @@ func (s *Service) LoginBrowser(ctx context.Context, identifier, pw string, remem
 // ShortIdleTimeout: a browser session is the short-lived kind, never one
 // that outlives the idle limit the operator set.
 func (s *Service) StartBrowserSession(ctx context.Context, u *User, remember bool, c Client, method LoginMethod) (*BrowserSession, error) {
+	return s.startBrowserSession(ctx, u, remember, c, method, "")
+}
+
+// startBrowserSession is StartBrowserSession after a second step with
+// factor ("" for none).
+func (s *Service) startBrowserSession(ctx context.Context, u *User, remember bool, c Client, method LoginMethod, factor string) (*BrowserSession, error) {
 	now := s.timestamp()
 	idle := s.opts.SessionIdleTTL
 	if !remember {
@@ -63,7 +72,7 @@ func (s *Service) StartBrowserSession(ctx context.Context, u *User, remember boo
 		UserAgent:   storedUserAgent(c.UserAgent),
 		IP:          c.IP,
 	}
-	if err := s.store.CreateSession(ctx, ss, nil, s.loginEvent(ss, c, method)); err != nil {
+	if err := s.store.CreateSession(ctx, ss, nil, s.loginEvent(ss, c, method, factor)); err != nil {
 		return nil, err
 	}
 	return &BrowserSession{Session: ss, User: u, Token: raw}, nil
@@ -138,10 +147,15 @@ const (
 	LoginRegistration LoginMethod = "registration"
 )
 
-// loginEvent records the opening of session ss.
-func (s *Service) loginEvent(ss *Session, c Client, method LoginMethod) Event {
-	return newEvent(EventLoginSucceeded, ss.CreatedAt, ss.UserID, c).in(ss.ID).
+// loginEvent records the opening of session ss, after a second step with
+// factor when it is not "".
+func (s *Service) loginEvent(ss *Session, c Client, method LoginMethod, factor string) Event {
+	e := newEvent(EventLoginSucceeded, ss.CreatedAt, ss.UserID, c).in(ss.ID).
 		with("method", string(method), "session_kind", string(ss.Kind))
+	if factor != "" {
+		e = e.with("second_factor", factor)
+	}
+	return e
 }
 
 // renewBrowserToken gives a browser session a new cookie token, so that a

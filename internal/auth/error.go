@@ -27,6 +27,8 @@ const (
 	CodeUnauthenticated    Code = "unauthenticated"
 	CodeForbidden          Code = "forbidden"
 	CodeLastAdmin          Code = "last_admin"
+	CodeConflict           Code = "conflict"
+	CodeMFARequired        Code = "mfa_required"
 	CodeUnavailable        Code = "unavailable"
 	CodeInternal           Code = "internal"
 )

@@ -47,11 +47,15 @@ func (s *Service) PasswordGrant(ctx context.Context, identifier, pw string, c Cl
 	if err != nil {
 		return nil, err
 	}
-	return s.openAPISession(ctx, u, c, LoginPassword)
+	if u.MFAEnabled() {
+		return nil, s.challenge(ctx, u, SessionAPI, LoginPassword, false)
+	}
+	return s.openAPISession(ctx, u, c, LoginPassword, "")
 }
 
-// openAPISession opens an API session for u and hands out its first pair.
-func (s *Service) openAPISession(ctx context.Context, u *User, c Client, method LoginMethod) (*Grant, error) {
+// openAPISession opens an API session for u and hands out its first pair;
+// factor is the second step's, "" for none.
+func (s *Service) openAPISession(ctx context.Context, u *User, c Client, method LoginMethod, factor string) (*Grant, error) {
 	now := s.timestamp()
 	ss := &Session{
 		ID:         newID(),
@@ -64,7 +68,7 @@ func (s *Service) openAPISession(ctx context.Context, u *User, c Client, method 
 		IP:         c.IP,
 	}
 	raw, rt := s.newRefreshToken(ss, now)
-	if err := s.store.CreateSession(ctx, ss, rt, s.loginEvent(ss, c, method)); err != nil {
+	if err := s.store.CreateSession(ctx, ss, rt, s.loginEvent(ss, c, method, factor)); err != nil {
 		return nil, err
 	}
 	return s.grant(u, ss, raw)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/auth/authtest"
+	"github.com/latchkey/latchkey/internal/seal"
 	"github.com/latchkey/latchkey/internal/store"
 	"github.com/latchkey/latchkey/internal/token"
 )
@@ -27,11 +28,23 @@ type config struct {
 	hasher  auth.Hasher
 	limiter auth.Limiter
 	opts    auth.Options
+	secrets *seal.Box
 }
 
 func withHasher(h auth.Hasher) option   { return func(c *config) { c.hasher = h } }
 func withLimiter(l auth.Limiter) option { return func(c *config) { c.limiter = l } }
 func withOptions(o auth.Options) option { return func(c *config) { c.opts = o } }
+
+// withMasterKey seals secrets at rest, as LATCHKEY_MASTER_KEY does.
+func withMasterKey() option {
+	return func(c *config) {
+		box, err := seal.New([]byte("0123456789abcdef0123456789abcdef"))
+		if err != nil {
+			panic(err)
+		}
+		c.secrets = box
+	}
+}
 
 // newEnv returns a Service on a fresh SQLite file with cheap hashing and a
 // fixed clock.
@@ -55,7 +68,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := auth.NewService(auth.Deps{Store: s, Hasher: h, Limiter: c.limiter, Tokens: tokens, Now: clock.Now}, c.opts)
+	svc := auth.NewService(auth.Deps{Store: s, Hasher: h, Limiter: c.limiter, Tokens: tokens, Now: clock.Now, Secrets: c.secrets}, c.opts)
 	return &env{svc: svc, store: s, hasher: h, clock: clock, tokens: tokens}
 }
 

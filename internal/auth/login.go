@@ -87,7 +87,14 @@ func (s *Service) Authenticate(ctx context.Context, identifier, pw string, c Cli
 		// this, so it reveals nothing a guesser could use.
 		return nil, s.loginFailed(ctx, u, c, ReasonNotVerified, a.release(ctx, ErrEmailNotVerified))
 	}
-	if err := a.succeeded(ctx); err != nil {
+	if u.MFAEnabled() {
+		// The right password is half a login: the failures are forgotten
+		// after the second step, or each password would buy five more
+		// guesses at the code.
+		if err := a.release(ctx, nil); err != nil {
+			return nil, err
+		}
+	} else if err := a.succeeded(ctx); err != nil {
 		return nil, err
 	}
 	if rehash {

@@ -47,8 +47,11 @@ func (s *Service) useLoginLink(ctx context.Context, raw string, c Client) (u *Us
 		return nil, err
 	}
 	now := s.timestamp()
-	if err := s.useToken(ctx, t, Change{UserID: u.ID, At: now, VerifyEmail: true,
-		ClearFailures: "user:" + u.ID, Events: []Event{newEvent(EventLoginLinkUsed, now, u.ID, c)}}); err != nil {
+	ch := Change{UserID: u.ID, At: now, VerifyEmail: true, Events: []Event{newEvent(EventLoginLinkUsed, now, u.ID, c)}}
+	if !u.MFAEnabled() { // else the second step forgets the failures
+		ch.ClearFailures = "user:" + u.ID
+	}
+	if err := s.useToken(ctx, t, ch); err != nil {
 		return nil, err
 	}
 	u.EmailVerifiedAt = &now
@@ -56,11 +59,16 @@ func (s *Service) useLoginLink(ctx context.Context, raw string, c Client) (u *Us
 }
 
 // LoginWithLink uses a sign-in link and opens a browser session, exactly
-// as a password login does, with "remember me" off.
+// as a password login does, with "remember me" off: after the second step
+// when two-step verification is on (the link stands for the password, not
+// for the phone).
 func (s *Service) LoginWithLink(ctx context.Context, raw string, c Client) (*BrowserSession, error) {
 	u, err := s.useLoginLink(ctx, raw, c)
 	if err != nil {
 		return nil, err
+	}
+	if u.MFAEnabled() {
+		return nil, s.challenge(ctx, u, SessionBrowser, LoginLink, false)
 	}
 	return s.StartBrowserSession(ctx, u, false, c, LoginLink)
 }
@@ -72,5 +80,8 @@ func (s *Service) LoginLinkGrant(ctx context.Context, raw string, c Client) (*Gr
 	if err != nil {
 		return nil, err
 	}
-	return s.openAPISession(ctx, u, c, LoginLink)
+	if u.MFAEnabled() {
+		return nil, s.challenge(ctx, u, SessionAPI, LoginLink, false)
+	}
+	return s.openAPISession(ctx, u, c, LoginLink, "")
 }

@@ -23,17 +23,35 @@ func (s *Service) CheckResetLink(ctx context.Context, raw string) (*User, error)
 // its failed logins are forgotten, the address counts as proven (the link
 // reached it), and a notice says the password changed. Nobody is logged
 // in: the owner logs in with the new password.
-func (s *Service) ResetPassword(ctx context.Context, raw, newPassword string, c Client) (*User, error) {
+//
+// With two-step verification on, the reset also needs f, a code from the
+// app or a recovery code: whoever reads the owner's mail must not be able
+// to take the password, and end the owner's sessions, with it alone.
+func (s *Service) ResetPassword(ctx context.Context, raw, newPassword string, f SecondFactor, c Client) (*User, error) {
 	t, u, err := s.liveToken(ctx, TokenResetPassword, raw)
 	if err != nil {
 		return nil, err
 	}
-	if errs := s.newPasswordErrors(u, newPassword); len(errs) > 0 {
+	errs := s.newPasswordErrors(u, newPassword)
+	if u.MFAEnabled() && !f.given() {
+		errs = append(errs, FieldError{Field: "otp", Code: "required",
+			Message: "This account has two-step verification: enter the code your app shows, or a recovery code."})
+	}
+	if len(errs) > 0 {
 		return nil, &Error{Code: CodeInvalid, Message: "Some fields need attention.", Fields: errs}
+	}
+	var (
+		use *FactorUse
+		a   attempt
+	)
+	if u.MFAEnabled() {
+		if use, a, err = s.checkFactor(ctx, u, f, "otp"); err != nil {
+			return nil, err
+		}
 	}
 	hash, err := s.hasher.Hash(ctx, newPassword)
 	if err != nil {
-		return nil, hashError(err)
+		return nil, a.finish(ctx, hashError(err), "otp")
 	}
 	now := s.timestamp()
 	err = s.useToken(ctx, t, Change{
@@ -42,8 +60,9 @@ func (s *Service) ResetPassword(ctx context.Context, raw, newPassword string, c 
 		EndTokens: []TokenKind{TokenResetPassword, TokenLoginLink},
 		Letters:   []Letter{{Mail: notice(MailPasswordChanged, u, u.Email, now, "")}},
 		Events:    []Event{newEvent(EventPasswordReset, now, u.ID, c)},
+		Factor:    use,
 	})
-	if err != nil {
+	if err = a.finish(ctx, err, "otp"); err != nil {
 		return nil, err
 	}
 	return u, nil

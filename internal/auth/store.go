@@ -124,6 +124,26 @@ type Store interface {
 	// events are recorded with the mail, and only if it is queued.
 	RequestMail(ctx context.Context, key string, at time.Time, perHour int, l Letter, events ...Event) (bool, error)
 
+	// TOTPSecret returns the account's stored TOTP secret (on or still
+	// being enrolled) and the last time step accepted; ErrNotFound for
+	// none.
+	TOTPSecret(ctx context.Context, userID string) (secret string, lastStep int64, err error)
+	// RecoveryCodesLeft counts the account's unused recovery codes.
+	RecoveryCodesLeft(ctx context.Context, userID string) (int, error)
+	// CreateChallenge stores a login waiting for its second step.
+	CreateChallenge(ctx context.Context, ch *Challenge) error
+	// ChallengeByHash returns a challenge, live or not, and its user;
+	// ErrNotFound for none.
+	ChallengeByHash(ctx context.Context, hash string) (*Challenge, *User, error)
+	// FailChallenge counts one wrong code against a live challenge and
+	// returns the count; at limit the challenge is used up. ErrNotFound
+	// when it is used or expired at `at`.
+	FailChallenge(ctx context.Context, id string, at time.Time, limit int) (int, error)
+	// UseChallenge marks the challenge used and applies c, in one
+	// transaction, if it is still live at c.At (unused, unexpired);
+	// ErrNotFound, writing nothing, when it is not.
+	UseChallenge(ctx context.Context, id string, c Change) error
+
 	// RecordEvents writes events that record no other change (a failed
 	// login), in one transaction.
 	RecordEvents(ctx context.Context, events ...Event) error
@@ -220,4 +240,28 @@ type Change struct {
 	Letters []Letter
 	// Events are recorded in the audit log.
 	Events []Event
+
+	// TOTPSecret, when set, is stored as the account's TOTP secret, not
+	// yet on (ErrMFAOn if it is on already).
+	TOTPSecret string
+	// EnableTOTP turns the stored secret on at At (ErrMFAOn if it is on
+	// already); DisableTOTP forgets the secret and the recovery codes.
+	EnableTOTP, DisableTOTP bool
+	// RecoveryCodes, when set, replace the account's recovery codes
+	// (their hashes).
+	RecoveryCodes []string
+	// Factor is a second factor this change spends; if it was spent
+	// already (a replayed code, a used recovery code), the change writes
+	// nothing and fails with ErrCodeUsed.
+	Factor *FactorUse
+}
+
+// FactorUse is a second factor spent: a TOTP code's time step, or a
+// recovery code (its hash).
+type FactorUse struct {
+	// Step, when > 0, becomes the last accepted time step, if it is later
+	// than the one stored.
+	Step int64
+	// RecoveryCodeHash, when set, is marked used, if it is unused.
+	RecoveryCodeHash string
 }

@@ -63,20 +63,20 @@ func (s *Store) ImportNewUsers(ctx context.Context, users []*auth.User) (int, er
 func importInsert(users []*auth.User, questionMarks bool) (string, []any) {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO users (` + userColumns + `) VALUES `)
-	args := make([]any, 0, len(users)*10)
+	args := make([]any, 0, len(users)*userColumnCount)
 	for i, u := range users {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteByte('(')
-		for j := range 10 {
+		for j := range userColumnCount {
 			if j > 0 {
 				b.WriteString(", ")
 			}
 			if questionMarks {
 				b.WriteByte('?')
 			} else {
-				b.WriteString("$" + strconv.Itoa(i*10+j+1))
+				b.WriteString("$" + strconv.Itoa(i*userColumnCount+j+1))
 			}
 		}
 		b.WriteByte(')')

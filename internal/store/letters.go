@@ -134,6 +134,9 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, c auth.Change) erro
 	if err := endTokens(ctx, tx, c.UserID, c.At, c.EndTokens...); err != nil {
 		return err
 	}
+	if err := applySecondFactor(ctx, tx, c); err != nil {
+		return err
+	}
 	if err := insertLetters(ctx, tx, c.Letters); err != nil {
 		return err
 	}

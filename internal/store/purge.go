@@ -69,6 +69,7 @@ func purgeSteps(now, failuresBefore, eventsBefore time.Time, batch int) []purgeS
 		{"login_failures", "id", "failed_at", failuresBefore},
 		{"rate_limits", "key", "updated_at", now.Add(-rateLimitIdle)},
 		{"one_time_tokens", "id", "expires_at", now},
+		{"mfa_challenges", "id", "expires_at", now},
 		{"mail_requests", "id", "requested_at", now.Add(-time.Hour)},
 		{"mail_outbox", "id", "created_at", now.Add(-mailKept)},
 		{"audit_events", "id", "at", eventsBefore},

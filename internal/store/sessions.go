@@ -11,7 +11,7 @@ import (
 
 const sessionColumns = `s.id, s.user_id, s.token_hash, s.kind, s.created_at, s.last_seen_at, s.expires_at, s.idle_timeout_seconds, s.remember, s.user_agent, s.ip, s.revoked_at`
 
-const userColumnsU = `u.id, u.username, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.disabled_at, u.email_verified_at, u.pending_email`
+const userColumnsU = `u.id, u.username, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.disabled_at, u.email_verified_at, u.pending_email, u.totp_enabled_at`
 
 // CreateSession implements auth.Store.
 func (s *Store) CreateSession(ctx context.Context, ss *auth.Session, rt *auth.RefreshToken, events ...auth.Event) error {

@@ -11,14 +11,17 @@ import (
 	"github.com/latchkey/latchkey/internal/auth"
 )
 
-const userColumns = `id, username, email, password_hash, role, created_at, updated_at, disabled_at, email_verified_at, pending_email`
+const userColumns = `id, username, email, password_hash, role, created_at, updated_at, disabled_at, email_verified_at, pending_email, totp_enabled_at`
 
-const insertUser = `INSERT INTO users (` + userColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+// userColumnCount is how many userColumns (and userValues) there are.
+const userColumnCount = 11
+
+const insertUser = `INSERT INTO users (` + userColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 
 // userValues are u's values for userColumns.
 func userValues(u *auth.User) []any {
 	return []any{u.ID, u.Username, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt, u.UpdatedAt,
-		nullTime(u.DisabledAt), nullTime(u.EmailVerifiedAt), nullString(u.PendingEmail)}
+		nullTime(u.DisabledAt), nullTime(u.EmailVerifiedAt), nullString(u.PendingEmail), nullTime(u.MFAEnabledAt)}
 }
 
 // CreateUser implements auth.Store.
@@ -96,10 +99,11 @@ type userDest struct {
 	disabled sql.NullTime
 	verified sql.NullTime
 	pending  sql.NullString
+	mfa      sql.NullTime
 }
 
 func (d *userDest) dest(u *auth.User) []any {
-	return []any{&u.ID, &u.Username, &u.Email, &u.PasswordHash, &d.role, &u.CreatedAt, &u.UpdatedAt, &d.disabled, &d.verified, &d.pending}
+	return []any{&u.ID, &u.Username, &u.Email, &u.PasswordHash, &d.role, &u.CreatedAt, &u.UpdatedAt, &d.disabled, &d.verified, &d.pending, &d.mfa}
 }
 
 func (d *userDest) finish(u *auth.User) {
@@ -108,6 +112,7 @@ func (d *userDest) finish(u *auth.User) {
 	u.DisabledAt = timePtr(d.disabled)
 	u.EmailVerifiedAt = timePtr(d.verified)
 	u.PendingEmail = d.pending.String
+	u.MFAEnabledAt = timePtr(d.mfa)
 }
 
 // DeleteUser implements auth.Store. Sessions, refresh tokens and posts go

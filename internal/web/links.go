@@ -116,7 +116,8 @@ func (s *site) resetPassword(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "reset", "Choose a new password", f)
 		return
 	}
-	if _, err := s.Auth.ResetPassword(r.Context(), f.Values["token"], f.Values["new_password"], s.client(r)); err != nil {
+	if _, err := s.Auth.ResetPassword(r.Context(), f.Values["token"], f.Values["new_password"],
+		auth.SecondFactor{Code: f.Values["otp"]}, s.client(r)); err != nil {
 		if errors.Is(err, auth.ErrDeadLink) {
 			s.deadLink(w, r, err)
 			return
