@@ -72,25 +72,54 @@ func (s *Service) BeginTOTP(ctx context.Context, p *Principal, currentPassword s
 	if err := s.requirePassword(ctx, p.User, currentPassword, "to set up two-step verification"); err != nil {
 		return nil, err
 	}
-	issuer := s.opts.TOTPIssuer
-	if issuer == "" {
-		issuer = "Latchkey"
-	}
-	key, err := totp.Generate(totp.GenerateOpts{
-		Issuer: issuer, AccountName: p.User.Email, Period: totpPeriod,
-		SecretSize: 20, Digits: totpDigits, Algorithm: otp.AlgorithmSHA1,
-	})
+	b := make([]byte, 20) // 160 bits, as RFC 4226 recommends
+	rand.Read(b)          // never fails (crypto/rand panics rather than return short)
+	en, err := s.enrolment(p.User, b)
 	if err != nil {
-		return nil, fmt.Errorf("totp secret: %w", err)
+		return nil, err
 	}
-	stored, err := s.sealSecret(p.User.ID, key.Secret())
+	stored, err := s.sealSecret(p.User.ID, en.Secret)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.apply(ctx, Change{UserID: p.User.ID, At: s.timestamp(), TOTPSecret: stored}); err != nil {
 		return nil, err
 	}
+	return en, nil
+}
+
+// enrolment is what an app needs for secret: the secret in base32 and
+// the otpauth:// URL, labelled with the site and u's address.
+func (s *Service) enrolment(u *User, secret []byte) (*TOTPEnrolment, error) {
+	issuer := s.opts.TOTPIssuer
+	if issuer == "" {
+		issuer = "Latchkey"
+	}
+	key, err := totp.Generate(totp.GenerateOpts{
+		Issuer: issuer, AccountName: u.Email, Period: totpPeriod,
+		Secret: secret, Digits: totpDigits, Algorithm: otp.AlgorithmSHA1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("totp key: %w", err)
+	}
 	return &TOTPEnrolment{Secret: key.Secret(), URL: key.URL()}, nil
+}
+
+// PendingTOTP returns the enrolment waiting for its first code, for a
+// page shown again (after a wrong code); ErrNotFound for none.
+func (s *Service) PendingTOTP(ctx context.Context, p *Principal) (*TOTPEnrolment, error) {
+	if p.User.MFAEnabled() {
+		return nil, ErrMFAOn
+	}
+	secret, _, err := s.totpSecret(ctx, p.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	if err != nil {
+		return nil, fmt.Errorf("totp secret: %w", err)
+	}
+	return s.enrolment(p.User, raw)
 }
 
 // ConfirmTOTP turns two-step verification on with a current code from the

@@ -400,3 +400,20 @@ func TestResetMFA(t *testing.T) {
 		t.Fatalf("mfa.reset: %+v", r)
 	}
 }
+
+// TestPendingTOTP: the enrolment shown again is the one stored.
+func TestPendingTOTP(t *testing.T) {
+	e := newEnv(t, withMasterKey())
+	ctx := context.Background()
+	e.register(t, "alice", "alice@example.com")
+	p := e.principal(t, e.login(t, "alice"))
+	_, err := e.svc.PendingTOTP(ctx, p)
+	authtest.Code(t, err, auth.CodeNotFound)
+	en, err := e.svc.BeginTOTP(ctx, p, goodPassword)
+	authtest.NoError(t, err)
+	again, err := e.svc.PendingTOTP(ctx, p)
+	authtest.NoError(t, err)
+	if *again != *en {
+		t.Fatalf("pending enrolment %+v, want %+v", again, en)
+	}
+}
