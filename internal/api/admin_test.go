@@ -99,6 +99,7 @@ var adminRoutes = []struct{ method, path, body string }{
 	{"DELETE", "/api/admin/users/{id}/sessions", ""},
 	{"DELETE", "/api/admin/users/{id}/sessions/{sid}", ""},
 	{"POST", "/api/admin/users/{id}/password-reset", ""},
+	{"DELETE", "/api/admin/users/{id}/totp", ""},
 	{"GET", "/api/admin/events", ""},
 }
 

@@ -117,12 +117,13 @@ type PrivateUser struct {
 	EmailVerified bool      `json:"email_verified" doc:"Whether a link mailed to the address has been used"`
 	PendingEmail  string    `json:"pending_email,omitempty" format:"email" doc:"An address waiting for its confirmation link to be used"`
 	Role          auth.Role `json:"role" enum:"user,admin"`
+	MFAEnabled    bool      `json:"mfa_enabled" doc:"Whether logins also need a code from an authenticator app (two-step verification)"`
 	CreatedAt     time.Time `json:"created_at"`
 }
 
 func privateUser(u *auth.User) PrivateUser {
 	return PrivateUser{ID: u.ID, Username: u.Username, Email: u.Email, EmailVerified: u.EmailVerifiedAt != nil, PendingEmail: u.PendingEmail,
-		Role: u.Role, CreatedAt: u.CreatedAt.UTC()}
+		Role: u.Role, MFAEnabled: u.MFAEnabled(), CreatedAt: u.CreatedAt.UTC()}
 }
 
 // PublicUser is a user as anyone may see them: never the email.

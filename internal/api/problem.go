@@ -30,6 +30,7 @@ var statusOf = map[auth.Code]int{
 	auth.CodeUnauthenticated:    http.StatusUnauthorized,
 	auth.CodeForbidden:          http.StatusForbidden,
 	auth.CodeLastAdmin:          http.StatusConflict,
+	auth.CodeConflict:           http.StatusConflict,
 	auth.CodeUnavailable:        http.StatusServiceUnavailable,
 	auth.CodeInternal:           http.StatusInternalServerError,
 }

@@ -27,8 +27,8 @@ func TestRegisterCreated(t *testing.T) {
 	if u["username"] != "Alice" || u["email"] != "alice@example.com" || u["role"] != "user" || u["email_verified"] != false {
 		t.Fatalf("body %s", res.body)
 	}
-	if len(u) != 6 {
-		t.Fatalf("private user has fields %v; want exactly id, username, email, email_verified, role, created_at", u)
+	if len(u) != 7 || u["mfa_enabled"] != false {
+		t.Fatalf("private user has fields %v; want exactly id, username, email, email_verified, role, mfa_enabled, created_at", u)
 	}
 	if _, err := time.Parse(time.RFC3339, u["created_at"].(string)); err != nil || !strings.HasSuffix(u["created_at"].(string), "Z") {
 		t.Fatalf("created_at %v is not RFC 3339 UTC", u["created_at"])

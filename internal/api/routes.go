@@ -54,6 +54,37 @@ func routes(a huma.API, mux *http.ServeMux, d Deps) {
 		Responses:     problems(append(bodyErrors, http.StatusUnauthorized, http.StatusTooManyRequests)...),
 	}, handleChangePassword(d))
 	huma.Register(a, huma.Operation{
+		OperationID: "beginTOTP", Method: http.MethodPost, Path: "/api/users/me/totp", Tags: []string{"users"},
+		Summary: "Start setting up two-step verification",
+		Description: "Answers the secret and its otpauth:// URL for an authenticator app; it is not on until confirmed with a code. " +
+			"Starting again replaces a secret still waiting. 409 with code conflict when it is on already.",
+		Security: userSecurity, Middlewares: user, MaxBodyBytes: maxBody,
+		Responses: problems(append(bodyErrors, http.StatusUnauthorized, http.StatusConflict, http.StatusTooManyRequests)...),
+	}, handleTOTPBegin(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "confirmTOTP", Method: http.MethodPost, Path: "/api/users/me/totp/confirm", Tags: []string{"users"},
+		Summary: "Turn two-step verification on with a current code",
+		Description: "Answers the ten recovery codes, the only time they are shown. A wrong code is 422 naming code; " +
+			"409 with code conflict when nothing waits for a code or it is on already.",
+		Security: userSecurity, Middlewares: user, MaxBodyBytes: maxBody,
+		Responses: problems(append(bodyErrors, http.StatusUnauthorized, http.StatusConflict)...),
+	}, handleTOTPConfirm(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "newRecoveryCodes", Method: http.MethodPost, Path: "/api/users/me/recovery-codes", Tags: []string{"users"},
+		Summary:     "Replace the recovery codes",
+		Description: "The old codes stop working. 409 with code conflict when two-step verification is off.",
+		Security:    userSecurity, Middlewares: user, MaxBodyBytes: maxBody,
+		Responses: problems(append(bodyErrors, http.StatusUnauthorized, http.StatusConflict, http.StatusTooManyRequests)...),
+	}, handleNewRecoveryCodes(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "disableTOTP", Method: http.MethodDelete, Path: "/api/users/me/totp", Tags: []string{"users"},
+		Summary:     "Turn two-step verification off",
+		Description: "Needs the password and a code from the app or a recovery code; wrong ones count against the account's login throttle.",
+		Security:    userSecurity, Middlewares: user, MaxBodyBytes: maxBody,
+		DefaultStatus: http.StatusNoContent,
+		Responses:     problems(append(bodyErrors, http.StatusUnauthorized, http.StatusConflict, http.StatusTooManyRequests)...),
+	}, handleTOTPDisable(d))
+	huma.Register(a, huma.Operation{
 		OperationID: "resendVerification", Method: http.MethodPost, Path: "/api/users/me/verification", Tags: []string{"users"},
 		Summary:  "Mail the caller a new link to verify their address",
 		Security: userSecurity, Middlewares: user,
@@ -187,6 +218,14 @@ func routes(a huma.API, mux *http.ServeMux, d Deps) {
 		DefaultStatus: http.StatusAccepted,
 		Responses:     problems(http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusConflict, http.StatusTooManyRequests),
 	}, handleAdminPasswordReset(d))
+	huma.Register(a, huma.Operation{
+		OperationID: "adminResetMFA", Method: http.MethodDelete, Path: "/api/admin/users/{id}/totp", Tags: []string{"admin"},
+		Summary:     "Turn a user's two-step verification off (admin)",
+		Description: "For a user who lost their phone and their recovery codes: the audit event mfa.reset. 409 with code conflict when it is off.",
+		Security:    userSecurity, Middlewares: admin,
+		DefaultStatus: http.StatusNoContent,
+		Responses:     problems(http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusConflict),
+	}, handleAdminResetMFA(d))
 	huma.Register(a, huma.Operation{
 		OperationID: "adminListEvents", Method: http.MethodGet, Path: "/api/admin/events", Tags: []string{"admin"},
 		Summary:     "List the audit log, newest first (admin)",

@@ -17,13 +17,20 @@ import (
 // sign-in link's token for a token pair.
 const LoginLinkGrant = "urn:latchkey:grant-type:login-link"
 
+// MFAGrant is the extension grant that takes a login's second step: the
+// mfa_token a first step answered with mfa_required, and a code.
+const MFAGrant = "urn:latchkey:grant-type:mfa-otp"
+
 // TokenRequest is the token endpoint's form (RFC 6749 §4.3, §4.5 and §6).
 type TokenRequest struct {
-	GrantType    string `json:"grant_type,omitempty" enum:"password,refresh_token,urn:latchkey:grant-type:login-link" doc:"password (the default when username and password are sent), refresh_token, or urn:latchkey:grant-type:login-link (with token)"`
+	GrantType    string `json:"grant_type,omitempty" enum:"password,refresh_token,urn:latchkey:grant-type:login-link,urn:latchkey:grant-type:mfa-otp" doc:"password (the default when username and password are sent), refresh_token, urn:latchkey:grant-type:login-link (with token), or urn:latchkey:grant-type:mfa-otp (with mfa_token and otp or recovery_code)"`
 	Username     string `json:"username,omitempty" doc:"The email or the username"`
 	Password     string `json:"password,omitempty" format:"password"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Token        string `json:"token,omitempty" doc:"The token= of a sign-in link, for the login-link grant"`
+	MFAToken     string `json:"mfa_token,omitempty" doc:"For the mfa-otp grant: the mfa_token of the mfa_required answer"`
+	OTP          string `json:"otp,omitempty" doc:"For the mfa-otp grant: the code the authenticator app shows"`
+	RecoveryCode string `json:"recovery_code,omitempty" doc:"For the mfa-otp grant: a recovery code, instead of otp"`
 	Scope        string `json:"scope,omitempty" doc:"Ignored: Latchkey has no scopes"`
 }
 
@@ -45,10 +52,14 @@ type RevokeRequest struct {
 // introspection endpoint's answer to a caller that is not one of its
 // clients. Besides the standard codes, a
 // throttled attempt is too_many_attempts (429) and a full hashing pool or an
-// unreachable database temporarily_unavailable (503), both with Retry-After.
+// unreachable database temporarily_unavailable (503), both with Retry-After;
+// a right password (or sign-in link) of an account with two-step
+// verification on is mfa_required (400) with the mfa_token of the login
+// waiting for its code.
 type OAuthError struct {
-	Error            string `json:"error" enum:"invalid_request,invalid_client,invalid_grant,unsupported_grant_type,too_many_attempts,temporarily_unavailable,server_error"`
+	Error            string `json:"error" enum:"invalid_request,invalid_client,invalid_grant,unsupported_grant_type,mfa_required,too_many_attempts,temporarily_unavailable,server_error"`
 	ErrorDescription string `json:"error_description,omitempty"`
+	MFAToken         string `json:"mfa_token,omitempty" doc:"With mfa_required: send it with the mfa-otp grant within 5 minutes"`
 
 	status     int
 	retryAfter time.Duration
@@ -106,6 +117,13 @@ func handleToken(d Deps) http.Handler {
 				return
 			}
 			g, err = d.Auth.LoginLinkGrant(r.Context(), form.Get("token"), c)
+		case MFAGrant:
+			if form.Get("mfa_token") == "" || (form.Get("otp") == "") == (form.Get("recovery_code") == "") {
+				writeOAuth(w, nil, oauthError(400, "invalid_request", "Send mfa_token, and otp or recovery_code (one of them)."))
+				return
+			}
+			g, err = d.Auth.MFAGrant(r.Context(), form.Get("mfa_token"),
+				auth.SecondFactor{Code: form.Get("otp"), RecoveryCode: form.Get("recovery_code")}, c)
 		case "":
 			writeOAuth(w, nil, oauthError(400, "invalid_request", "Send grant_type: password or refresh_token."))
 			return
@@ -183,6 +201,12 @@ func (f formValues) Get(k string) string {
 // oauthErrorOf maps a flow's error to RFC 6749 terms. Wrong credentials
 // and an unknown account are the same invalid_grant, word for word.
 func oauthErrorOf(r *http.Request, d Deps, err error) *OAuthError {
+	var step *auth.SecondStepRequired
+	if errors.As(err, &step) {
+		o := oauthError(400, "mfa_required", "Two-step verification is on: send a code with grant_type="+MFAGrant+" and this mfa_token.")
+		o.MFAToken = step.Token
+		return o
+	}
 	var e *auth.Error
 	if !errors.As(err, &e) {
 		d.Log.ErrorContext(r.Context(), "token request failed", "path", r.URL.Path, "err", err)

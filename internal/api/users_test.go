@@ -89,7 +89,7 @@ func TestMe(t *testing.T) {
 	res := s.do(t, "GET", "/api/users/me", "", "", at)
 	var me map[string]any
 	res.json(t, &me)
-	if res.status != 200 || me["username"] != "alice" || me["email"] != "alice@example.com" || me["role"] != "user" || me["email_verified"] != false || len(me) != 6 {
+	if res.status != 200 || me["username"] != "alice" || me["email"] != "alice@example.com" || me["role"] != "user" || me["email_verified"] != false || me["mfa_enabled"] != false || len(me) != 7 {
 		t.Fatalf("GET /me: %d %v", res.status, me)
 	}
 
