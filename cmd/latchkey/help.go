@@ -43,6 +43,9 @@ var commands = []command{
 	{name: "user reset-password", args: "USER [flags]", summary: "mail a user a link to choose a new password",
 		detail: userArg + "\nThe mail goes through the outbox: a running server delivers it; without one it\n" +
 			"waits there for the next start."},
+	{name: "user reset-mfa", args: "USER [flags]", summary: "turn a user's two-step verification off",
+		detail: userArg + "\nFor a user who lost both their phone and their recovery codes: the password alone\n" +
+			"then logs in, until they set it up again. Recorded as the audit event mfa.reset."},
 	{name: "import", args: "FILE|- [--skip-invalid] [--dry-run] [--pepper-file PATH] [flags]",
 		summary: "import users from another stack: JSON Lines, one user a line",
 		detail: "Each line: {\"username\", \"email\", \"password_hash\", and optionally \"email_verified\" (true or false),\n" +

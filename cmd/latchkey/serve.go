@@ -19,6 +19,7 @@ import (
 	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/outbox"
 	"github.com/latchkey/latchkey/internal/password"
+	"github.com/latchkey/latchkey/internal/seal"
 	"github.com/latchkey/latchkey/internal/server"
 	"github.com/latchkey/latchkey/internal/sessioncookie"
 	"github.com/latchkey/latchkey/internal/store"
@@ -276,7 +277,8 @@ func newService(cfg *config.Config, db *store.Store, p serverParts) *auth.Servic
 	} else if cfg.RateLimitPerIP > 0 {
 		limiter = db.IPLimiter(cfg.RateLimitPerIP)
 	}
-	return auth.NewService(auth.Deps{Store: db, Hasher: hasher, Limiter: limiter, Tokens: p.tokens, Now: time.Now, MailQueued: p.mailQueued, Meter: p.meter}, auth.Options{
+	return auth.NewService(auth.Deps{Store: db, Hasher: hasher, Limiter: limiter, Tokens: p.tokens, Now: time.Now,
+		MailQueued: p.mailQueued, Meter: p.meter, Secrets: secretsBox(cfg)}, auth.Options{
 		PasswordMinLength:    cfg.PasswordMinLength,
 		RefreshTokenTTL:      cfg.RefreshTokenTTL,
 		SessionAbsoluteTTL:   cfg.SessionAbsoluteTTL,
@@ -285,7 +287,22 @@ func newService(cfg *config.Config, db *store.Store, p serverParts) *auth.Servic
 		AuditRetention:       cfg.AuditRetention,
 		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
 		IntrospectionClients: introspectionClients(cfg),
+		TOTPIssuer:           cfg.BaseURL.Host,
 	})
+}
+
+// secretsBox seals secrets at rest with the master key; nil without one.
+func secretsBox(cfg *config.Config) *seal.Box {
+	key := cfg.MasterKeyBytes()
+	if key == nil {
+		return nil
+	}
+	box, err := seal.New(key)
+	if err != nil {
+		// The settings refuse a master key that is not 32 bytes.
+		panic(fmt.Sprintf("master key: %v", err))
+	}
+	return box
 }
 
 // introspectionClients are LATCHKEY_INTROSPECTION_CLIENTS as the flows

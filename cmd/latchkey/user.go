@@ -20,7 +20,7 @@ import (
 
 func (env *environment) user(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usagef("user needs a subcommand: create, list, disable, enable, role, delete or reset-password")
+		return usagef("user needs a subcommand: create, list, disable, enable, role, delete, reset-password or reset-mfa")
 	}
 	switch args[0] {
 	case "create":
@@ -35,6 +35,8 @@ func (env *environment) user(ctx context.Context, args []string) error {
 		return env.userDelete(ctx, args[1:])
 	case "reset-password":
 		return env.userResetPassword(ctx, args[1:])
+	case "reset-mfa":
+		return env.userResetMFA(ctx, args[1:])
 	}
 	return usagef("unknown user subcommand %q", args[0])
 }
@@ -237,6 +239,24 @@ func (env *environment) userResetPassword(ctx context.Context, args []string) er
 	}
 	fmt.Fprintf(env.stdout, "queued a password reset link for %s (%s): a running server sends it at once; "+
 		"if none runs, it waits in the outbox until one starts\n", u.Username, u.Email)
+	return nil
+}
+
+// userResetMFA turns a user's two-step verification off: for a user who
+// lost their phone and their recovery codes, the last admin among them.
+func (env *environment) userResetMFA(ctx context.Context, args []string) error {
+	fs, cf := env.flags("user reset-mfa")
+	svc, db, err := env.userCommand(ctx, fs, cf, args, 1)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := svc.ResetMFA(ctx, nil, fs.Arg(0))
+	if err != nil {
+		return lookupError(fs.Arg(0), err)
+	}
+	fmt.Fprintf(env.stdout, "turned two-step verification off for %s (%s): the password alone logs in until they set it up again\n",
+		u.Username, u.Email)
 	return nil
 }
 

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	neturl "net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/store"
 
 	"github.com/latchkey/latchkey/internal/mail/mailtest"
 	"github.com/latchkey/latchkey/internal/store/pgtest"
@@ -190,5 +195,33 @@ func TestUserCommandsOnPostgres(t *testing.T) {
 		if err != nil || errOut != "" || !strings.Contains(out, s.out) {
 			t.Fatalf("%q: %v %q\n%s", s.args, err, errOut, out)
 		}
+	}
+}
+
+// TestResetMFAOnTheCommandLine: the way back in for whoever lost both the
+// phone and the recovery codes, when no other admin can help.
+func TestResetMFAOnTheCommandLine(t *testing.T) {
+	getenv := testEnv(t)
+	id := createUser(t, getenv, "alice")
+	if _, _, err := runCmd(t, getenv, "", "user", "reset-mfa", "alice"); err == nil || !strings.Contains(err.Error(), "not on") {
+		t.Fatalf("reset-mfa with it off: %v", err)
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, getenv("LATCHKEY_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	err = db.ApplyChange(ctx, auth.Change{UserID: id, At: now, TOTPSecret: "JBSWY3DPEHPK3PXP", EnableTOTP: true})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := runCmd(t, getenv, "", "user", "reset-mfa", "ALICE")
+	if err != nil || errOut != "" || !strings.Contains(out, "alice@example.com") {
+		t.Fatalf("reset-mfa: %v %q %q", err, out, errOut)
+	}
+	if _, _, err := runCmd(t, getenv, "", "user", "reset-mfa", "nobody"); err == nil || !strings.Contains(err.Error(), "no user") {
+		t.Fatalf("reset-mfa of nobody: %v", err)
 	}
 }
