@@ -33,6 +33,7 @@ func TestStore(t *testing.T, open func(t *testing.T) auth.Store) {
 	tests = append(tests, letterTests()...)
 	tests = append(tests, userTests()...)
 	tests = append(tests, auditTests()...)
+	tests = append(tests, mfaTests()...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}
