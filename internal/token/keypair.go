@@ -2,8 +2,6 @@ package token
 
 import (
 	"crypto"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -12,7 +10,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -56,8 +53,8 @@ func (m *Manager) generate(created time.Time) (StoredKey, error) {
 		CreatedAt: created,
 		SignsFrom: created,
 	}
-	if m.aead != nil {
-		sk.Private, sk.Encrypted = seal(m.aead, der, sk.KID), true
+	if m.box != nil {
+		sk.Private, sk.Encrypted = m.box.Seal(der, sk.KID), true
 	}
 	return sk, nil
 }
@@ -68,11 +65,11 @@ func (m *Manager) generate(created time.Time) (StoredKey, error) {
 func (m *Manager) openPrivate(r StoredKey, pub any) (any, error) {
 	der := r.Private
 	if r.Encrypted {
-		if m.aead == nil {
+		if m.box == nil {
 			return nil, fmt.Errorf("signing key %s is encrypted at rest and LATCHKEY_MASTER_KEY is not set", r.KID)
 		}
 		var err error
-		if der, err = open(m.aead, r.Private, r.KID); err != nil {
+		if der, err = m.box.Open(r.Private, r.KID); err != nil {
 			return nil, fmt.Errorf("signing key %s does not open with this LATCHKEY_MASTER_KEY (another master key sealed it, or the row is damaged)", r.KID)
 		}
 	}
@@ -154,29 +151,4 @@ func (j *jwk) thumbprint() string {
 func jsonString(s string) []byte {
 	b, _ := json.Marshal(s) // a string always marshals
 	return b
-}
-
-func newAEAD(masterKey []byte) (cipher.AEAD, error) {
-	block, err := aes.NewCipher(masterKey)
-	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
-	}
-	return cipher.NewGCM(block)
-}
-
-// seal encrypts a private key for its row: a random 96-bit nonce (one
-// sealing per rotation, far below GCM's 2^32 random-nonce limit) followed
-// by the ciphertext, authenticated together with the kid.
-func seal(aead cipher.AEAD, plain []byte, kid string) []byte {
-	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
-	rand.Read(nonce) // never fails (crypto/rand panics rather than return an error)
-	return aead.Seal(nonce, nonce, plain, []byte(kid))
-}
-
-func open(aead cipher.AEAD, sealed []byte, kid string) ([]byte, error) {
-	n := aead.NonceSize()
-	if len(sealed) < n+aead.Overhead() {
-		return nil, errors.New("sealed key too short")
-	}
-	return aead.Open(nil, sealed[:n], sealed[n:], []byte(kid))
 }

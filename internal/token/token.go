@@ -18,7 +18,6 @@ package token
 
 import (
 	"context"
-	"crypto/cipher"
 	"errors"
 	"fmt"
 	"sync"
@@ -26,6 +25,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/latchkey/latchkey/internal/seal"
 	"github.com/latchkey/latchkey/verify"
 )
 
@@ -98,8 +98,8 @@ type Options struct {
 type Manager struct {
 	alg              string
 	method           jwt.SigningMethod
-	ks               KeyStore    // nil in HS256 mode: nothing is stored
-	aead             cipher.AEAD // nil: new private keys are stored plain
+	ks               KeyStore  // nil in HS256 mode: nothing is stored
+	box              *seal.Box // nil: new private keys are stored plain
 	issuer, audience string
 	ttl, reloadEvery time.Duration
 	jwksMaxAge       time.Duration
@@ -172,11 +172,11 @@ func New(ctx context.Context, ks KeyStore, o Options) (*Manager, error) {
 		return m, nil
 	}
 	if len(o.MasterKey) > 0 {
-		aead, err := newAEAD(o.MasterKey)
+		box, err := seal.New(o.MasterKey)
 		if err != nil {
 			return nil, fmt.Errorf("token manager: %w", err)
 		}
-		m.aead = aead
+		m.box = box
 	}
 	set, err := m.load(ctx)
 	if err != nil {
