@@ -107,7 +107,9 @@ func (s *Store) readSession(ctx context.Context, where string, arg any) (*auth.S
 
 // TouchSession implements auth.Store.
 func (s *Store) TouchSession(ctx context.Context, sessionID string, at time.Time) error {
-	return s.updateRow(ctx, "touch session", `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, sessionID, at)
+	return s.write(ctx, "touch session", func(ctx context.Context, tx *sql.Tx) error {
+		return oneRow(tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, sessionID, at))
+	})
 }
 
 // SetSessionTokenHash implements auth.Store.
@@ -143,32 +145,26 @@ func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*auth.Refr
 // others find it already used, on SQLite (one writer) and on PostgreSQL
 // (the second UPDATE re-checks the row after the first commits).
 func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, at time.Time, next *auth.RefreshToken) (bool, error) {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return false, s.classify(ctx, "rotate refresh token", err)
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL`, oldID, at)
-	if err != nil {
-		return false, s.classify(ctx, "rotate refresh token", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return false, s.classify(ctx, "rotate refresh token", err)
-	} else if n == 0 {
-		return false, nil
-	}
-	if err := insertRefreshToken(ctx, tx, next); err != nil {
-		return false, s.classify(ctx, "rotate refresh token", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, next.SessionID, at); err != nil {
-		return false, s.classify(ctx, "rotate refresh token", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return false, s.classify(ctx, "rotate refresh token", err)
-	}
-	return true, nil
+	var won bool
+	err := s.write(ctx, "rotate refresh token", func(ctx context.Context, tx *sql.Tx) error {
+		won = false
+		res, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL`, oldID, at)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // n == 0: a concurrent use won
+		}
+		if err := insertRefreshToken(ctx, tx, next); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, next.SessionID, at); err != nil {
+			return err
+		}
+		won = true
+		return nil
+	})
+	return won && err == nil, err
 }
 
 // ListSessions implements auth.Store.

@@ -40,6 +40,9 @@ type Store struct {
 	timeout  time.Duration // of one call: see bound
 	migrated Migration     // by OpenWith
 	stmts    sync.Map      // query → *sql.Stmt: see prepared
+	// group shares commits among concurrent short writes (see write);
+	// nil on PostgreSQL.
+	group *groupCommit
 }
 
 var (
@@ -165,7 +168,9 @@ func OpenSQLite(path string, o Options) (*Store, error) {
 		v.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &Store{w: writer{w}, r: r, sessions: &sessionCache{version: newDataVersion(v)}, dialect: sqliteDialect, timeout: o.Timeout}, nil
+	s := &Store{w: writer{w}, r: r, sessions: &sessionCache{version: newDataVersion(v)}, dialect: sqliteDialect, timeout: o.Timeout}
+	s.group = newGroupCommit(s.w, s.bound)
+	return s, nil
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -223,14 +228,32 @@ func (w writer) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, erro
 	return w.db.BeginTx(ctx, opts)
 }
 
-// Close closes the database.
+// Close closes the database, after the batch of writes in progress, if
+// any, has committed.
 func (s *Store) Close() error {
+	if s.group != nil {
+		s.group.close()
+	}
 	var errs []error
 	s.stmts.Range(func(_, st any) bool {
 		errs = append(errs, st.(*sql.Stmt).Close())
 		return true
 	})
 	return errors.Join(append(errs, s.sessions.close(), s.r.Close(), s.w.db.Close())...)
+}
+
+// write runs fn in a write transaction bounded by the database timeout:
+// on SQLite with the other short writes of its moment (see groupCommit),
+// on PostgreSQL in its own, as concurrent commits there already share
+// their WAL flushes. fn may run in a savepoint: it must not commit or roll
+// back itself.
+func (s *Store) write(ctx context.Context, op string, fn func(context.Context, *sql.Tx) error) error {
+	if s.group == nil {
+		return s.inTx(ctx, op, func(tx *sql.Tx) error { return fn(ctx, tx) })
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.classify(ctx, op, s.group.do(ctx, fn))
 }
 
 // Ping implements auth.Store: it reports whether the database answers.
