@@ -121,13 +121,27 @@ func startProcess(t *testing.T, env []string) (string, func()) {
 }
 
 // written is what the server acknowledged: ids of registered users and
-// created posts (with their titles), and the refresh tokens it handed out.
+// created posts (with their titles), and the refresh tokens it handed out,
+// with each rotation chain's last: its head, unless the kill took the
+// answer of a rotation that was in flight (then that rotation may or may
+// not have happened, and a newer head nobody saw may exist).
 type written struct {
 	mu      sync.Mutex
 	users   []string
 	posts   map[string]string
 	refresh []string
+	heads   []chainHead
 }
+
+type chainHead struct {
+	token    string
+	inFlight bool // a rotation of it was under way at the kill
+}
+
+// refreshChains is how many sessions a round rotates at once, each once a
+// second (the session's budget): a refresh load whose writes the server
+// batches, so a kill finds batches in flight.
+const refreshChains = 128
 
 func (w *written) add(f func()) {
 	w.mu.Lock()
@@ -146,10 +160,10 @@ func (w *written) writeUntilKilled(t *testing.T, url, round string, kill func())
 	name := "author" + round
 	register(t, url, name)
 	_, author := tokenRequest(t, url, neturl.Values{"username": {name}, "password": {testPassword}})
-	var chains []string // refresh tokens of sessions of their own, one rotation a second each
-	for range 4 {
+	chains := make([]string, refreshChains) // sessions of their own, one rotation a second each
+	for i := range chains {
 		_, p := tokenRequest(t, url, neturl.Values{"username": {name}, "password": {testPassword}})
-		chains = append(chains, p.RefreshToken)
+		chains[i] = p.RefreshToken
 	}
 	time.Sleep(auth.RefreshMinInterval)
 
@@ -204,19 +218,35 @@ func (w *written) writeUntilKilled(t *testing.T, url, round string, kill func())
 			return true
 		})
 	}
-	for _, rt := range chains {
-		writer(func(int) bool {
-			status, b := post("/api/token", "application/x-www-form-urlencoded",
-				neturl.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}.Encode(), "")
-			var p pair
-			if status != http.StatusOK || json.Unmarshal(b, &p) != nil {
-				return false
+	// Eight clients, each rotating its sixteen chains in turn.
+	const clients = 8
+	for k := range clients {
+		mine := chains[k*refreshChains/clients : (k+1)*refreshChains/clients]
+		last := make([]time.Time, len(mine))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				j := i % len(mine)
+				time.Sleep(time.Until(last[j].Add(auth.RefreshMinInterval)))
+				status, b := post("/api/token", "application/x-www-form-urlencoded",
+					neturl.Values{"grant_type": {"refresh_token"}, "refresh_token": {mine[j]}}.Encode(), "")
+				var p pair
+				if status != http.StatusOK || json.Unmarshal(b, &p) != nil {
+					// The kill: every chain's head is its last token
+					// acknowledged; this one's rotation was in flight.
+					w.add(func() {
+						for n, rt := range mine {
+							w.heads = append(w.heads, chainHead{token: rt, inFlight: n == j})
+						}
+					})
+					return
+				}
+				mine[j], last[j] = p.RefreshToken, time.Now()
+				w.add(func() { w.refresh = append(w.refresh, p.RefreshToken) })
+				acked.Add(1)
 			}
-			rt = p.RefreshToken
-			w.add(func() { w.refresh = append(w.refresh, rt) })
-			time.Sleep(auth.RefreshMinInterval)
-			return true
-		})
+		}()
 	}
 	deadline := time.Now().Add(3 * time.Second)
 	for acked.Load() < 200 && time.Now().Before(deadline) {
@@ -263,4 +293,22 @@ func (w *written) verify(t *testing.T, url, db string) {
 			t.Errorf("acknowledged refresh token: %v", err)
 		}
 	}
+	// Each chain's last acknowledged token is still its head (unused),
+	// unless a rotation of it was in flight at the kill.
+	inFlight := 0
+	for _, h := range w.heads {
+		rt, _, _, err := s.RefreshTokenByHash(context.Background(), auth.HashToken(h.token))
+		switch {
+		case err != nil:
+			t.Errorf("a chain's head: %v", err)
+		case h.inFlight:
+			inFlight++
+		case rt.UsedAt != nil:
+			t.Errorf("a chain's last acknowledged token was used, with no rotation of it in flight")
+		}
+	}
+	if len(w.heads) == 0 {
+		t.Error("no chain's head was recorded")
+	}
+	t.Logf("%d chains' heads checked; %d had a rotation in flight at the kill", len(w.heads), inFlight)
 }
