@@ -1,11 +1,15 @@
 package api_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/auth"
 )
 
 // BenchmarkMe measures GET /api/users/me end to end (HTTP server, bearer
@@ -99,4 +103,42 @@ func BenchmarkBackends(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkRefresh rotates many sessions' refresh tokens from parallel
+// clients, each token used again only after the others (a session may be
+// refreshed once a second): the token endpoint's write path, for a
+// profile of where a refresh's time goes.
+//
+//	go test -run '^$' -bench Refresh -cpu 32 -cpuprofile /tmp/refresh.prof ./internal/api/
+func BenchmarkRefresh(b *testing.B) {
+	s := newServer(b, serverOptions{})
+	s.register(b, "alice")
+	const sessions = 5000
+	queue := make(chan string, sessions)
+	for range sessions {
+		queue <- s.login(b, "alice").RefreshToken
+	}
+	time.Sleep(auth.RefreshMinInterval)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rt := <-queue
+			res, err := s.Client().Post(s.URL+"/api/token", "application/x-www-form-urlencoded",
+				strings.NewReader("grant_type=refresh_token&refresh_token="+rt))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			var p tokenPair
+			json.NewDecoder(res.Body).Decode(&p)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				b.Errorf("refresh: %d", res.StatusCode)
+				queue <- rt
+				continue
+			}
+			queue <- p.RefreshToken
+		}
+	})
 }
