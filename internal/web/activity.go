@@ -36,6 +36,9 @@ var typeNames = map[auth.EventType]string{
 	auth.EventUserRoleChanged:      "Role changed",
 	auth.EventUserDeleted:          "Account deleted",
 	auth.EventKeysRotated:          "Signing keys rotated",
+	auth.EventMFAEnabled:           "Two-step verification turned on",
+	auth.EventMFADisabled:          "Two-step verification turned off",
+	auth.EventMFAReset:             "Two-step verification reset",
 }
 
 // typeName is t in words, or t itself for a type this table lacks (one
@@ -56,6 +59,9 @@ func eventLabel(e *auth.Event) string {
 			return "Signed in after registering"
 		}
 		how := map[string]string{string(auth.LoginPassword): "password", string(auth.LoginLink): "sign-in link"}[d["method"]]
+		if how != "" {
+			how += map[string]string{"totp": " and app code", "recovery_code": " and recovery code"}[d["second_factor"]]
+		}
 		if d["session_kind"] == string(auth.SessionAPI) {
 			how = strings.TrimPrefix(how+", API", ", ")
 		}
