@@ -17,7 +17,10 @@ import (
 // HTTP authentication). The token flows' codes are left out on purpose:
 // withUser turns a dead cookie into a visitor, and no page calls those
 // flows, so one that reached a page would be a bug, answered 500 like any
-// code missing here and any error that is not an *auth.Error.
+// code missing here and any error that is not an *auth.Error. The one
+// exception is invalid_grant, which the login's second step shares with
+// the token endpoint: a wrong code there is a field to fix, 422 (a login
+// whose wait is over is sent back to the login page before this table).
 var statusOf = map[auth.Code]int{
 	auth.CodeInvalid:            http.StatusUnprocessableEntity,
 	auth.CodeUsernameTaken:      http.StatusUnprocessableEntity,
@@ -30,6 +33,8 @@ var statusOf = map[auth.Code]int{
 	auth.CodeNotFound:           http.StatusNotFound,
 	auth.CodeForbidden:          http.StatusForbidden,
 	auth.CodeLastAdmin:          http.StatusConflict,
+	auth.CodeConflict:           http.StatusConflict,
+	auth.CodeInvalidGrant:       http.StatusUnprocessableEntity,
 	auth.CodeUnavailable:        http.StatusServiceUnavailable,
 	auth.CodeInternal:           http.StatusInternalServerError,
 }

@@ -41,6 +41,8 @@ func TestFailAnswersByTheTable(t *testing.T) {
 		{"taken", auth.ErrUsernameTaken, 422, "", auth.ErrUsernameTaken.Message, "", ""},
 		{"wrong password", &auth.Error{Code: auth.CodeInvalidCredentials, Message: "Not correct."}, 422, "", "Not correct.", "", ""},
 		{"internal code", &auth.Error{Code: auth.CodeInternal, Message: "row 42 of sessions"}, 500, "", internalMessage, "row 42", "ERROR"},
+		{"conflict", auth.ErrMFAOn, 409, "", auth.ErrMFAOn.Message, "", ""},
+		{"a wrong code at the second step", auth.ErrWrongSecondFactor, 422, "", auth.ErrWrongSecondFactor.Message, "", ""},
 		{"a code no page expects", auth.ErrInvalidToken, 500, "", internalMessage, auth.ErrInvalidToken.Message, "ERROR"},
 		{"a code not in the table", &auth.Error{Code: "brand_new", Message: "New."}, 500, "", internalMessage, "New.", "ERROR"},
 		{"not an auth.Error", errors.New("scan: password=hunter2"), 500, "", internalMessage, "hunter2", "ERROR"},
@@ -94,6 +96,8 @@ func TestApplyShowsWhatAFormCanExplain(t *testing.T) {
 		{"wrong password", &auth.Error{Code: auth.CodeInvalidCredentials, Message: "Not correct."}, 422, "", "Not correct.", ""},
 		{"disabled", &auth.Error{Code: auth.CodeAccountDisabled, Message: "Disabled."}, 422, "", "Disabled.", ""},
 		{"forbidden", &auth.Error{Code: auth.CodeForbidden, Message: "Not yours."}, 403, "", "Not yours.", ""},
+		{"conflict", auth.ErrMFAOff, 409, "", auth.ErrMFAOff.Message, ""},
+		{"a wrong code at the second step", auth.ErrWrongSecondFactor, 422, "", "", "otp"},
 		{"not found", auth.ErrNotFound, 0, "", "", ""},
 		{"internal", errors.New("boom"), 0, "", "", ""},
 	}
