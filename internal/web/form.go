@@ -8,7 +8,8 @@ import (
 )
 
 // form is a submitted (or empty) form: the values to show again and the
-// error per field. Password values are never shown again.
+// error per field. Password values and one-time codes are never shown
+// again (Fields).
 type form struct {
 	ID     string // the form element's id, for htmx to select
 	Action string
@@ -19,6 +20,9 @@ type form struct {
 	// idPrefix keeps the element ids of a form's inputs unique on a page
 	// with two forms that share a field name.
 	idPrefix string
+	// hints are words shown under an input, by its name: what to type
+	// where the label alone cannot say it (a code, or a recovery code).
+	hints map[string]string
 }
 
 // input describes one field of a form: its name and what the page shows
@@ -43,18 +47,20 @@ func (f *form) set(field, msg string) {
 // (a method call with arguments per input, made by reflection, was most of
 // the cost of rendering a form).
 type field struct {
-	ID, Name, Label, Type, Autocomplete, Value, Error string
-	Textarea, Focus                                   bool
+	ID, Name, Label, Type, Autocomplete, Value, Error, Hint string
+	Textarea, Focus                                         bool
 }
 
 // Fields are the form's inputs for the "fields" template, in display order.
-// Password values are never shown again.
+// Password values are never shown again, nor one-time codes: a recovery
+// code is a secret too, and a code typed wrong is no use to see again.
 func (f *form) Fields() []field {
 	out := make([]field, len(f.inputs))
 	focused := false // the first field with an error gets the focus
 	for i, in := range f.inputs {
-		fl := field{ID: f.idPrefix + in.Name, Name: in.Name, Label: in.Label, Type: in.Type, Autocomplete: in.Autocomplete, Textarea: in.Type == "textarea"}
-		if in.Type != "password" {
+		fl := field{ID: f.idPrefix + in.Name, Name: in.Name, Label: in.Label, Type: in.Type, Autocomplete: in.Autocomplete,
+			Hint: f.hints[in.Name], Textarea: in.Type == "textarea"}
+		if in.Type != "password" && in.Autocomplete != "one-time-code" {
 			fl.Value = f.Values[in.Name]
 		}
 		var has bool
@@ -66,6 +72,14 @@ func (f *form) Fields() []field {
 		out[i] = fl
 	}
 	return out
+}
+
+// hint gives an input words under it (see form.hints).
+func (f *form) hint(name, text string) {
+	if f.hints == nil {
+		f.hints = map[string]string{}
+	}
+	f.hints[name] = text
 }
 
 // HasErrors reports whether anything needs attention.

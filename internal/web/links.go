@@ -83,10 +83,21 @@ func (s *site) forgotPassword(w http.ResponseWriter, r *http.Request) {
 		Sent: "If " + f.Values["email"] + " belongs to an account, we have sent it a link to choose a new password. It works for 30 minutes."})
 }
 
-func resetForm(token string) *form {
-	f := newForm("reset-form", "/reset-password",
-		input{"new_password", "New password", "password", "new-password"},
-		input{"confirm_password", "Confirm new password", "password", "new-password"})
+// resetForm is the form for a new password; for an account with two-step
+// verification on (mfa), it asks for a code too: the link alone, which
+// whoever reads the owner's mail has, must not be enough.
+func resetForm(token string, mfa bool) *form {
+	inputs := []input{
+		{"new_password", "New password", "password", "new-password"},
+		{"confirm_password", "Confirm new password", "password", "new-password"},
+	}
+	if mfa {
+		inputs = append(inputs, input{"otp", "Code from your authenticator app", "text", "one-time-code"})
+	}
+	f := newForm("reset-form", "/reset-password", inputs...)
+	if mfa {
+		f.hint("otp", "Your account has two-step verification: six digits, or one of your recovery codes.")
+	}
 	f.Values["token"] = token
 	return f
 }
@@ -94,20 +105,31 @@ func resetForm(token string) *form {
 func (s *site) resetPasswordPage(w http.ResponseWriter, r *http.Request) {
 	noReferrer(w)
 	token := r.URL.Query().Get("token")
-	if _, err := s.Auth.CheckResetLink(r.Context(), token); err != nil {
+	u, err := s.Auth.CheckResetLink(r.Context(), token)
+	if err != nil {
 		s.deadLink(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "reset", "Choose a new password", resetForm(token))
+	s.render(w, r, http.StatusOK, "reset", "Choose a new password", resetForm(token, u.MFAEnabled()))
 }
 
 // resetPassword sets the new password and sends the visitor to log in with
 // it: a reset logs nobody in (whoever asked for the link may not be the
-// one who reads the mail).
+// one who reads the mail). The link is checked first, to know whether the
+// form asks for a code.
 func (s *site) resetPassword(w http.ResponseWriter, r *http.Request) {
 	noReferrer(w)
-	f := resetForm("")
-	if err := readForm(w, r, f, "token"); err != nil {
+	token, ok := postedToken(w, r)
+	if !ok {
+		return
+	}
+	u, err := s.Auth.CheckResetLink(r.Context(), token)
+	if err != nil {
+		s.deadLink(w, r, err)
+		return
+	}
+	f := resetForm(token, u.MFAEnabled())
+	if err := readForm(w, r, f); err != nil {
 		badForm(w, err)
 		return
 	}

@@ -33,8 +33,11 @@ func (s *site) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := loginData{Form: loginForm(), Next: next, LoginLinks: s.Auth.LoginLinks()}
-	if r.URL.Query().Get("done") == "reset" {
+	switch r.URL.Query().Get("done") {
+	case "reset":
 		d.Notice = "Your password was changed and every session logged out. Log in with the new password."
+	case "expired":
+		d.Notice = "That sign-in expired or had too many wrong codes; sign in again."
 	}
 	s.render(w, r, http.StatusOK, "login", "Log in", d)
 }
@@ -49,6 +52,10 @@ func (s *site) login(w http.ResponseWriter, r *http.Request) {
 	}
 	next := s.safeNext(f.Values["next"])
 	bs, err := s.Auth.LoginBrowser(r.Context(), f.Values["identifier"], f.Values["password"], f.Values["remember_me"] != "", s.client(r))
+	if step := (*auth.SecondStepRequired)(nil); errors.As(err, &step) {
+		s.askSecondFactor(w, r, step, next)
+		return
+	}
 	if err != nil {
 		status, ok := s.apply(w, r, f, err)
 		if !ok {
@@ -63,11 +70,17 @@ func (s *site) login(w http.ResponseWriter, r *http.Request) {
 			Unverified: errors.Is(err, auth.ErrEmailNotVerified)})
 		return
 	}
+	s.startSession(w, r, bs)
+	s.redirect(w, r, next)
+}
+
+// startSession gives the browser the cookie of its new session; an
+// earlier session on this browser ends, never reused.
+func (s *site) startSession(w http.ResponseWriter, r *http.Request, bs *auth.BrowserSession) {
 	if old := s.Cookies.Read(r); old != "" {
-		s.Auth.Logout(r.Context(), old, s.client(r)) // the earlier session on this browser ends
+		s.Auth.Logout(r.Context(), old, s.client(r))
 	}
 	s.Cookies.Set(w, bs.Token, bs.Session, s.Now())
-	s.redirect(w, r, next)
 }
 
 // logout ends the session server-side and clears the cookie.

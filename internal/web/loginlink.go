@@ -1,8 +1,11 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
+
+	"github.com/latchkey/latchkey/internal/auth"
 )
 
 // The sign-in link pages (DESIGN.md, "Sign-in link"); routed only when
@@ -65,14 +68,16 @@ func (s *site) loginWithLink(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	next := s.safeNext(r.URL.Query().Get("next"))
 	bs, err := s.Auth.LoginWithLink(r.Context(), token, s.client(r))
+	if step := (*auth.SecondStepRequired)(nil); errors.As(err, &step) {
+		s.askSecondFactor(w, r, step, next) // the link is used up: it stood for the password
+		return
+	}
 	if err != nil {
 		s.deadLink(w, r, err)
 		return
 	}
-	if old := s.Cookies.Read(r); old != "" {
-		s.Auth.Logout(r.Context(), old, s.client(r)) // the earlier session on this browser ends
-	}
-	s.Cookies.Set(w, bs.Token, bs.Session, s.Now())
-	s.redirect(w, r, s.safeNext(r.URL.Query().Get("next")))
+	s.startSession(w, r, bs)
+	s.redirect(w, r, next)
 }

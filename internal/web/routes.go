@@ -12,6 +12,7 @@ func (s *site) routes(mux *http.ServeMux) {
 	page("POST /register", http.HandlerFunc(s.register))
 	page("GET /login", http.HandlerFunc(s.loginPage))
 	page("POST /login", http.HandlerFunc(s.login))
+	page("POST /login/verify", http.HandlerFunc(s.verifyLogin))
 	page("POST /logout", http.HandlerFunc(s.logout))
 	page("GET /link-expired", http.HandlerFunc(s.linkExpired))
 	page("GET /forgot-password", http.HandlerFunc(s.forgotPasswordPage))

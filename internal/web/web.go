@@ -125,6 +125,21 @@ func (s *site) render(w http.ResponseWriter, r *http.Request, status int, page, 
 	}
 }
 
+// renderWhole is render for a page that answers a form with a page of its
+// own rather than with the form again (the login's second step, the
+// recovery codes): htmx, which swaps only the form it sent, is told to
+// swap the page's main content instead, title included, and to show it
+// from the top. Without JavaScript the browser shows the page as it is.
+func (s *site) renderWhole(w http.ResponseWriter, r *http.Request, status int, page, title string, data any) {
+	if r.Header.Get("HX-Request") == "true" {
+		h := w.Header()
+		h.Set("HX-Retarget", "#main")
+		h.Set("HX-Reselect", "#main")
+		h.Set("HX-Reswap", "outerHTML show:window:top")
+	}
+	s.render(w, r, status, page, title, data)
+}
+
 // write renders a page into a buffer first and sends it only if that
 // worked; on an error nothing has been written.
 func (s *site) write(w http.ResponseWriter, r *http.Request, status int, page, title string, data any) error {
