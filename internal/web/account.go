@@ -12,8 +12,9 @@ type accountData struct {
 	Email    string // the account's address, and whether it is proven
 	Verified bool
 	Pending  string // an address waiting for its confirmation
-	Profile  *form
-	Password *form
+	Profile  *form  // nil: the form as it starts
+	Password *form  // nil: the form as it starts
+	TOTP     *totpSection
 	Sessions []sessionRow
 	Others   bool // whether there is a session besides this browser's
 	Activity []activityRow
@@ -73,14 +74,24 @@ func passwordForm() *form {
 }
 
 func (s *site) accountPage(w http.ResponseWriter, r *http.Request) {
-	p := principal(r)
-	s.renderAccount(w, r, http.StatusOK, accountData{Profile: profileForm(p.User), Password: passwordForm(), Notice: r.URL.Query().Get("done")})
+	s.renderAccount(w, r, http.StatusOK, accountData{Notice: r.URL.Query().Get("done")})
 }
 
-// renderAccount shows the account page with the forms given and the
-// current list of sessions.
+// renderAccount shows the account page with the forms given (the others
+// as they start) and the current list of sessions.
 func (s *site) renderAccount(w http.ResponseWriter, r *http.Request, status int, d accountData) {
 	p := principal(r)
+	if d.Profile == nil {
+		d.Profile = profileForm(p.User)
+	}
+	if d.Password == nil {
+		d.Password = passwordForm()
+	}
+	var err error
+	if d.TOTP, err = s.fillTOTPSection(r.Context(), p, d.TOTP); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	list, err := s.Auth.Sessions(r.Context(), p)
 	if err != nil {
 		s.fail(w, r, err)
@@ -117,6 +128,12 @@ func (s *site) renderAccount(w http.ResponseWriter, r *http.Request, status int,
 		d.Notice = "A link is on its way to " + p.User.PendingEmail + ". Your address changes when you use it."
 	case "cancelled":
 		d.Notice = "The change of address is cancelled."
+	case "totp-on":
+		d.Notice = "Two-step verification is on: signing in takes a code from your app after the password."
+	case "recovery":
+		d.Notice = "Your new recovery codes are the only ones that work now."
+	case "totp-off":
+		d.Notice = "Two-step verification is off: signing in takes your password alone."
 	default:
 		d.Notice = ""
 	}

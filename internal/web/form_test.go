@@ -79,32 +79,48 @@ func squash(s string) string {
 	return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "> <", "><")
 }
 
-// TestAccountPageIDsAreUnique: both forms of the account page ask for the
-// current password; their inputs (and error messages) must still have ids
-// of their own, or a label names the wrong input.
+// TestAccountPageIDsAreUnique: most forms of the account page ask for the
+// current password; their inputs (and error messages and hints) must
+// still have ids of their own, or a label names the wrong input. The
+// two-step verification section is checked off (one form) and on (two).
 func TestAccountPageIDsAreUnique(t *testing.T) {
 	s := parsedSite(t)
 	u := &auth.User{Username: "alice", Email: "alice@example.com"}
-	p, w := profileForm(u), passwordForm()
-	for _, f := range []*form{p, w} {
-		for _, in := range f.inputs {
-			f.set(in.Name, "Wrong.")
-		}
+	sections := map[string]*totpSection{
+		"off": {Setup: totpSetupForm()},
+		"on":  {On: true, Left: "10 recovery codes left.", Recovery: recoveryCodesForm(), Disable: totpOffForm()},
 	}
-	var page bytes.Buffer
-	if err := s.pages["account"].Execute(&page, view{Title: "Your account", User: u, Data: accountData{Profile: p, Password: w}}); err != nil {
-		t.Fatal(err)
+	wants := map[string][]string{
+		"off": {"totp-current_password", "totp-current_password-error"},
+		"on":  {"recovery-current_password", "totp-off-current_password", "totp-off-code", "totp-off-code-hint", "totp-off-code-error"},
 	}
-	seen := map[string]bool{}
-	for _, m := range regexp.MustCompile(`\sid="([^"]+)"`).FindAllStringSubmatch(page.String(), -1) {
-		if seen[m[1]] {
-			t.Errorf("id %q appears twice on the account page", m[1])
-		}
-		seen[m[1]] = true
-	}
-	for _, want := range []string{"current_password", "password-current_password", "password-current_password-error"} {
-		if !seen[want] {
-			t.Errorf("no element with id %q", want)
-		}
+	for state, totp := range sections {
+		t.Run(state, func(t *testing.T) {
+			p, w := profileForm(u), passwordForm()
+			for _, f := range []*form{p, w, totp.Setup, totp.Recovery, totp.Disable} {
+				if f == nil {
+					continue
+				}
+				for _, in := range f.inputs {
+					f.set(in.Name, "Wrong.")
+				}
+			}
+			var page bytes.Buffer
+			if err := s.pages["account"].Execute(&page, view{Title: "Your account", User: u, Data: accountData{Profile: p, Password: w, TOTP: totp}}); err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			for _, m := range regexp.MustCompile(`\sid="([^"]+)"`).FindAllStringSubmatch(page.String(), -1) {
+				if seen[m[1]] {
+					t.Errorf("id %q appears twice on the account page", m[1])
+				}
+				seen[m[1]] = true
+			}
+			for _, want := range append([]string{"current_password", "password-current_password", "password-current_password-error"}, wants[state]...) {
+				if !seen[want] {
+					t.Errorf("no element with id %q", want)
+				}
+			}
+		})
 	}
 }

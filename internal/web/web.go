@@ -84,6 +84,14 @@ func (s *site) parse() error {
 		if strings.HasPrefix(n, "templates/page_admin_") {
 			files = append(files, "templates/admin.html") // the admin pages' shared parts
 		}
+		if n == "templates/page_account.html" {
+			// The account page's larger sections, a file each.
+			parts, err := fs.Glob(templateFS, "templates/account_*.html")
+			if err != nil {
+				return err
+			}
+			files = append(files, parts...)
+		}
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, files...)
 		if err != nil {
 			return fmt.Errorf("web: parse %s: %w", n, err)
