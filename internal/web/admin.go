@@ -208,6 +208,8 @@ func adminNotice(done string, u *auth.User) string {
 		return "The session has ended."
 	case "sessions":
 		return "Every session of " + u.Username + " has ended."
+	case "mfa":
+		return "Two-step verification is off for " + u.Username + ": they sign in with their password alone until they set it up again."
 	}
 	return ""
 }

@@ -10,8 +10,9 @@ import (
 // What an admin does to a user, each a POST from the user's page. Each
 // goes back to the page with a notice of what happened (a redirect, so a
 // reload does not do it again), or shows the page again with why it was
-// refused: the last active admin (409), a disabled account that gets no
-// reset link (422), a link asked for too recently (429).
+// refused: the last active admin (409), two-step verification turned off
+// already (409), a disabled account that gets no reset link (422), a link
+// asked for too recently (429).
 
 // errNoSuchSession answers a session id that is not one of the user's
 // live sessions.
@@ -114,6 +115,18 @@ func (s *site) adminRevokeSessions(w http.ResponseWriter, r *http.Request) {
 		return s.Auth.RevokeUserSessions(ctx, p, id)
 	}) {
 		s.done(w, r, "sessions", false)
+	}
+}
+
+// adminResetMFA turns two-step verification off for a user who lost both
+// their phone and their recovery codes: they sign in with the password
+// alone until they set it up again.
+func (s *site) adminResetMFA(w http.ResponseWriter, r *http.Request) {
+	if s.act(w, r, errNoSuchUser, func(ctx context.Context, p *auth.Principal, id string) error {
+		_, err := s.Auth.ResetMFA(ctx, p, id)
+		return err
+	}) {
+		s.done(w, r, "mfa", false)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/auth"
 )
@@ -50,6 +51,7 @@ func TestAdminPagesNeedAnAdmin(t *testing.T) {
 	s := newAdminSite(t)
 	bob, _ := s.member(t, "bob")
 	carolBrowser, carol := s.member(t, "carol")
+	s.turnOnMFA(t, carolBrowser, time.Now()) // for the refused reset to have something to change
 	sid := sessionIDOf(t, s.site, carolBrowser)
 	before := len(s.events(t, carol.ID, ""))
 	u := "/admin/users/" + carol.ID
@@ -71,6 +73,7 @@ func TestAdminPagesNeedAnAdmin(t *testing.T) {
 		{"POST", u + "/password-reset", url.Values{}, 0},
 		{"POST", u + "/sessions/" + sid + "/revoke", url.Values{}, 0},
 		{"POST", u + "/sessions/revoke-all", url.Values{}, 0},
+		{"POST", u + "/mfa/reset", url.Values{}, 0},
 		{"POST", u + "/delete", url.Values{"confirm": {"yes"}}, 0},
 	}
 	for _, tt := range routes {
@@ -97,8 +100,8 @@ func TestAdminPagesNeedAnAdmin(t *testing.T) {
 	if err != nil {
 		t.Fatalf("carol after the refused posts: %v", err)
 	}
-	if got.Role != auth.RoleUser || got.Disabled() {
-		t.Errorf("carol after the refused posts: role %s, disabled %v", got.Role, got.Disabled())
+	if got.Role != auth.RoleUser || got.Disabled() || !got.MFAEnabled() {
+		t.Errorf("carol after the refused posts: role %s, disabled %v, two-step verification %v", got.Role, got.Disabled(), got.MFAEnabled())
 	}
 	if !s.signedIn(t, carolBrowser) {
 		t.Error("the refused posts ended carol's session")
@@ -235,6 +238,32 @@ func TestAdminActions(t *testing.T) {
 		}
 		if got, _ := s.svc.FindUser(context.Background(), bob.ID); got.Role != auth.RoleUser {
 			t.Errorf("bob's role is %s", got.Role)
+		}
+	})
+
+	t.Run("turn off two-step verification", func(t *testing.T) {
+		p := do(t, s.root, "GET", s.URL+u, nil)
+		if !strings.Contains(p.body, `<dd id="mfa">off</dd>`) || strings.Contains(p.body, `id="reset-mfa"`) {
+			t.Error("bob's page does not say two-step verification is off, or offers to turn it off")
+		}
+		s.turnOnMFA(t, bobBrowser, time.Now())
+		p = do(t, s.root, "GET", s.URL+u, nil)
+		if !strings.Contains(p.body, `<dd id="mfa">on since <time`) || !strings.Contains(p.body, `action="`+u+`/mfa/reset"`) {
+			t.Fatal("bob's page does not say two-step verification is on, or offers no way to turn it off")
+		}
+		s.act(t, u+"/mfa/reset", url.Values{}, back("mfa"))
+		s.byRoot(t, bob.ID, auth.EventMFAReset, 0)
+		if got, _ := s.svc.FindUser(context.Background(), bob.ID); got.MFAEnabled() {
+			t.Fatal("bob's two-step verification is still on")
+		}
+		if p := do(t, s.root, "GET", s.URL+back("mfa"), nil); !strings.Contains(p.body, "Two-step verification is off for bob") || !strings.Contains(p.body, `<dd id="mfa">off</dd>`) {
+			t.Error("no notice after turning it off")
+		}
+		s.signIn(t, "bob") // the password alone
+		// Off already: the 409 message on the page.
+		p = do(t, s.root, "POST", s.URL+u+"/mfa/reset", url.Values{})
+		if p.status != http.StatusConflict || !strings.Contains(p.body, auth.ErrMFAOff.Message) || !strings.Contains(p.body, `role="alert"`) {
+			t.Errorf("turning off what is off: %d", p.status)
 		}
 	})
 

@@ -60,6 +60,7 @@ func (s *site) routes(mux *http.ServeMux) {
 	page("POST /admin/users/{id}/password-reset", s.requireAdmin(s.adminSendReset))
 	page("POST /admin/users/{id}/sessions/{sid}/revoke", s.requireAdmin(s.adminRevokeSession))
 	page("POST /admin/users/{id}/sessions/revoke-all", s.requireAdmin(s.adminRevokeSessions))
+	page("POST /admin/users/{id}/mfa/reset", s.requireAdmin(s.adminResetMFA))
 	page("GET /admin/users/{id}/delete", s.requireAdmin(s.adminDeletePage))
 	page("POST /admin/users/{id}/delete", s.requireAdmin(s.adminDelete))
 	page("GET /admin/events", s.requireAdmin(s.adminEvents))
