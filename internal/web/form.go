@@ -23,6 +23,9 @@ type form struct {
 	// hints are words shown under an input, by its name: what to type
 	// where the label alone cannot say it (a code, or a recovery code).
 	hints map[string]string
+	// focus gives the first input the focus when no field has an error:
+	// for a page that is there only for that input (a code to type).
+	focus bool
 }
 
 // input describes one field of a form: its name and what the page shows
@@ -70,6 +73,9 @@ func (f *form) Fields() []field {
 			fl.Focus = fl.Error != ""
 		}
 		out[i] = fl
+	}
+	if f.focus && !focused && len(out) > 0 {
+		out[0].Focus = true
 	}
 	return out
 }

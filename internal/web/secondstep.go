@@ -26,6 +26,7 @@ func secondStepForm(token string) *form {
 	// without the letters of a recovery code.
 	f := newForm("second-step-form", "/login/verify", input{"otp", "Code from your authenticator app", "text", "one-time-code"})
 	f.hint("otp", "Six digits, or one of your recovery codes.")
+	f.focus = true
 	f.Values["mfa_token"] = token
 	return f
 }

@@ -118,7 +118,7 @@ func TestSecondStep(t *testing.T) {
 	p, token := s.firstStep(t, c, "alice", url.Values{"next": {"/account"}, "remember_me": {"on"}})
 	for _, want := range []string{
 		"<h1>Two-step verification</h1>", `action="/login/verify"`, `name="next" value="/account"`,
-		`id="otp" name="otp" type="text"`, `autocomplete="one-time-code"`, `aria-describedby="otp-hint"`, "recovery codes",
+		`id="otp" name="otp" type="text"`, `autocomplete="one-time-code" required aria-describedby="otp-hint" autofocus>`, "recovery codes",
 	} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("the second step's page lacks %s", want)

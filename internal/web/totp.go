@@ -61,7 +61,9 @@ func totpOffForm() *form {
 }
 
 func totpConfirmForm() *form {
-	return newForm("totp-confirm-form", "/account/totp/confirm", input{"code", "Code from your authenticator app", "text", "one-time-code"})
+	f := newForm("totp-confirm-form", "/account/totp/confirm", input{"code", "Code from your authenticator app", "text", "one-time-code"})
+	f.focus = true
+	return f
 }
 
 // fillTOTPSection completes t (nil: nothing typed yet) for the page of p: the
