@@ -202,6 +202,8 @@ func TestNewRecoveryCodesAndTurningOff(t *testing.T) {
 		{"an old recovery code", pw, old[0], "totp-off-code"},
 		{"a wrong password", "not the password", codes[0], "totp-off-current_password"},
 		{"no password", "", codes[0], "totp-off-current_password"},
+		{"a NUL", pw, "\x00\x00\x00\x00\x00\x00\x00\x00", "totp-off-code"},
+		{"bytes that are not UTF-8", pw, "a\xffb", "totp-off-code"},
 	} {
 		p := off(tt.password, tt.code)
 		if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="`+tt.field+`-error"`) {
