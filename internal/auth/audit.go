@@ -36,6 +36,8 @@ const (
 	EventMFAEnabled           EventType = "mfa.enabled"
 	EventMFADisabled          EventType = "mfa.disabled"
 	EventMFAReset             EventType = "mfa.reset"
+	EventPasskeyAdded         EventType = "passkey.added"
+	EventPasskeyRemoved       EventType = "passkey.removed"
 )
 
 // EventTypes lists every type, for filters that must refuse an unknown one.
@@ -45,7 +47,7 @@ var EventTypes = []EventType{
 	EventVerificationSent, EventEmailVerified, EventEmailChangeRequested, EventEmailChanged,
 	EventLoginLinkSent, EventLoginLinkUsed, EventUserUpdated, EventUserDisabled, EventUserEnabled,
 	EventUserRoleChanged, EventUserDeleted, EventKeysRotated, EventMFAEnabled, EventMFADisabled,
-	EventMFAReset,
+	EventMFAReset, EventPasskeyAdded, EventPasskeyRemoved,
 }
 
 // Known reports whether t is one of EventTypes.

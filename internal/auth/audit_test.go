@@ -87,7 +87,7 @@ func (e *env) lastEvent(t *testing.T, typ auth.EventType) *auth.Event {
 // did it, whom it concerns, the session and where it came from, and that
 // no event holds a password or a link's token.
 func TestEveryFlowIsAudited(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, withOptions(passkeyOptions()))
 	ctx := context.Background()
 	c := auth.Client{IP: "192.0.2.7", UserAgent: "AuditTest/1.0"}
 	var secrets []string // what no event may hold
@@ -161,6 +161,26 @@ func TestEveryFlowIsAudited(t *testing.T) {
 	e.expect(t, auth.EventLoginSucceeded)
 	p, err := e.svc.AuthorizeCookie(ctx, bs.Token, c)
 	authtest.NoError(t, err)
+	// A passkey: added, used to log in, removed.
+	key := &authtest.Authenticator{Origin: passkeyOrigin}
+	pk := e.addPasskey(t, p, key, "Phone")
+	e.expect(t, auth.EventPasskeyAdded)
+	if a := e.lastEvent(t, auth.EventPasskeyAdded); a.Details["name"] != "Phone" || a.Details["passkey_id"] != pk.ID ||
+		a.SessionID != p.Session.ID || a.ActorID != alice.ID || a.IP != c.IP {
+		t.Fatalf("passkey.added: %+v", a)
+	}
+	pbs, err := e.passkeyLogin(t, key, c)
+	authtest.NoError(t, err)
+	secrets = append(secrets, pbs.Token)
+	e.expect(t, auth.EventLoginSucceeded)
+	if l := e.lastEvent(t, auth.EventLoginSucceeded); l.Details["method"] != "passkey" || l.SessionID != pbs.Session.ID {
+		t.Fatalf("login.succeeded by passkey: %+v", l)
+	}
+	authtest.NoError(t, e.svc.RemovePasskey(ctx, p, pk.ID))
+	e.expect(t, auth.EventPasskeyRemoved)
+	if r := e.lastEvent(t, auth.EventPasskeyRemoved); r.Details["name"] != "Phone" || r.SessionID != p.Session.ID {
+		t.Fatalf("passkey.removed: %+v", r)
+	}
 	name, email := "Alice_2", "alice2@example.com"
 	_, err = e.svc.UpdateProfile(ctx, p, auth.ProfileChange{Username: &name, Email: &email, CurrentPassword: goodPassword})
 	authtest.NoError(t, err)

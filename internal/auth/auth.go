@@ -6,8 +6,10 @@ package auth
 
 import (
 	"context"
+	"net/url"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/google/uuid"
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/seal"
@@ -88,6 +90,10 @@ type Options struct {
 	// TOTPIssuer names the site in authenticator apps (the base URL's
 	// host); "" for "Latchkey".
 	TOTPIssuer string
+	// BaseURL is the server's public URL (LATCHKEY_BASE_URL): its host is
+	// the passkeys' relying party, its origin the only one they answer.
+	// nil, or a host that is an IP address: no passkeys (see PasskeysOn).
+	BaseURL *url.URL
 }
 
 // DefaultOptions are the defaults of DESIGN.md.
@@ -123,7 +129,7 @@ type Deps struct {
 // success) at the one place the outcome is known. It must be quick and
 // safe for concurrent use.
 type Meter interface {
-	Login(err error)        // a login: a password checked (Authenticate), or a sign-in link used
+	Login(err error)        // a login: a password checked (Authenticate), a sign-in link or a passkey used
 	Registration(err error) // a registration (Register)
 	Refresh(err error)      // a refresh token grant (RefreshGrant)
 	RefreshReused()         // a refresh token used again: its session revoked
@@ -152,6 +158,9 @@ type Service struct {
 	// introspectors are Options.IntrospectionClients as digests, which
 	// is all IntrospectionClient compares.
 	introspectors []clientDigest
+	// rp is the passkeys' relying party, from Options.BaseURL; nil when
+	// passkeys cannot work there.
+	rp *webauthn.WebAuthn
 }
 
 // NewService returns a Service.
@@ -169,7 +178,8 @@ func NewService(d Deps, opts Options) *Service {
 		d.Meter = noMeter{}
 	}
 	introspectors := digestClients(opts.IntrospectionClients)
-	opts.IntrospectionClients = nil // the digests are kept instead of the secrets
+	opts.IntrospectionClients = nil     // the digests are kept instead of the secrets
+	rp, _ := relyingParty(opts.BaseURL) // an error means no passkeys, which PasskeysOn tells
 	return &Service{
 		store:   d.Store,
 		hasher:  d.Hasher,
@@ -183,6 +193,7 @@ func NewService(d Deps, opts Options) *Service {
 		secrets: d.Secrets,
 
 		introspectors: introspectors,
+		rp:            rp,
 	}
 }
 

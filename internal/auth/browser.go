@@ -145,6 +145,7 @@ const (
 	LoginPassword     LoginMethod = "password"
 	LoginLink         LoginMethod = "login_link"
 	LoginRegistration LoginMethod = "registration"
+	LoginPasskey      LoginMethod = "passkey"
 )
 
 // loginEvent records the opening of session ss, after a second step with

@@ -157,7 +157,7 @@ type Store interface {
 	// still recognised); attempts of any key older than failuresBefore;
 	// expired one-time tokens, requests for mail older than an hour (the
 	// longest any limit looks back), mail older than a week, audit events
-	// older than eventsBefore;
+	// older than eventsBefore, expired passkey ceremonies;
 	// and whatever the store keeps for itself that has gone stale. It
 	// deletes in bounded batches, each a short transaction of its own, and
 	// may run on several instances at once. It returns the rows deleted.
@@ -165,6 +165,8 @@ type Store interface {
 
 	// Ping reports whether the database is reachable.
 	Ping(ctx context.Context) error
+
+	PasskeyStore
 }
 
 // ErrUsernameTaken and ErrEmailTaken are the conflicts CreateUser reports.

@@ -73,6 +73,7 @@ func purgeSteps(now, failuresBefore, eventsBefore time.Time, batch int) []purgeS
 		{"mail_requests", "id", "requested_at", now.Add(-time.Hour)},
 		{"mail_outbox", "id", "created_at", now.Add(-mailKept)},
 		{"audit_events", "id", "at", eventsBefore},
+		{"webauthn_ceremonies", "id", "expires_at", now},
 	} {
 		steps = append(steps, purgeStep{before: t.before,
 			query: `DELETE FROM ` + t.table + ` WHERE ` + t.key + ` IN (SELECT ` + t.key + ` FROM ` + t.table +

@@ -39,6 +39,8 @@ var typeNames = map[auth.EventType]string{
 	auth.EventMFAEnabled:           "Two-step verification turned on",
 	auth.EventMFADisabled:          "Two-step verification turned off",
 	auth.EventMFAReset:             "Two-step verification reset",
+	auth.EventPasskeyAdded:         "Passkey added",
+	auth.EventPasskeyRemoved:       "Passkey removed",
 }
 
 // typeName is t in words, or t itself for a type this table lacks (one
@@ -58,7 +60,8 @@ func eventLabel(e *auth.Event) string {
 		if d["method"] == string(auth.LoginRegistration) {
 			return "Signed in after registering"
 		}
-		how := map[string]string{string(auth.LoginPassword): "password", string(auth.LoginLink): "sign-in link"}[d["method"]]
+		how := map[string]string{string(auth.LoginPassword): "password", string(auth.LoginLink): "sign-in link",
+			string(auth.LoginPasskey): "passkey"}[d["method"]]
 		if how != "" {
 			how += map[string]string{"totp": " and app code", "recovery_code": " and recovery code"}[d["second_factor"]]
 		}
@@ -72,6 +75,9 @@ func eventLabel(e *auth.Event) string {
 	case auth.EventLoginFailed:
 		switch d["reason"] {
 		case auth.ReasonInvalidCredentials:
+			if d["method"] == string(auth.LoginPasskey) {
+				return "Sign-in failed: passkey not accepted"
+			}
 			return "Sign-in failed: wrong password"
 		case auth.ReasonThrottled:
 			return "Sign-in refused: too many attempts"
@@ -94,6 +100,10 @@ func eventLabel(e *auth.Event) string {
 	case auth.EventEmailChanged:
 		if d["undo"] == "true" {
 			return "E-mail change undone"
+		}
+	case auth.EventPasskeyAdded, auth.EventPasskeyRemoved:
+		if d["name"] != "" {
+			return typeName(e.Type) + ": " + d["name"]
 		}
 	case auth.EventUserRoleChanged:
 		switch auth.Role(d["new_role"]) {

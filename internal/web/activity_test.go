@@ -34,9 +34,11 @@ func TestEventLabel(t *testing.T) {
 		{auth.EventLoginSucceeded, map[string]string{"method": "login_link", "session_kind": "browser", "second_factor": "recovery_code"}, "Signed in (sign-in link and recovery code)"},
 		{auth.EventLoginSucceeded, map[string]string{"method": "password", "session_kind": "api", "second_factor": "totp"}, "Signed in (password and app code, API)"},
 		{auth.EventMFAReset, nil, "Two-step verification reset"},
+		{auth.EventLoginSucceeded, map[string]string{"method": "passkey", "session_kind": "browser"}, "Signed in (passkey)"},
 		{auth.EventLoginSucceeded, map[string]string{"session_kind": "api"}, "Signed in (API)"},
 		{auth.EventLoginSucceeded, nil, "Signed in"},
 		{auth.EventLoginFailed, map[string]string{"reason": auth.ReasonInvalidCredentials}, "Sign-in failed: wrong password"},
+		{auth.EventLoginFailed, map[string]string{"reason": auth.ReasonInvalidCredentials, "method": "passkey"}, "Sign-in failed: passkey not accepted"},
 		{auth.EventLoginFailed, map[string]string{"reason": auth.ReasonThrottled}, "Sign-in refused: too many attempts"},
 		{auth.EventLoginFailed, map[string]string{"reason": auth.ReasonDisabled}, "Sign-in refused: account disabled"},
 		{auth.EventLoginFailed, map[string]string{"reason": auth.ReasonNotVerified}, "Sign-in refused: e-mail address not confirmed"},
@@ -49,6 +51,9 @@ func TestEventLabel(t *testing.T) {
 		{auth.EventEmailChangeRequested, map[string]string{"resent": "true"}, "E-mail change link sent again"},
 		{auth.EventUserRoleChanged, map[string]string{"old_role": "user", "new_role": "admin"}, "Made an admin"},
 		{auth.EventUserRoleChanged, map[string]string{"old_role": "admin", "new_role": "user"}, "No longer an admin"},
+		{auth.EventPasskeyAdded, map[string]string{"name": "Phone"}, "Passkey added: Phone"},
+		{auth.EventPasskeyRemoved, map[string]string{"name": "YubiKey"}, "Passkey removed: YubiKey"},
+		{auth.EventPasskeyRemoved, nil, "Passkey removed"},
 		{"some.future_type", nil, "some.future_type"},
 	}
 	for _, tt := range tests {

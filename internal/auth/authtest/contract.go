@@ -34,6 +34,7 @@ func TestStore(t *testing.T, open func(t *testing.T) auth.Store) {
 	tests = append(tests, userTests()...)
 	tests = append(tests, auditTests()...)
 	tests = append(tests, mfaTests()...)
+	tests = append(tests, passkeyTests()...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}
