@@ -19,6 +19,8 @@ type accountData struct {
 	Others   bool // whether there is a session besides this browser's
 	Activity []activityRow
 	Notice   string
+	Passkeys passkeySection
+	rename   *passkeyRow // a refused rename of a passkey, shown on its row
 }
 
 // recentActivity is how many of their latest events /account shows.
@@ -105,6 +107,10 @@ func (s *site) renderAccount(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	d.Activity = activityRows(events)
+	if d.Passkeys, err = s.passkeys(r, p, d.rename); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	d.Email, d.Verified, d.Pending = p.User.Email, p.User.EmailVerifiedAt != nil, p.User.PendingEmail
 	switch d.Notice {
 	case "profile":
@@ -134,6 +140,12 @@ func (s *site) renderAccount(w http.ResponseWriter, r *http.Request, status int,
 		d.Notice = "Your new recovery codes are the only ones that work now."
 	case "totp-off":
 		d.Notice = "Two-step verification is off: signing in takes your password alone."
+	case "passkey-added":
+		d.Notice = "Your passkey was added. You can log in with it from now on."
+	case "passkey-renamed":
+		d.Notice = "The passkey was renamed."
+	case "passkey-removed":
+		d.Notice = "The passkey was removed. It no longer logs in here; you may delete it from your device too."
 	default:
 		d.Notice = ""
 	}

@@ -15,11 +15,18 @@ type loginData struct {
 	// Unverified: the right password of an account whose address must be
 	// proven first; the page offers to send the link again.
 	Unverified bool
+	Passkeys   bool // offer "Sign in with a passkey"
 }
 
-func loginForm() *form {
+// loginForm is the login form; with passkeys on, its identifier field
+// asks the browser to offer them among its suggestions (autofill).
+func (s *site) loginForm() *form {
+	ident := "username"
+	if s.Auth.PasskeysOn() {
+		ident = "username webauthn"
+	}
 	return newForm("login-form", "/login",
-		input{"identifier", "Email or username", "text", "username"},
+		input{"identifier", "Email or username", "text", ident},
 		input{"password", "Password", "password", "current-password"})
 }
 
@@ -32,7 +39,7 @@ func (s *site) loginPage(w http.ResponseWriter, r *http.Request) {
 	if s.signedIn(w, r, "log in as someone else") {
 		return
 	}
-	d := loginData{Form: loginForm(), Next: next, LoginLinks: s.Auth.LoginLinks()}
+	d := loginData{Form: s.loginForm(), Next: next, LoginLinks: s.Auth.LoginLinks(), Passkeys: s.Auth.PasskeysOn()}
 	switch r.URL.Query().Get("done") {
 	case "reset":
 		d.Notice = "Your password was changed and every session logged out. Log in with the new password."
@@ -45,7 +52,7 @@ func (s *site) loginPage(w http.ResponseWriter, r *http.Request) {
 // login opens a new browser session; any earlier session cookie is
 // replaced, never reused.
 func (s *site) login(w http.ResponseWriter, r *http.Request) {
-	f := loginForm()
+	f := s.loginForm()
 	if err := readForm(w, r, f, "remember_me", "next"); err != nil {
 		badForm(w, err)
 		return
@@ -67,7 +74,7 @@ func (s *site) login(w http.ResponseWriter, r *http.Request) {
 			f.set("password", "Check your email or username and password.")
 		}
 		s.render(w, r, status, "login", "Log in", loginData{Form: f, Next: next, LoginLinks: s.Auth.LoginLinks(),
-			Unverified: errors.Is(err, auth.ErrEmailNotVerified)})
+			Unverified: errors.Is(err, auth.ErrEmailNotVerified), Passkeys: s.Auth.PasskeysOn()})
 		return
 	}
 	s.startSession(w, r, bs)

@@ -45,6 +45,14 @@ func (s *site) routes(mux *http.ServeMux) {
 	page("POST /account/totp/confirm", s.requireLogin(s.confirmTOTP))
 	page("POST /account/totp/recovery-codes", s.requireLogin(s.newRecoveryCodes))
 	page("POST /account/totp/disable", s.requireLogin(s.disableTOTP))
+	if s.Auth.PasskeysOn() {
+		page("POST /passkeys/login/begin", http.HandlerFunc(s.beginPasskeyLogin))
+		page("POST /passkeys/login/finish", http.HandlerFunc(s.finishPasskeyLogin))
+		page("POST /account/passkeys/begin", s.requireLoginJSON(s.beginPasskeyRegistration))
+		page("POST /account/passkeys/finish", s.requireLoginJSON(s.finishPasskeyRegistration))
+		page("POST /account/passkeys/{id}/name", s.requireLogin(s.renamePasskey))
+		page("POST /account/passkeys/{id}/remove", s.requireLogin(s.removePasskey))
+	}
 	page("GET /posts/new", s.requireLogin(s.newPostPage))
 	page("POST /posts/new", s.requireLoginKeeping(s.createPost, s.keepNewPost))
 	page("GET /posts/{id}", http.HandlerFunc(s.postPage))

@@ -80,7 +80,7 @@ func (s *site) parse() error {
 	}
 	s.pages = make(map[string]*template.Template, len(names))
 	for _, n := range names {
-		files := []string{"templates/layout.html", "templates/form.html", n}
+		files := []string{"templates/layout.html", "templates/form.html", "templates/passkeys.html", n}
 		if strings.HasPrefix(n, "templates/page_admin_") {
 			files = append(files, "templates/admin.html") // the admin pages' shared parts
 		}
