@@ -97,6 +97,9 @@ func (env *environment) serve(ctx context.Context, args []string) error {
 		sendOpts.Attempted = meter.MailAttempted
 	}
 	svc := newService(cfg, db, parts)
+	if !svc.PasskeysOn() {
+		log.Info("passkeys are off: WebAuthn needs a base URL whose host is a name, not an IP address", "base_url", cfg.BaseURL.String())
+	}
 	sender = outbox.New(db, outbox.Post(newComposer(cfg), transport, svc.ResolveMail), log, time.Now, sendOpts)
 	sendCtx, stopSending := context.WithCancel(ctx)
 	sending := make(chan struct{})
@@ -288,6 +291,7 @@ func newService(cfg *config.Config, db *store.Store, p serverParts) *auth.Servic
 		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
 		IntrospectionClients: introspectionClients(cfg),
 		TOTPIssuer:           cfg.BaseURL.Host,
+		BaseURL:              cfg.BaseURL,
 	})
 }
 
