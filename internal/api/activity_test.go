@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/google/uuid"
 	"github.com/latchkey/latchkey/internal/api"
 	"github.com/latchkey/latchkey/internal/auth"
@@ -152,6 +154,12 @@ func TestExport(t *testing.T) {
 	if err := s.store.RecordEvents(context.Background(), events...); err != nil {
 		t.Fatal(err)
 	}
+	// A passkey, stored as a ceremony would leave it.
+	passkey := &auth.Passkey{ID: uuid.Must(uuid.NewV7()).String(), UserID: aliceID, Name: "Phone", CreatedAt: at,
+		Credential: webauthn.Credential{ID: []byte("alice's credential id"), PublicKey: []byte("alice's public key")}}
+	if err := s.store.CreatePasskey(context.Background(), passkey); err != nil {
+		t.Fatal(err)
+	}
 	var hash string
 	if u, err := s.store.UserByID(context.Background(), aliceID); err != nil || !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
 		t.Fatalf("alice's hash %q, %v", u.PasswordHash, err)
@@ -183,6 +191,8 @@ func TestExport(t *testing.T) {
 		"an access token": alice, "the other access token": first.AccessToken,
 		"a refresh token": second.RefreshToken, "the other refresh token": first.RefreshToken,
 		"the verification link's token": verify.Token,
+		"the passkey's credential id":   base64.RawURLEncoding.EncodeToString(passkey.Credential.ID),
+		"the passkey's public key":      base64.RawURLEncoding.EncodeToString(passkey.Credential.PublicKey),
 	} {
 		if strings.Contains(body.String(), secret) {
 			t.Errorf("the export holds %s", name)
@@ -204,6 +214,10 @@ func TestExport(t *testing.T) {
 	}
 	if len(export.Sessions) != 2 || !slices.ContainsFunc(export.Sessions, func(s api.SessionView) bool { return s.Current }) {
 		t.Errorf("sessions %+v, want both, the current one marked", export.Sessions)
+	}
+	if len(export.Passkeys) != 1 || export.Passkeys[0].ID != passkey.ID || export.Passkeys[0].Name != "Phone" ||
+		!export.Passkeys[0].CreatedAt.Equal(at) || export.Passkeys[0].LastUsedAt != nil {
+		t.Errorf("passkeys %+v, want alice's one, never used", export.Passkeys)
 	}
 	if len(export.Posts) != posts {
 		t.Errorf("%d posts, want %d", len(export.Posts), posts)
@@ -247,6 +261,9 @@ func TestExportOfANewUser(t *testing.T) {
 	res.json(t, &raw)
 	if string(raw["posts"]) != "[]" {
 		t.Errorf("posts %s, want []", raw["posts"])
+	}
+	if string(raw["passkeys"]) != "[]" {
+		t.Errorf("passkeys %s, want []", raw["passkeys"])
 	}
 	var profile map[string]json.RawMessage
 	if err := json.Unmarshal(raw["profile"], &profile); err != nil || string(profile["email_verified_at"]) != "null" {

@@ -13,15 +13,18 @@ import (
 )
 
 // Export is everything Latchkey stores about a user, as GET
-// /api/users/me/export returns it: the profile, the live sessions, every
-// post and every audit event that concerns them. It never holds the
-// password hash, a token or a token's hash; nor the mail queued for them
-// (its links carry tokens), nor the counters of failed logins the
-// throttle keeps for minutes.
+// /api/users/me/export returns it: the profile, the live sessions, the
+// passkeys, every post and every audit event that concerns them. It never
+// holds the password hash, a token or a token's hash; nor the mail queued
+// for them (its links carry tokens), nor the counters of failed logins the
+// throttle keeps for minutes. A passkey is given by its name and times:
+// its credential id and public key mean something to an authenticator
+// only, and are left out.
 type Export struct {
 	ExportedAt time.Time     `json:"exported_at"`
 	Profile    ExportProfile `json:"profile"`
 	Sessions   []SessionView `json:"sessions" doc:"Every live session, newest first"`
+	Passkeys   []PasskeyView `json:"passkeys" doc:"Every passkey, oldest first"`
 	Posts      []PostView    `json:"posts" doc:"Every post, newest first"`
 	Events     []EventView   `json:"events" doc:"Every audit event that concerns the user, newest first, as long as the log keeps them (LATCHKEY_AUDIT_RETENTION)"`
 }
@@ -31,6 +34,23 @@ type ExportProfile struct {
 	PrivateUser
 	EmailVerifiedAt *time.Time `json:"email_verified_at" doc:"When the address was proven; null until then"`
 	UpdatedAt       time.Time  `json:"updated_at"`
+}
+
+// PasskeyView is a passkey as the export shows it.
+type PasskeyView struct {
+	ID         string     `json:"id" format:"uuid"`
+	Name       string     `json:"name"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at" doc:"When it last logged in; null if never"`
+}
+
+func passkeyView(p *auth.Passkey) PasskeyView {
+	v := PasskeyView{ID: p.ID, Name: p.Name, CreatedAt: p.CreatedAt.UTC()}
+	if p.LastUsedAt != nil {
+		at := p.LastUsedAt.UTC()
+		v.LastUsedAt = &at
+	}
+	return v
 }
 
 type exportOutput struct {
@@ -52,6 +72,10 @@ func handleExport(d Deps) func(context.Context, *struct{}) (*exportOutput, error
 		p := principal(ctx)
 		now := time.Now().UTC()
 		sessions, err := d.Auth.Sessions(ctx, p)
+		if err != nil {
+			return nil, fail(ctx, err)
+		}
+		passkeys, err := d.Auth.Passkeys(ctx, p)
 		if err != nil {
 			return nil, fail(ctx, err)
 		}
@@ -94,6 +118,10 @@ func handleExport(d Deps) func(context.Context, *struct{}) (*exportOutput, error
 				w.raw(`,"sessions":[`)
 				for i, s := range sessions {
 					w.item(i, sessionView(s, p.Session.ID))
+				}
+				w.raw(`],"passkeys":[`)
+				for i, pk := range passkeys {
+					w.item(i, passkeyView(pk))
 				}
 				w.raw(`],"posts":[`)
 				if err := posts.each(hctx.Context(), func(i int, post *blog.Post) { w.item(i, postView(post)) }); err != nil {
