@@ -96,17 +96,18 @@
   if (login) {
     const button = document.getElementById("passkey-login-button");
     const error = document.getElementById("passkey-login-error");
-    const form = document.getElementById("login-form");
     let autofill = null; // the AbortController of the autofill request
 
     const signIn = async (mediation, signal) => {
       const begun = await post(login.dataset.begin, {});
       const cred = await navigator.credentials.get({ mediation, signal, publicKey: requestOptions(begun.options.publicKey) });
+      // The form as it is now: htmx replaces it when a password login fails.
+      const field = (name) => document.querySelector('#login-form [name="' + name + '"]') || {};
       const done = await post(login.dataset.finish, {
         ceremony: begun.ceremony,
         credential: answerJSON(cred),
-        remember: !!(form && form.elements.namedItem("remember_me") && form.elements.namedItem("remember_me").checked),
-        next: (form && form.elements.namedItem("next") && form.elements.namedItem("next").value) || "/",
+        remember: !!field("remember_me").checked,
+        next: field("next").value || "/",
       });
       window.location.assign(done.location);
     };
