@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/latchkey/latchkey/internal/browsertest"
@@ -97,33 +98,65 @@ func (b tab) await(js string) {
 	}
 }
 
+// withoutAutofill makes the tab's pages report that the browser offers no
+// passkey autofill, so that only "Sign in with a passkey" can start a
+// login: with autofill, the virtual authenticator answers the page's
+// background request at once, as if its suggestion had been chosen.
+func (b tab) withoutAutofill() {
+	b.t.Helper()
+	b.do(func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+			Source: `Object.defineProperty(PublicKeyCredential, "isConditionalMediationAvailable", {value: async () => false})`,
+		})
+		return chromedp.Void{}, err
+	})
+}
+
+// signedInWithPasskey checks that the passkey login landed on /account,
+// signed in, and that the account page's activity tells of it.
+func (b tab) signedInWithPasskey(how string) {
+	b.t.Helper()
+	b.await(`document.querySelector(".username") || document.querySelector("#passkey-login-error:not([hidden])")`)
+	if msg := b.eval(`(document.querySelector("#passkey-login-error:not([hidden])") || {}).textContent || ""`); msg != "" {
+		b.t.Fatalf("%s: the passkey login failed: %s", how, msg)
+	}
+	if got := b.text(".username"); got != "alice" {
+		b.t.Fatalf("%s: signed in as %q", how, got)
+	}
+	if l := b.location(); l != "/account" {
+		b.t.Errorf("%s: the passkey login landed on %q, want next's /account", how, l)
+	}
+	if body := b.text("#activity-heading + ul"); !strings.Contains(body, "Signed in (passkey)") {
+		b.t.Errorf("%s: recent activity lacks the passkey login:\n%s", how, body)
+	}
+}
+
 // TestPasskeysInABrowser: in Chromium with a virtual authenticator, a
 // passkey added on /account logs alice in again after she logs out, by
-// "Sign in with a passkey" alone, and the login lands where next says.
+// the browser's autofill (the login page's background request) and by
+// "Sign in with a passkey", and either login lands where next says.
 func TestPasskeysInABrowser(t *testing.T) {
 	b := passkeyTab(t, startPasskeyServer(t))
 	b.logInWithPassword()
 	b.addPasskey("Chromium")
+	if body := b.text("#activity-heading + ul"); !strings.Contains(body, "Passkey added: Chromium") {
+		t.Errorf("recent activity lacks the new passkey:\n%s", body)
+	}
 	b.logOut()
 
+	// Autofill: the identifier field asks for it, and the page's
+	// conditional request logs in.
+	b.do(chromedp.Navigate(b.url + "/login?next=/account"))
+	b.signedInWithPasskey("by autofill")
+	b.logOut()
+
+	b.withoutAutofill()
 	b.do(chromedp.Navigate(b.url+"/login?next=/account"), chromedp.WaitVisible(chromedp.CSS("#passkey-login-button")))
 	if got := b.eval(`document.getElementById("identifier").getAttribute("autocomplete")`); got != "username webauthn" {
 		t.Errorf("the identifier field's autocomplete is %q", got)
 	}
 	b.do(chromedp.Click(chromedp.CSS("#passkey-login-button")))
-	b.await(`document.querySelector(".username") || document.querySelector("#passkey-login-error:not([hidden])")`)
-	if msg := b.eval(`(document.querySelector("#passkey-login-error:not([hidden])") || {}).textContent || ""`); msg != "" {
-		t.Fatalf("the passkey login failed: %s", msg)
-	}
-	if got := b.text(".username"); got != "alice" {
-		t.Fatalf("signed in as %q", got)
-	}
-	if l := b.location(); l != "/account" {
-		t.Errorf("the passkey login landed on %q, want next's /account", l)
-	}
-	if body := b.text("#activity-heading + ul"); !strings.Contains(body, "Signed in (passkey)") || !strings.Contains(body, "Passkey added: Chromium") {
-		t.Errorf("recent activity lacks the passkey:\n%s", body)
-	}
+	b.signedInWithPasskey("by the button")
 }
 
 // TestRemovedPasskeyInABrowser: once removed on /account, the passkey the
@@ -131,6 +164,7 @@ func TestPasskeysInABrowser(t *testing.T) {
 // why instead of failing silently.
 func TestRemovedPasskeyInABrowser(t *testing.T) {
 	b := passkeyTab(t, startPasskeyServer(t))
+	b.withoutAutofill()
 	b.logInWithPassword()
 	b.addPasskey("Soon gone")
 	b.do(chromedp.Click(chromedp.CSS(`.passkeys form[action$="/remove"] button`)), chromedp.WaitVisible(chromedp.CSS("#no-passkeys")))
@@ -140,6 +174,9 @@ func TestRemovedPasskeyInABrowser(t *testing.T) {
 	b.logOut()
 
 	b.do(chromedp.Navigate(b.url+"/login"), chromedp.WaitVisible(chromedp.CSS("#passkey-login-button")))
+	if b.eval(`String(document.getElementById("passkey-login-error").hidden)`) != "true" {
+		t.Fatal("the login page shows an error before anything was tried")
+	}
 	b.do(chromedp.Click(chromedp.CSS("#passkey-login-button")), chromedp.WaitVisible(chromedp.CSS("#passkey-login-error")))
 	if got := b.text("#passkey-login-error"); !strings.Contains(got, "This passkey is not registered here.") {
 		t.Fatalf("the login page says %q", got)
