@@ -22,12 +22,25 @@ var errPasskeyRefused = &Error{Code: CodeInvalidCredentials,
 // BeginPasskeyLogin starts a login with a passkey: a challenge any of this
 // site's passkeys may answer, the account not asked for (the passkey
 // names it). It is no login attempt and takes nothing from the per-IP
-// budget: the login page asks for one on every view, for the browser's
-// autofill, and showing a form is not an attempt. FinishPasskeyLogin is
-// the attempt, and it needs a ceremony of its own each time.
-func (s *Service) BeginPasskeyLogin(ctx context.Context) (*PasskeyOptions, error) {
+// budget of logins: the login page asks for one on every view, for the
+// browser's autofill, and showing a form is not an attempt. LoginWithPasskey
+// is the attempt, and it needs a ceremony of its own each time.
+//
+// A ceremony is a row, though, written for anyone who asks: the same
+// budget, in a bucket of its own ("ceremony:IP"), bounds how many one
+// client can make before the purge clears them.
+func (s *Service) BeginPasskeyLogin(ctx context.Context, c Client) (*PasskeyOptions, error) {
 	if s.rp == nil {
 		return nil, ErrPasskeysOff
+	}
+	if c.IP != "" {
+		ok, wait, err := s.limiter.Allow(ctx, "ceremony:"+c.IP, s.now())
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, tooManyAttempts(wait)
+		}
 	}
 	assertion, session, err := s.rp.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {

@@ -53,7 +53,7 @@ func (e *env) addPasskey(t *testing.T, p *auth.Principal, key *authtest.Authenti
 // passkeyLogin logs in with key, as the login page does.
 func (e *env) passkeyLogin(t *testing.T, key *authtest.Authenticator, c auth.Client) (*auth.BrowserSession, error) {
 	t.Helper()
-	o, err := e.svc.BeginPasskeyLogin(context.Background())
+	o, err := e.svc.BeginPasskeyLogin(context.Background(), auth.Client{})
 	authtest.NoError(t, err)
 	answer, err := key.Get(o.Options)
 	authtest.NoError(t, err)
@@ -250,7 +250,7 @@ func TestPasskeyLoginRefusals(t *testing.T) {
 	}
 
 	// A replayed answer: the ceremony is gone.
-	begun, err := e.svc.BeginPasskeyLogin(ctx)
+	begun, err := e.svc.BeginPasskeyLogin(ctx, auth.Client{})
 	authtest.NoError(t, err)
 	answer, err := key.Get(begun.Options)
 	authtest.NoError(t, err)
@@ -260,13 +260,13 @@ func TestPasskeyLoginRefusals(t *testing.T) {
 	_, err = e.svc.LoginWithPasskey(ctx, begun.Ceremony, answer, false, c)
 	authtest.Code(t, err, auth.CodeInvalid)
 	// An answer to another ceremony's challenge.
-	begun, err = e.svc.BeginPasskeyLogin(ctx)
+	begun, err = e.svc.BeginPasskeyLogin(ctx, auth.Client{})
 	authtest.NoError(t, err)
 	_, err = e.svc.LoginWithPasskey(ctx, begun.Ceremony, answer, false, c)
 	failed(t, err, auth.CodeInvalidCredentials, auth.ReasonInvalidCredentials, alice.ID)
 	// Alice's passkey claiming to be bob's (the user handle is not
 	// signed): refused.
-	begun, err = e.svc.BeginPasskeyLogin(ctx)
+	begun, err = e.svc.BeginPasskeyLogin(ctx, auth.Client{})
 	authtest.NoError(t, err)
 	answer, err = key.Get(begun.Options)
 	authtest.NoError(t, err)
@@ -279,7 +279,7 @@ func TestPasskeyLoginRefusals(t *testing.T) {
 	_, err = e.svc.LoginWithPasskey(ctx, begun.Ceremony, answer, false, c)
 	failed(t, err, auth.CodeInvalidCredentials, auth.ReasonInvalidCredentials, "")
 	// Not JSON at all.
-	begun, err = e.svc.BeginPasskeyLogin(ctx)
+	begun, err = e.svc.BeginPasskeyLogin(ctx, auth.Client{})
 	authtest.NoError(t, err)
 	_, err = e.svc.LoginWithPasskey(ctx, begun.Ceremony, []byte("not json"), false, c)
 	authtest.Code(t, err, auth.CodeInvalid)
@@ -368,7 +368,7 @@ func TestPasskeysOff(t *testing.T) {
 		}
 		e := newEnv(t, withOptions(o))
 		authtest.Equal(t, e.svc.PasskeysOn(), false)
-		_, err := e.svc.BeginPasskeyLogin(context.Background())
+		_, err := e.svc.BeginPasskeyLogin(context.Background(), auth.Client{})
 		if !errors.Is(err, auth.ErrPasskeysOff) {
 			t.Errorf("%q: begin a login: %v", base, err)
 		}
@@ -392,4 +392,27 @@ func TestPasskeyLimit(t *testing.T) {
 	if ae := authtest.Code(t, err, auth.CodeInvalid); !strings.Contains(ae.Message, "remove one first") {
 		t.Fatalf("over the limit: %v", err)
 	}
+}
+
+// TestPasskeyLoginBeginsAreBounded: a passkey login's ceremony is a row
+// anyone may make, so one client makes at most the per-IP budget of them
+// a minute, in a bucket of its own that leaves logins alone.
+func TestPasskeyLoginBeginsAreBounded(t *testing.T) {
+	o := auth.DefaultOptions()
+	o.BaseURL, _ = url.Parse("http://localhost:8080")
+	e := newEnv(t, withOptions(o), withLimiter(auth.NewMemoryLimiter(3)))
+	ctx := context.Background()
+	c := auth.Client{IP: "192.0.2.40"}
+	for range 3 {
+		_, err := e.svc.BeginPasskeyLogin(ctx, c)
+		authtest.NoError(t, err)
+	}
+	_, err := e.svc.BeginPasskeyLogin(ctx, c)
+	authtest.Code(t, err, auth.CodeTooManyAttempts)
+	_, err = e.svc.BeginPasskeyLogin(ctx, auth.Client{IP: "192.0.2.41"})
+	authtest.NoError(t, err)
+	// Logins from the first address still have their own budget.
+	e.register(t, "alice", "alice@example.com")
+	_, err = e.svc.PasswordGrant(ctx, "alice", goodPassword, c)
+	authtest.NoError(t, err)
 }

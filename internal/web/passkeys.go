@@ -176,7 +176,7 @@ func (s *site) requireLoginJSON(next http.HandlerFunc) http.Handler {
 }
 
 func (s *site) beginPasskeyLogin(w http.ResponseWriter, r *http.Request) {
-	o, err := s.Auth.BeginPasskeyLogin(r.Context())
+	o, err := s.Auth.BeginPasskeyLogin(r.Context(), s.client(r))
 	if err != nil {
 		s.failJSON(w, r, err)
 		return
