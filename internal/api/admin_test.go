@@ -26,7 +26,7 @@ func (s *testServer) makeAdmin(t *testing.T, username string) tokenPair {
 }
 
 // me is the caller's private user.
-func (s *testServer) me(t *testing.T, token string) api.PrivateUser {
+func (s *testServer) me(t testing.TB, token string) api.PrivateUser {
 	t.Helper()
 	res := s.do(t, "GET", "/api/users/me", "", "", token)
 	if res.status != http.StatusOK {

@@ -110,7 +110,10 @@ func (s *Service) RefreshGrant(ctx context.Context, raw string, c Client) (_ *Gr
 		return nil, errRefreshTooSoon
 	}
 	next, nextRT := s.newRefreshToken(ss, now)
-	won, err := s.store.RotateRefreshToken(ctx, rt.ID, now, nextRT)
+	// last_seen_at is written at most once per TouchInterval, as for
+	// cookies: a refresh is a use, not a reason for a second row write.
+	touch := now.Sub(ss.LastSeenAt) >= touchInterval(ss)
+	won, err := s.store.RotateRefreshToken(ctx, rt.ID, now, nextRT, touch)
 	if err != nil {
 		return nil, err
 	}

@@ -60,10 +60,10 @@ type Store interface {
 	// RefreshTokenByHash returns a refresh token with its session and user.
 	RefreshTokenByHash(ctx context.Context, hash string) (*RefreshToken, *Session, *User, error)
 	// RotateRefreshToken marks the token oldID used at `at` only if it is
-	// still unused (a compare-and-set), inserts next and notes the session
-	// as seen, all in one transaction. It returns false, changing nothing,
-	// when another use won the race.
-	RotateRefreshToken(ctx context.Context, oldID string, at time.Time, next *RefreshToken) (bool, error)
+	// still unused (a compare-and-set), inserts next and, if touch, notes
+	// the session as seen, all in one transaction. It returns false,
+	// changing nothing, when another use won the race.
+	RotateRefreshToken(ctx context.Context, oldID string, at time.Time, next *RefreshToken, touch bool) (bool, error)
 	// ListSessions returns the user's sessions that are neither revoked nor
 	// expired at now, newest first.
 	ListSessions(ctx context.Context, userID string, now time.Time) ([]*Session, error)

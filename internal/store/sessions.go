@@ -117,17 +117,25 @@ func (s *Store) SetSessionTokenHash(ctx context.Context, sessionID, hash string)
 	return s.updateRow(ctx, "set session token", `UPDATE sessions SET token_hash = $2 WHERE id = $1`, sessionID, hash)
 }
 
+const refreshTokenQuery = `
+	SELECT ` + sessionColumns + `, ` + userColumnsU + `,
+		r.id, r.session_id, r.token_hash, r.created_at, r.expires_at, r.used_at
+	FROM refresh_tokens r
+	JOIN sessions s ON s.id = r.session_id
+	JOIN users u ON u.id = s.user_id
+	WHERE r.token_hash = $1`
+
 // RefreshTokenByHash implements auth.Store.
 func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*auth.RefreshToken, *auth.Session, *auth.User, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	row := s.queryRow(ctx, `
-		SELECT `+sessionColumns+`, `+userColumnsU+`,
-			r.id, r.session_id, r.token_hash, r.created_at, r.expires_at, r.used_at
-		FROM refresh_tokens r
-		JOIN sessions s ON s.id = r.session_id
-		JOIN users u ON u.id = s.user_id
-		WHERE r.token_hash = $1`, hash)
+	// Prepared: parsing this three-table join was half of a refresh's
+	// reading.
+	st, err := s.prepared(ctx, refreshTokenQuery)
+	if err != nil {
+		return nil, nil, nil, s.classify(ctx, "get refresh token", err)
+	}
+	row := st.QueryRowContext(ctx, hash)
 	var (
 		rt   auth.RefreshToken
 		used sql.NullTime
@@ -144,7 +152,7 @@ func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*auth.Refr
 // is the compare-and-set: of concurrent uses, one changes a row and the
 // others find it already used, on SQLite (one writer) and on PostgreSQL
 // (the second UPDATE re-checks the row after the first commits).
-func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, at time.Time, next *auth.RefreshToken) (bool, error) {
+func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, at time.Time, next *auth.RefreshToken, touch bool) (bool, error) {
 	var won bool
 	err := s.write(ctx, "rotate refresh token", func(ctx context.Context, tx *sql.Tx) error {
 		won = false
@@ -158,8 +166,10 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, at time.Ti
 		if err := insertRefreshToken(ctx, tx, next); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, next.SessionID, at); err != nil {
-			return err
+		if touch {
+			if _, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, next.SessionID, at); err != nil {
+				return err
+			}
 		}
 		won = true
 		return nil

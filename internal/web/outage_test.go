@@ -250,11 +250,11 @@ func (f *flakyStore) RefreshTokenByHash(ctx context.Context, hash string) (*auth
 	return f.Store.RefreshTokenByHash(ctx, hash)
 }
 
-func (f *flakyStore) RotateRefreshToken(ctx context.Context, oldID string, at time.Time, next *auth.RefreshToken) (bool, error) {
+func (f *flakyStore) RotateRefreshToken(ctx context.Context, oldID string, at time.Time, next *auth.RefreshToken, touch bool) (bool, error) {
 	if err := f.fail("rotate refresh token"); err != nil {
 		return false, err
 	}
-	return f.Store.RotateRefreshToken(ctx, oldID, at, next)
+	return f.Store.RotateRefreshToken(ctx, oldID, at, next, touch)
 }
 
 func (f *flakyStore) ListSessions(ctx context.Context, userID string, now time.Time) ([]*auth.Session, error) {

@@ -53,7 +53,7 @@ func testPurge(t *testing.T, s auth.Store) {
 	NoError(t, s.CreateSession(ctx, live, first))
 	rotate := func(old *auth.RefreshToken, hash string, at time.Time) *auth.RefreshToken {
 		next := &auth.RefreshToken{ID: newID(), SessionID: live.ID, TokenHash: hash, CreatedAt: at, ExpiresAt: at.Add(7 * 24 * time.Hour)}
-		won, err := s.RotateRefreshToken(ctx, old.ID, at, next)
+		won, err := s.RotateRefreshToken(ctx, old.ID, at, next, true)
 		NoError(t, err)
 		Equal(t, won, true)
 		return next

@@ -122,7 +122,7 @@ func testRefreshTokenLookup(t *testing.T, s auth.Store) {
 
 	t1 := t0.Add(time.Minute)
 	next := &auth.RefreshToken{ID: newID(), SessionID: ss.ID, TokenHash: "h2", CreatedAt: t1, ExpiresAt: t1.Add(time.Hour)}
-	won, err := s.RotateRefreshToken(ctx, rt.ID, t1, next)
+	won, err := s.RotateRefreshToken(ctx, rt.ID, t1, next, true)
 	NoError(t, err)
 	Equal(t, won, true)
 	used, _, _, err := s.RefreshTokenByHash(ctx, "h1")
@@ -137,12 +137,23 @@ func testRefreshTokenLookup(t *testing.T, s auth.Store) {
 	}
 	// A second rotation of the used token changes nothing.
 	again := &auth.RefreshToken{ID: newID(), SessionID: ss.ID, TokenHash: "h3", CreatedAt: t1, ExpiresAt: t1.Add(time.Hour)}
-	won, err = s.RotateRefreshToken(ctx, rt.ID, t1, again)
+	won, err = s.RotateRefreshToken(ctx, rt.ID, t1, again, true)
 	NoError(t, err)
 	Equal(t, won, false)
 	_, _, _, err = s.RefreshTokenByHash(ctx, "h3")
 	if !errors.Is(err, auth.ErrNotFound) {
 		t.Fatalf("a losing rotation inserted its token: %v", err)
+	}
+	// Without touch, the session's last_seen_at stays.
+	t2 := t1.Add(time.Second)
+	third := &auth.RefreshToken{ID: newID(), SessionID: ss.ID, TokenHash: "h4", CreatedAt: t2, ExpiresAt: t2.Add(time.Hour)}
+	won, err = s.RotateRefreshToken(ctx, next.ID, t2, third, false)
+	NoError(t, err)
+	Equal(t, won, true)
+	_, gs, _, err = s.RefreshTokenByHash(ctx, "h4")
+	NoError(t, err)
+	if !gs.LastSeenAt.Equal(t1) {
+		t.Fatalf("last_seen_at = %v after a rotation without touch, want %v", gs.LastSeenAt, t1)
 	}
 }
 
@@ -165,7 +176,7 @@ func testConcurrentRotation(t *testing.T, s auth.Store) {
 			defer wg.Done()
 			<-start
 			next := &auth.RefreshToken{ID: newID(), SessionID: ss.ID, TokenHash: "c" + string(rune('a'+i)), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
-			won, err := s.RotateRefreshToken(ctx, rt.ID, t0, next)
+			won, err := s.RotateRefreshToken(ctx, rt.ID, t0, next, true)
 			if err != nil {
 				t.Error(err)
 				fails.Add(1)
