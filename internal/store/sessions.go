@@ -153,6 +153,9 @@ func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*auth.Refr
 // others find it already used, on SQLite (one writer) and on PostgreSQL
 // (the second UPDATE re-checks the row after the first commits).
 func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, at time.Time, next *auth.RefreshToken, touch bool) (bool, error) {
+	if s.dialect.insertInWith {
+		return s.rotateInOneStatement(ctx, oldID, at, next, touch)
+	}
 	var won bool
 	err := s.write(ctx, "rotate refresh token", func(ctx context.Context, tx *sql.Tx) error {
 		won = false
@@ -175,6 +178,31 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, at time.Ti
 		return nil
 	})
 	return won && err == nil, err
+}
+
+// rotateInOneStatement is RotateRefreshToken on PostgreSQL: one round
+// trip where a transaction took five (BEGIN, three statements, COMMIT),
+// and as atomic. Of concurrent rotations of one token, the second's
+// UPDATE waits for the first's row lock, then finds used_at set and
+// matches no row: it inserts nothing and returns 0.
+func (s *Store) rotateInOneStatement(ctx context.Context, oldID string, at time.Time, next *auth.RefreshToken, touch bool) (bool, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var n int
+	err := s.w.QueryRowContext(ctx, `
+		WITH used AS (
+			UPDATE refresh_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL RETURNING session_id
+		), inserted AS (
+			INSERT INTO refresh_tokens (`+refreshTokenColumns+`) SELECT $3, $4, $5, $6::timestamptz, $7::timestamptz FROM used RETURNING 1
+		), touched AS (
+			UPDATE sessions SET last_seen_at = $2 WHERE $8::boolean AND id IN (SELECT session_id FROM used)
+		)
+		SELECT count(*) FROM inserted`,
+		append([]any{oldID, at}, append(refreshTokenValues(next), touch)...)...).Scan(&n)
+	if err != nil {
+		return false, s.classify(ctx, "rotate refresh token", err)
+	}
+	return n == 1, nil
 }
 
 // ListSessions implements auth.Store.

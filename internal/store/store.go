@@ -223,6 +223,11 @@ func (w writer) ExecContext(ctx context.Context, query string, args ...any) (sql
 	return w.db.ExecContext(ctx, query, args...)
 }
 
+func (w writer) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	pinOf(ctx).end()
+	return w.db.QueryRowContext(ctx, query, args...)
+}
+
 func (w writer) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
 	pinOf(ctx).end()
 	return w.db.BeginTx(ctx, opts)
