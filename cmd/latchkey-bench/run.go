@@ -250,10 +250,7 @@ func (b *bench) versusBare(ctx context.Context, rec recorded, path, name string,
 // CPU's ES256 signatures a second. The budget is issue 22's: 3,500/s on
 // SQLite and 1,858/s on PostgreSQL, with p99 under 50 ms.
 func (b *bench) refresh(ctx context.Context) ([]row, error) {
-	n := 5000
-	if b.o.short {
-		n = 2000
-	}
+	n := refreshSessions
 	tokens, err := seedSessions(ctx, b.srv.db, b.srv.users, n)
 	if err != nil {
 		return nil, fmt.Errorf("seed sessions: %w", err)
@@ -296,7 +293,7 @@ func (b *bench) refresh(ctx context.Context) ([]row, error) {
 		}
 	}
 	rows = append(rows, refreshRow)
-	w, err := b.refreshWrk(ctx, n)
+	w, err := b.refreshWrk(ctx)
 	if err != nil {
 		return nil, err
 	}
