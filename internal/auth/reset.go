@@ -45,8 +45,12 @@ func (s *Service) ResetPassword(ctx context.Context, raw, newPassword string, f 
 		a   attempt
 	)
 	if u.MFAEnabled() {
-		if use, a, err = s.checkFactor(ctx, u, f, "otp"); err != nil {
+		var ok bool
+		if use, ok, a, err = s.checkFactor(ctx, u, f); err != nil {
 			return nil, err
+		}
+		if !ok {
+			return nil, errWrongCode("otp")
 		}
 	}
 	hash, err := s.hasher.Hash(ctx, newPassword)

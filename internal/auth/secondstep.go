@@ -140,16 +140,12 @@ func (s *Service) passChallenge(ctx context.Context, raw string, kind SessionKin
 	if !f.given() {
 		return nil, nil, "", fieldError("otp", "required", "Enter the code your authenticator app shows, or a recovery code.")
 	}
-	a, err := s.reserveAttempt(ctx, "user:"+u.ID)
+	use, ok, a, err := s.checkFactor(ctx, u, f)
 	if ErrorCode(err) == CodeTooManyAttempts {
 		return nil, nil, "", s.loginFailed(ctx, u, c, ReasonThrottled, err)
 	}
 	if err != nil {
 		return nil, nil, "", err
-	}
-	use, ok, err := s.factorUse(ctx, u, f)
-	if err != nil {
-		return nil, nil, "", a.release(ctx, err)
 	}
 	now := s.timestamp()
 	if ok {

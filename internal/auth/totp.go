@@ -198,9 +198,12 @@ func (s *Service) DisableTOTP(ctx context.Context, p *Principal, currentPassword
 	if err := s.confirmPassword(ctx, p.User, currentPassword); err != nil {
 		return err
 	}
-	use, a, err := s.checkFactor(ctx, p.User, f, "code")
+	use, ok, a, err := s.checkFactor(ctx, p.User, f)
 	if err != nil {
 		return err
+	}
+	if !ok {
+		return errWrongCode("code")
 	}
 	now := s.timestamp()
 	err = a.finish(ctx, s.apply(ctx, Change{UserID: p.User.ID, At: now, DisableTOTP: true, Factor: use,
@@ -253,21 +256,18 @@ func errWrongCode(field string) *Error {
 // spends, with the attempt it took from the account's login throttle: a
 // wrong factor counts as a wrong password does, since six digits are
 // guessed far sooner than a password. The attempt is taken before the
-// check, so a throttled account has its codes refused unchecked; the
-// caller gives it back once the factor is spent (finish).
-func (s *Service) checkFactor(ctx context.Context, u *User, f SecondFactor, field string) (*FactorUse, attempt, error) {
-	a, err := s.reserveAttempt(ctx, "user:"+u.ID)
-	if err != nil {
-		return nil, a, err
+// check, so a throttled account has its codes refused unchecked. ok is
+// false for a factor that cannot be right: the attempt then stays as the
+// failure. Otherwise the caller gives it back once the factor is spent
+// (finish).
+func (s *Service) checkFactor(ctx context.Context, u *User, f SecondFactor) (use *FactorUse, ok bool, a attempt, err error) {
+	if a, err = s.reserveAttempt(ctx, "user:"+u.ID); err != nil {
+		return nil, false, a, err
 	}
-	use, ok, err := s.factorUse(ctx, u, f)
-	if err != nil {
-		return nil, a, a.release(ctx, err)
+	if use, ok, err = s.factorUse(ctx, u, f); err != nil {
+		return nil, false, a, a.release(ctx, err)
 	}
-	if !ok {
-		return nil, a, errWrongCode(field) // the attempt stays as the failure
-	}
-	return use, a, nil
+	return use, ok, a, nil
 }
 
 // finish ends a checked factor's attempt once the change that spends it
