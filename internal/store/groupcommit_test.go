@@ -137,27 +137,58 @@ func TestGroupCommitCloseFinishesTheBatch(t *testing.T) {
 }
 
 // TestGroupCommitSkipsAbandonedWrites: a write whose request ended while
-// it waited is not written, and says why.
+// it waited is not written, and says why: one still queued, and one taken
+// into a batch whose earlier write was still running.
 func TestGroupCommitSkipsAbandonedWrites(t *testing.T) {
 	s := openSQLite(t)
 	scratch(t, s)
-	started, release := make(chan struct{}), make(chan struct{})
-	go s.group.do(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
-		close(started)
-		<-release
-		return nil
-	})
-	<-started
+	block := func(started, release chan struct{}) func(context.Context, *sql.Tx) error {
+		return func(ctx context.Context, tx *sql.Tx) error {
+			close(started)
+			<-release
+			return nil
+		}
+	}
+	// A batch in flight holds the loop; two writes queue behind it: one
+	// that will block in turn, and one whose request then ends.
+	started0, release0 := make(chan struct{}), make(chan struct{})
+	go s.group.do(context.Background(), block(started0, release0))
+	<-started0
+	started1, release1 := make(chan struct{}), make(chan struct{})
+	go s.group.do(context.Background(), block(started1, release1))
+	// Blocked senders are taken in the order they came (a channel's
+	// queue), so this one comes second in the batch.
+	time.Sleep(20 * time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
 	result := make(chan error, 1)
 	go func() { result <- s.group.do(ctx, insertScratch(5)) }()
-	time.Sleep(20 * time.Millisecond) // it waits for the batch in flight
+	time.Sleep(50 * time.Millisecond) // both are waiting to be taken
+	close(release0)
+	<-started1 // the next batch runs, with both in it
 	cancel()
-	close(release)
+	close(release1)
 	if err := <-result; !errors.Is(err, context.Canceled) {
 		t.Fatalf("abandoned write: %v", err)
 	}
 	if scratchRows(t, s)[5] {
 		t.Fatal("an abandoned write was written")
+	}
+	if got := s.group.writes.Load(); got != 3 {
+		t.Fatalf("%d writes taken into batches, want 3: the abandoned one was not in a batch when its request ended", got)
+	}
+
+	// And one abandoned while still queued is answered at once.
+	started2, release2 := make(chan struct{}), make(chan struct{})
+	go s.group.do(context.Background(), block(started2, release2))
+	<-started2
+	ctx, cancel = context.WithCancel(context.Background())
+	go func() { result <- s.group.do(ctx, insertScratch(6)) }()
+	cancel()
+	if err := <-result; !errors.Is(err, context.Canceled) {
+		t.Fatalf("write abandoned in the queue: %v", err)
+	}
+	close(release2)
+	if scratchRows(t, s)[6] {
+		t.Fatal("a write abandoned in the queue was written")
 	}
 }
