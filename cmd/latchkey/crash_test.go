@@ -135,7 +135,11 @@ type written struct {
 
 type chainHead struct {
 	token    string
-	inFlight bool // a rotation of it was under way at the kill
+	// inFlight: its client's next rotation of it failed at the kill, so
+	// that rotation may have been committed with its answer lost. (The
+	// client may only have been about to send it: this errs towards the
+	// weaker check.)
+	inFlight bool
 }
 
 // refreshChains is how many sessions a round rotates at once, each once a

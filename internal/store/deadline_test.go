@@ -165,3 +165,52 @@ func TestFrozenPostgresIsUnavailable(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupCommitLockWaitIsBounded: the batched writes (a token rotation)
+// give up like any other when another process holds SQLite's write lock:
+// the batch being written and the write queued behind it each answer
+// auth.ErrUnavailable after the store's timeout, and rotate once the lock
+// is free.
+func TestGroupCommitLockWaitIsBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "latchkey.db")
+	s, err := store.OpenWith(context.Background(), "sqlite:"+path, store.Options{Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	u := newUser("alice")
+	if err := s.CreateUser(ctx, u, nil); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	ss := &auth.Session{ID: "session-1", UserID: u.ID, Kind: auth.SessionAPI, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
+	rt := &auth.RefreshToken{ID: "rt-1", SessionID: ss.ID, TokenHash: "h1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := s.CreateSession(ctx, ss, rt); err != nil {
+		t.Fatal(err)
+	}
+	next := func(n string) *auth.RefreshToken {
+		return &auth.RefreshToken{ID: "rt-" + n, SessionID: ss.ID, TokenHash: "h" + n, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	}
+
+	release := lockSQLite(t, path)
+	test, cancel := context.WithTimeout(ctx, 10*time.Second) // the test's deadline, not the store's
+	defer cancel()
+	errs := make(chan error, 2)
+	for _, n := range []string{"2", "3"} {
+		go func() {
+			_, err := s.RotateRefreshToken(test, rt.ID, now, next(n), true)
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; !errors.Is(err, auth.ErrUnavailable) || test.Err() != nil {
+			t.Fatalf("rotation under a held lock: %v (test context: %v); want auth.ErrUnavailable", err, test.Err())
+		}
+	}
+	release()
+	won, err := s.RotateRefreshToken(ctx, rt.ID, now, next("4"), true)
+	if err != nil || !won {
+		t.Fatalf("rotation once the lock is free: %v, %v", won, err)
+	}
+}
