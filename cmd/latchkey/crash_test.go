@@ -134,7 +134,7 @@ type written struct {
 }
 
 type chainHead struct {
-	token    string
+	token string
 	// inFlight: its client's next rotation of it failed at the kill, so
 	// that rotation may have been committed with its answer lost. (The
 	// client may only have been about to send it: this errs towards the
