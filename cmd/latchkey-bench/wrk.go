@@ -94,7 +94,7 @@ func (b *bench) refreshWrk(ctx context.Context) (*row, error) {
 	if err := os.WriteFile(script, []byte(refreshWrkScript), 0o600); err != nil {
 		return nil, err
 	}
-	const threads = 2
+	threads := min(2, b.o.workers) // wrk wants a connection per thread at least
 	cmd := exec.CommandContext(ctx, exe, "-t", strconv.Itoa(threads), "-c", strconv.Itoa(b.o.workers),
 		"-d", fmt.Sprintf("%ds", max(int(b.o.duration/time.Second), 1)), "--latency", "-s", script,
 		b.srv.url+"/api/token", "--", strconv.Itoa(threads), list)
