@@ -58,7 +58,6 @@ func New(mux *http.ServeMux, d Deps) error {
 	if err != nil {
 		return err
 	}
-	uaParser() // builds its tables now rather than on the first /account
 	s := &site{Deps: d, assets: a}
 	if err := s.parse(); err != nil {
 		return err
