@@ -14,12 +14,13 @@ import (
 var _ server.RequestObserver = (*metrics.Metrics)(nil)
 
 // newMetrics makes the server's metrics and has them read, at each
-// scrape, the hashing pool, the database's connection pools and the mail
-// outbox.
+// scrape, the hashing pool, the database's connection pools and group
+// commit, and the mail outbox.
 func newMetrics(db *store.Store, pool *password.Pool) *metrics.Metrics {
 	m := metrics.New()
 	m.WatchHashing(pool.Stats)
 	m.WatchDatabase(db.Pools)
+	m.WatchGroupCommit(db.GroupCommits)
 	m.WatchMail(db.MailBacklog)
 	return m
 }

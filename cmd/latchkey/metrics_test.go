@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/metrics/metricstest"
 	"github.com/latchkey/latchkey/internal/store/pgtest"
 )
@@ -70,8 +71,8 @@ func get(t *testing.T, url string) int {
 // TestMetrics runs the real program with its metrics listener, on both
 // databases, and reads a scrape with the Prometheus text parser: the
 // requests are there by route pattern (a path's ids never become labels),
-// and so are the hashing pool, the database pools, the outbox and the Go
-// runtime. The public address has no /metrics, and the metrics listener
+// and so are the hashing pool, the database pools, SQLite's group commit,
+// the outbox and the Go runtime. The public address has no /metrics, and the metrics listener
 // stops with the server.
 func TestMetrics(t *testing.T) {
 	for _, tt := range []struct {
@@ -89,9 +90,11 @@ func TestMetrics(t *testing.T) {
 			}
 
 			register(t, base, "alice") // queues the verification mail
-			if code, _ := tokenRequest(t, base, neturl.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {testPassword}}); code != http.StatusOK {
+			code, tokens := tokenRequest(t, base, neturl.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {testPassword}})
+			if code != http.StatusOK {
 				t.Fatalf("login: %d", code)
 			}
+			loggedIn := time.Now()
 			if code, _ := tokenRequest(t, base, neturl.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"not it"}}); code != http.StatusBadRequest {
 				t.Fatalf("login with a wrong password: %d", code)
 			}
@@ -108,6 +111,13 @@ func TestMetrics(t *testing.T) {
 				id := rand.Text()
 				ids = append(ids, id)
 				get(t, base+"/no/such/page/"+id)
+			}
+
+			// A refresh, once the session's refresh budget allows one, goes
+			// through SQLite's group commit.
+			time.Sleep(time.Until(loggedIn.Add(auth.RefreshMinInterval)))
+			if code, _ := tokenRequest(t, base, neturl.Values{"grant_type": {"refresh_token"}, "refresh_token": {tokens.RefreshToken}}); code != http.StatusOK {
+				t.Fatalf("refresh: %d", code)
 			}
 
 			s := metricstest.Get(t, metricsURL)
@@ -168,6 +178,16 @@ func TestMetrics(t *testing.T) {
 				if got := s.Value(t, "go_sql_max_open_connections", "db_name", pool); got < 1 {
 					t.Errorf("pool %q: at most %v connections", pool, got)
 				}
+			}
+			// The refresh wrote through SQLite's group commit; PostgreSQL
+			// has none, and no such series.
+			if tt.name == "sqlite" {
+				commits, writes := s.Value(t, "latchkey_db_group_commits_total"), s.Value(t, "latchkey_db_group_commit_writes_total")
+				if commits < 1 || writes < commits {
+					t.Errorf("group commit: %v writes in %v commits", writes, commits)
+				}
+			} else if n := len(s.Series("latchkey_db_group_commits_total")); n != 0 {
+				t.Errorf("PostgreSQL shows %d group commit series", n)
 			}
 			for _, name := range []string{"go_goroutines", "go_gc_duration_seconds", "process_resident_memory_bytes"} {
 				if s[name] == nil {

@@ -242,6 +242,29 @@ func TestWatchDatabase(t *testing.T) {
 	}
 }
 
+// TestWatchGroupCommit: SQLite's counts are shown as counters; a store
+// without group commit (PostgreSQL) has no such series.
+func TestWatchGroupCommit(t *testing.T) {
+	m := metrics.New()
+	m.WatchGroupCommit(func() (store.GroupCommits, bool) { return store.GroupCommits{Commits: 3, Writes: 29}, true })
+	s := metricstest.Get(t, serve(t, m))
+	for name, want := range map[string]float64{"latchkey_db_group_commits_total": 3, "latchkey_db_group_commit_writes_total": 29} {
+		if got := s.Value(t, name); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+		if typ := s.Type(name); typ != "counter" {
+			t.Errorf("%s is a %s", name, typ)
+		}
+	}
+
+	m = metrics.New()
+	m.WatchGroupCommit(func() (store.GroupCommits, bool) { return store.GroupCommits{}, false })
+	s = metricstest.Get(t, serve(t, m))
+	if got := s.Series("latchkey_db_group_commits_total"); len(got) != 0 {
+		t.Errorf("a store without group commit shows %d series", len(got))
+	}
+}
+
 func TestWatchMail(t *testing.T) {
 	var (
 		mu      sync.Mutex

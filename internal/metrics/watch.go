@@ -82,6 +82,30 @@ func (m *Metrics) WatchDatabase(pools func() []store.Pool) {
 	})
 }
 
+// WatchGroupCommit shows SQLite's group commit, read through counts
+// (store.Store.GroupCommits): its commits and the writes they held, whose
+// ratio is how many writes share an fsync. A store without one (false:
+// PostgreSQL) has no such series.
+func (m *Metrics) WatchGroupCommit(counts func() (store.GroupCommits, bool)) {
+	desc := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc(prometheus.BuildFQName(namespace, "db", name), help, nil, nil)
+	}
+	m.reg.MustRegister(&collector{
+		descs: []*prometheus.Desc{
+			desc("group_commits_total", "Commits of SQLite's group commit, each one fsync."),
+			desc("group_commit_writes_total", "Writes those commits held: divided by them, how many writes share an fsync."),
+		},
+		collect: func(d []*prometheus.Desc, ch chan<- prometheus.Metric) {
+			c, ok := counts()
+			if !ok {
+				return
+			}
+			ch <- prometheus.MustNewConstMetric(d[0], prometheus.CounterValue, float64(c.Commits))
+			ch <- prometheus.MustNewConstMetric(d[1], prometheus.CounterValue, float64(c.Writes))
+		},
+	})
+}
+
 // backlogTimeout bounds the outbox's read at scrape time: a database that
 // is slow to answer costs the scrape these two series, not its deadline.
 const backlogTimeout = time.Second

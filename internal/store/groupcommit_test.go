@@ -97,6 +97,26 @@ func TestGroupCommitSharesCommits(t *testing.T) {
 	t.Logf("%d writes in %d commits", writes, commits)
 }
 
+// TestGroupCommitCounts: Store.GroupCommits reports what the metrics
+// show, the commits and the writes they held.
+func TestGroupCommitCounts(t *testing.T) {
+	s := openSQLite(t)
+	scratch(t, s)
+	before, ok := s.GroupCommits()
+	if !ok {
+		t.Fatal("a SQLite store says it has no group commit")
+	}
+	for k := range 3 {
+		if err := s.group.do(context.Background(), insertScratch(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after, _ := s.GroupCommits()
+	if after.Writes-before.Writes != 3 || after.Commits-before.Commits != 3 {
+		t.Errorf("three writes one after the other: %+v, then %+v", before, after)
+	}
+}
+
 // TestGroupCommitCloseFinishesTheBatch: closing waits for the batch being
 // written, which commits; a write after the close is refused, not lost
 // silently.

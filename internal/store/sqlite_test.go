@@ -174,3 +174,14 @@ func TestPostgresRefusedTextIsInvalidInput(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupCommitsOnlyOnSQLite: PostgreSQL has no group commit, and says
+// so, so that the metrics leave its series out rather than show zeros.
+func TestGroupCommitsOnlyOnSQLite(t *testing.T) {
+	if _, ok := openSQLite(t).GroupCommits(); !ok {
+		t.Error("SQLite: no group commit")
+	}
+	if c, ok := openPostgres(t).GroupCommits(); ok {
+		t.Errorf("PostgreSQL: group commit %+v", c)
+	}
+}

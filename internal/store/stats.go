@@ -23,3 +23,19 @@ func (s *Store) Pools() []Pool {
 		{Name: "read", Stats: s.r.Stats()},
 	}
 }
+
+// GroupCommits is what SQLite's group commit has done so far: the commits
+// it made (each one fsync) and the writes they held. Writes per commit is
+// how many writes share an fsync; near one under load, nothing is shared.
+type GroupCommits struct {
+	Commits, Writes int64
+}
+
+// GroupCommits returns the counts so far, and false on PostgreSQL, which
+// has no group commit: its concurrent commits share WAL flushes already.
+func (s *Store) GroupCommits() (GroupCommits, bool) {
+	if s.group == nil {
+		return GroupCommits{}, false
+	}
+	return GroupCommits{Commits: s.group.commits.Load(), Writes: s.group.writes.Load()}, true
+}
