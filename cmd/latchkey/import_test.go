@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	neturl "net/url"
 	"os"
@@ -165,19 +164,7 @@ func TestImportCommand(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out, errOut, err := runCmd(t, getenv, tt.stdin, tt.args...)
-			var u usageError
-			switch {
-			case tt.usage:
-				if !errors.As(err, &u) {
-					t.Fatalf("got %v, want a usage error", err)
-				}
-			case tt.fail != "":
-				if err == nil || errors.As(err, &u) || !strings.Contains(err.Error(), tt.fail) {
-					t.Fatalf("got %v, want an error containing %q", err, tt.fail)
-				}
-			case err != nil:
-				t.Fatalf("unexpected error: %v\n%s", err, out)
-			}
+			wantOutcome(t, err, tt.usage, tt.fail, out)
 			for _, want := range tt.out {
 				if !strings.Contains(out, want) {
 					t.Errorf("stdout lacks %q:\n%s", want, out)

@@ -282,6 +282,26 @@ func runCmd(t *testing.T, getenv func(string) string, stdin string, args ...stri
 	return o.String(), e.String(), err
 }
 
+// wantOutcome fails t unless err is what a command-line case asked for:
+// a usage error (exit status 2), another error containing fail, or, when
+// neither, no error (out is shown with it).
+func wantOutcome(t *testing.T, err error, usage bool, fail, out string) {
+	t.Helper()
+	var u usageError
+	switch {
+	case usage:
+		if !errors.As(err, &u) {
+			t.Fatalf("got %v, want a usage error", err)
+		}
+	case fail != "":
+		if err == nil || errors.As(err, &u) || !strings.Contains(err.Error(), fail) {
+			t.Fatalf("got %v, want an error containing %q", err, fail)
+		}
+	case err != nil:
+		t.Fatalf("unexpected error: %v\n%s", err, out)
+	}
+}
+
 func TestCommandLine(t *testing.T) {
 	getenv := testEnv(t, "LATCHKEY_MASTER_KEY", strings.Repeat("ab", 32), "LATCHKEY_JWT_SECRET", strings.Repeat("s", 40))
 	tests := []struct {
@@ -329,19 +349,7 @@ func TestCommandLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out, errOut, err := runCmd(t, getenv, tt.stdin, tt.args...)
-			var u usageError
-			switch {
-			case tt.usage:
-				if !errors.As(err, &u) {
-					t.Fatalf("got %v, want a usage error", err)
-				}
-			case tt.fail != "":
-				if err == nil || errors.As(err, &u) || !strings.Contains(err.Error(), tt.fail) {
-					t.Fatalf("got %v, want an error containing %q", err, tt.fail)
-				}
-			case err != nil:
-				t.Fatalf("unexpected error: %v", err)
-			}
+			wantOutcome(t, err, tt.usage, tt.fail, out)
 			if !strings.Contains(out, tt.out) || (tt.notOut != "" && strings.Contains(out, tt.notOut)) {
 				t.Fatalf("stdout %q: want %q, not %q", out, tt.out, tt.notOut)
 			}

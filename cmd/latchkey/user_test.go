@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	neturl "net/url"
 	"strings"
@@ -86,19 +85,7 @@ func TestUserCommands(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out, errOut, err := runCmd(t, getenv, "", tt.args...)
-			var u usageError
-			switch {
-			case tt.usage:
-				if !errors.As(err, &u) {
-					t.Fatalf("got %v, want a usage error", err)
-				}
-			case tt.fail != "":
-				if err == nil || errors.As(err, &u) || !strings.Contains(err.Error(), tt.fail) {
-					t.Fatalf("got %v, want an error containing %q", err, tt.fail)
-				}
-			case err != nil:
-				t.Fatalf("unexpected error: %v", err)
-			}
+			wantOutcome(t, err, tt.usage, tt.fail, out)
 			for _, want := range tt.out {
 				if !strings.Contains(out, want) {
 					t.Errorf("stdout lacks %q:\n%s", want, out)
