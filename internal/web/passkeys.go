@@ -201,10 +201,7 @@ func (s *site) finishPasskeyLogin(w http.ResponseWriter, r *http.Request) {
 		s.failJSON(w, r, err)
 		return
 	}
-	if old := s.Cookies.Read(r); old != "" {
-		s.Auth.Logout(r.Context(), old, s.client(r))
-	}
-	s.Cookies.Set(w, bs.Token, bs.Session, s.Now())
+	s.startSession(w, r, bs)
 	writeJSON(w, http.StatusOK, locationJSON{Location: s.safeNext(in.Next)})
 }
 
